@@ -1,0 +1,81 @@
+"""flowgraph: a TensorFlow-1-style static dataflow-graph engine on NumPy.
+
+Build a graph of placeholders, variables and ops; a Session compiles and runs it.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float32, [None, 3], name="x")
+...     y = fg.reduce_sum(x * 2.0, axis=1)
+...     with fg.Session() as sess:
+...         print(sess.run(y, feed_dict={x: [[1, 2, 3]]}))
+[12.]
+"""
+
+from flowgraph import errors
+from flowgraph.graph import (
+    DType,
+    Graph,
+    GraphKeys,
+    Operation,
+    Tensor,
+    TensorShape,
+    as_dtype,
+    get_default_graph,
+    get_default_session,
+    reset_default_graph,
+)
+from flowgraph.graph.dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+from flowgraph.ops.array import *  # noqa: F403
+from flowgraph.ops.control import Print, control_dependencies, group, no_op
+from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.linalg import matmul
+from flowgraph.ops.math import *  # noqa: F403
+from flowgraph.ops.reduce import *  # noqa: F403
+from flowgraph.ops.state import (
+    Variable,
+    assign,
+    assign_add,
+    assign_sub,
+    constant,
+    global_variables,
+    global_variables_initializer,
+    placeholder,
+    placeholder_with_default,
+    trainable_variables,
+    variables_initializer,
+)
+from flowgraph.runtime.session import InteractiveSession, Session
+
+bool = bool_  # noqa: A001 - TF spells it flowgraph.bool
+newaxis = None
+
+
+def name_scope(name):
+    """Context manager prefixing op names with ``name/`` in the default graph."""
+    return get_default_graph().name_scope(name)
+
+
+def device(device_name):
+    """Context manager placing ops created inside on ``device_name`` (default graph)."""
+    return get_default_graph().device(device_name)
+
+
+def get_collection(key, scope=None):
+    return get_default_graph().get_collection(key, scope)
+
+
+def add_to_collection(name, value):
+    get_default_graph().add_to_collection(name, value)
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,77 @@
+"""Pruning and ordering: the ops a (fetches, feeds) signature needs, in an order that runs.
+
+Pruning walks back from the fetched ops through data inputs and control inputs; a fed tensor
+cuts the walk (its producer need not run), and an Assign's target variable is not read.
+Ordering is a topological sort (networkx) that keeps the user's creation order where the
+dependencies allow it, so generated code reads like the program that built the graph.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from flowgraph.errors import InvalidArgumentError
+from flowgraph.ops.registry import get_op_def
+
+
+def dependency_graph(fetch_ops, fed_tensors) -> nx.DiGraph:
+    """The DiGraph of ops the fetches need, with an edge ``producer -> consumer``.
+
+    The walk is iterative (a 100,000-op chain must not hit Python's recursion limit).
+    """
+    fed = set(fed_tensors)
+    deps = nx.DiGraph()
+    stack = list(fetch_ops)
+    deps.add_nodes_from(stack)
+    seen = set(stack)
+    while stack:
+        op = stack.pop()
+        refs = get_op_def(op.type).ref_inputs
+        for i, t in enumerate(op.inputs):
+            if t in fed or i in refs:
+                continue
+            _add_edge(deps, t.op, op, seen, stack)
+        for c in op.control_inputs:
+            _add_edge(deps, c, op, seen, stack)
+    return deps
+
+
+def _add_edge(deps, producer, consumer, seen, stack) -> None:
+    deps.add_edge(producer, consumer)
+    if producer not in seen:
+        seen.add(producer)
+        stack.append(producer)
+
+
+def execution_order(deps: nx.DiGraph) -> list:
+    """Ops in a topological order, earliest-created first among the ready ones.
+
+    Raises InvalidArgumentError naming the ops of a cycle (possible only through control
+    inputs added after the fact).
+    """
+    try:
+        return list(nx.lexicographical_topological_sort(deps, key=lambda op: op._id))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(deps)
+        names = " -> ".join(f"{a.name} ({a.type})" for a, _ in cycle) + f" -> {cycle[0][0].name}"
+        raise InvalidArgumentError(message=f"The graph has a cycle: {names}") from None
+
+
+def check_feeds(deps: nx.DiGraph, fetch_ops, fed_tensors) -> None:
+    """InvalidArgumentError for a placeholder the fetches need that is not fed.
+
+    The message names the placeholder, its dtype and shape, the fetch that needs it, and where
+    the placeholder was created.
+    """
+    for op in deps.nodes:
+        if op.type == "Placeholder" and op.outputs[0] not in fed_tensors:
+            t = op.outputs[0]
+            needer = next((f for f in fetch_ops if nx.has_path(deps, op, f)), op)
+            raise InvalidArgumentError(
+                op=op,
+                message=(
+                    f"You must feed a value for placeholder tensor {t.name!r} with dtype "
+                    f"{t.dtype.name} and shape {t.shape}: fetch {needer.name!r} needs it.\n"
+                    f"  placeholder created at {op.site}"
+                ),
+            )

@@ -1,0 +1,98 @@
+"""Errors raised when a graph runs, named as in TensorFlow (``tf.errors``).
+
+An :class:`OpError` carries the operation at fault; its message names the op, its type and the
+line of user code that created it. The original exception (NumPy's, say) is chained as
+``__cause__``.
+"""
+
+from __future__ import annotations
+
+
+class OpError(Exception):
+    """A failure while running an op. ``.op`` is the Operation (or None), ``.message`` the text."""
+
+    error_code = 2
+
+    def __init__(self, node_def=None, op=None, message: str = "") -> None:
+        super().__init__(message)
+        self.node_def = node_def
+        self.op = op
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self):
+        return (type(self), (self.node_def, None, self.message))
+
+
+class CancelledError(OpError):
+    error_code = 1
+
+
+class UnknownError(OpError):
+    error_code = 2
+
+
+class InvalidArgumentError(OpError):
+    error_code = 3
+
+
+class DeadlineExceededError(OpError):
+    error_code = 4
+
+
+class NotFoundError(OpError):
+    error_code = 5
+
+
+class AlreadyExistsError(OpError):
+    error_code = 6
+
+
+class PermissionDeniedError(OpError):
+    error_code = 7
+
+
+class ResourceExhaustedError(OpError):
+    error_code = 8
+
+
+class FailedPreconditionError(OpError):
+    error_code = 9
+
+
+class AbortedError(OpError):
+    error_code = 10
+
+
+class OutOfRangeError(OpError):
+    error_code = 11
+
+
+class UnimplementedError(OpError):
+    error_code = 12
+
+
+class InternalError(OpError):
+    error_code = 13
+
+
+class UnavailableError(OpError):
+    error_code = 14
+
+
+class DataLossError(OpError):
+    error_code = 15
+
+
+class UnauthenticatedError(OpError):
+    error_code = 16
+
+
+class ShapeError(ValueError):
+    """A shape or dtype rule rejected an op's inputs while the graph was being built."""
+
+
+class DTypeError(ShapeError, TypeError):
+    """A dtype rule rejected an op's inputs while the graph was being built."""

@@ -1,0 +1,90 @@
+"""The default-graph and default-session stacks (per thread, as in TensorFlow 1).
+
+The session stack lives here, below the runtime, so that ``Tensor.eval()`` can find the default
+session without the graph layer importing the runtime: a Session pushes itself here.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+
+class _Stacks(threading.local):
+    def __init__(self) -> None:
+        self.graphs: list = []
+        self.sessions: list = []
+
+
+_stacks = _Stacks()
+_global_default_graph = None
+_global_lock = threading.Lock()
+
+
+def get_default_graph():
+    """The innermost graph of ``with g.as_default():``, else the process-wide default graph.
+
+    >>> from flowgraph.graph import Graph, get_default_graph
+    >>> g = Graph()
+    >>> with g.as_default():
+    ...     get_default_graph() is g
+    True
+    """
+    global _global_default_graph
+    if _stacks.graphs:
+        return _stacks.graphs[-1]
+    if _global_default_graph is None:
+        from flowgraph.graph.graph import Graph
+
+        with _global_lock:
+            if _global_default_graph is None:
+                _global_default_graph = Graph()
+    return _global_default_graph
+
+
+def reset_default_graph() -> None:
+    """Replace the process-wide default graph by a new, empty one (TF1's notebook idiom).
+
+    Raises AssertionError inside a ``with graph.as_default()`` block, as TF1 does, because the
+    graph in use there would not be the one reset.
+    """
+    global _global_default_graph
+    if _stacks.graphs:
+        raise AssertionError(
+            "Do not use reset_default_graph() inside a `with graph.as_default():` block; "
+            "leave the block first, or build in a fresh `with Graph().as_default():`."
+        )
+    _global_default_graph = None
+
+
+@contextmanager
+def default_graph(graph):
+    _stacks.graphs.append(graph)
+    try:
+        yield graph
+    finally:
+        _stacks.graphs.remove(graph)
+
+
+def get_default_session():
+    """The innermost session of ``with sess.as_default():`` (or ``with Session() as sess``)."""
+    return _stacks.sessions[-1] if _stacks.sessions else None
+
+
+@contextmanager
+def default_session(session):
+    _stacks.sessions.append(session)
+    try:
+        yield session
+    finally:
+        _stacks.sessions.remove(session)
+
+
+def push_session(session) -> None:
+    """Make ``session`` the default until :func:`pop_session` (InteractiveSession)."""
+    _stacks.sessions.append(session)
+
+
+def pop_session(session) -> None:
+    if session in _stacks.sessions:
+        _stacks.sessions.remove(session)

@@ -1,0 +1,91 @@
+"""Graph operations: nodes of the dataflow graph.
+
+An Operation records what to compute (its ``type``, looked up in the op registry), from what
+(``inputs``, ``control_inputs``), with which ``attrs``, on which ``device``, and where the user
+created it. It never holds values.
+"""
+
+from __future__ import annotations
+
+from flowgraph.graph.site import CreationSite
+from flowgraph.graph.tensor import Tensor
+
+
+class Operation:
+    """A node of a :class:`~flowgraph.graph.Graph`.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     c = fg.constant([1.0, 2.0], name="c")
+    ...     y = fg.square(c, name="sq")
+    >>> y.op.type, y.op.name, [t.name for t in y.op.inputs]
+    ('Square', 'sq', ['c:0'])
+    """
+
+    __slots__ = (
+        "graph",
+        "type",
+        "name",
+        "inputs",
+        "control_inputs",
+        "attrs",
+        "outputs",
+        "device",
+        "site",
+        "_id",
+        "__weakref__",
+    )
+
+    def __init__(
+        self,
+        graph,
+        op_type: str,
+        name: str,
+        inputs: list[Tensor],
+        attrs: dict,
+        output_specs: list,
+        control_inputs: list[Operation],
+        device: str,
+        site: CreationSite,
+        op_id: int,
+    ) -> None:
+        self.graph = graph
+        self.type = op_type
+        self.name = name
+        self.inputs = tuple(inputs)
+        self.control_inputs = list(control_inputs)
+        self.attrs = attrs
+        self.device = device
+        self.site = site
+        self._id = op_id  # creation order within the graph; used for stable ordering
+        self.outputs = tuple(Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs))
+
+    def get_attr(self, name: str):
+        try:
+            return self.attrs[name]
+        except KeyError:
+            raise ValueError(f"Operation {self.name!r} ({self.type}) has no attr {name!r}") from None
+
+    def _add_control_input(self, op: Operation) -> None:
+        """Make this op run after ``op`` (may create a cycle; the compiler reports it)."""
+        if op not in self.control_inputs:
+            self.control_inputs.append(op)
+
+    def run(self, feed_dict=None, session=None) -> None:
+        """Run this op in ``session`` or the default session (TF1's ``Operation.run``)."""
+        from flowgraph.graph.context import get_default_session
+
+        session = session or get_default_session()
+        if session is None:
+            raise ValueError(
+                f"Cannot run operation {self.name!r}: no default session. Use "
+                "`with flowgraph.Session() as sess:` or pass session=."
+            )
+        session.run(self, feed_dict=feed_dict)
+
+    def describe(self) -> str:
+        """``'MatMul' op 'dense/MatMul' (created at model.py:12 in build)``: used in errors."""
+        return f"{self.type!r} op {self.name!r} (created at {self.site})"
+
+    def __repr__(self) -> str:
+        return f"<flowgraph.Operation '{self.name}' type={self.type}>"

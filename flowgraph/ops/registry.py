@@ -1,0 +1,152 @@
+"""The op registry: one entry per op type holding everything about that op.
+
+An :class:`OpDef` gathers an op's attribute schema, its build-time shape/dtype rule, its kernel
+(written against an array namespace ``xp``), its flags, and — through :func:`gradient` — its
+gradient rule. Op files (``ops/math.py``, ``ops/array.py``, ...) define each op once with
+:func:`define_op` and expose a public function built on :func:`apply_op`.
+
+>>> from flowgraph.ops.registry import get_op_def
+>>> d = get_op_def("MatMul")
+>>> d.type, d.stateful, sorted(d.attrs)
+('MatMul', False, ['transpose_a', 'transpose_b'])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flowgraph.errors import ShapeError
+from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.site import user_site
+from flowgraph.graph.tensor import Tensor
+
+REQUIRED = object()  # marks an attribute without a default
+
+
+@dataclass
+class OpDef:
+    """Everything about one op type.
+
+    infer(inputs, attrs) -> [(dtype, shape), ...]: the build-time rule; raises ShapeError.
+    kernel(xp, *input_values, **attrs) -> value or tuple: the computation; with
+    ``needs_context`` it is kernel(ctx, *input_values, **attrs) and gets the run's context
+    (variables, random generator, backend) instead of ``xp``.
+    xp_name: a shortcut for kernels that are exactly ``xp.<xp_name>(*inputs)``; generated code
+    then calls the namespace's function directly, with no wrapper in between.
+    """
+
+    type: str
+    infer: Callable
+    kernel: Callable | None = None
+    xp_name: str | None = None
+    attrs: dict = field(default_factory=dict)
+    stateful: bool = False
+    differentiable: bool = True
+    needs_context: bool = False
+    # Inputs that name a variable rather than read it (Assign's target): the executor passes
+    # nothing for them and pruning does not follow them, so assigning never reads first.
+    ref_inputs: tuple[int, ...] = ()
+
+    def bind(self, xp, attrs: dict) -> Callable:
+        """The callable the executor invokes with the op's input values (attrs fixed)."""
+        if self.xp_name is not None:
+            return getattr(xp, self.xp_name)
+        kernel_attrs = {k: v for k, v in attrs.items() if not k.startswith("_")}
+        head = () if self.needs_context else (xp,)
+        return functools.partial(self.kernel, *head, **kernel_attrs)
+
+
+_OP_DEFS: dict[str, OpDef] = {}
+_GRADIENTS: dict[str, Callable | None] = {}
+
+
+def define_op(op_type: str, infer: Callable, **kwargs) -> OpDef:
+    """Register a new op type; a second definition of the same type is an error."""
+    if op_type in _OP_DEFS:
+        raise KeyError(f"Op type {op_type!r} is already defined")
+    if (kwargs.get("kernel") is None) == (kwargs.get("xp_name") is None):
+        raise ValueError(f"Op {op_type!r} needs exactly one of kernel= or xp_name=")
+    op_def = OpDef(op_type, infer, **kwargs)
+    _OP_DEFS[op_type] = op_def
+    return op_def
+
+
+def get_op_def(op_type: str) -> OpDef:
+    try:
+        return _OP_DEFS[op_type]
+    except KeyError:
+        raise KeyError(f"No op type {op_type!r} is registered") from None
+
+
+def registered_op_types() -> list[str]:
+    return sorted(_OP_DEFS)
+
+
+def gradient(op_type: str):
+    """Decorator registering the gradient rule of ``op_type`` (TF's ``RegisterGradient``).
+
+    The rule is ``fn(op, *output_grads) -> [grad per input]``, built from ops, with ``None``
+    for inputs that get no gradient.
+    """
+
+    def register(fn):
+        if op_type in _GRADIENTS:
+            raise KeyError(f"A gradient for {op_type!r} is already registered")
+        _GRADIENTS[op_type] = fn
+        return fn
+
+    return register
+
+
+def get_gradient(op_type: str):
+    """The gradient rule registered under ``op_type``; KeyError when none is."""
+    return _GRADIENTS[op_type]
+
+
+def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name: str | None = None):
+    """Create an op of ``op_type`` in the inputs' graph (or the default graph).
+
+    Fills attribute defaults, runs the shape/dtype rule — a ShapeError there is re-raised naming
+    the op, its inputs' shapes and dtypes, and the user's line — and returns the op's single
+    output Tensor, a tuple of outputs, or the Operation itself when it has none.
+    """
+    op_def = get_op_def(op_type)
+    attrs = _complete_attrs(op_def, attrs or {})
+    graph = inputs[0].graph if inputs else get_default_graph()
+    site = user_site(2)
+    name = name or op_type
+    try:
+        specs = op_def.infer(inputs, attrs)
+    except ShapeError as e:
+        message = _describe_failure(op_type, graph, name, inputs, site, str(e))
+        raise type(e)(message) from None
+    op = graph.create_op(op_type, inputs, attrs, specs, name, site)
+    if not op.outputs:
+        return op
+    return op.outputs[0] if len(op.outputs) == 1 else op.outputs
+
+
+def _complete_attrs(op_def: OpDef, attrs: dict) -> dict:
+    unknown = [k for k in attrs if k not in op_def.attrs and not k.startswith("_")]
+    if unknown:
+        raise TypeError(f"{op_def.type} got unexpected attribute(s) {unknown}")
+    out = {}
+    for key, default in op_def.attrs.items():
+        value = attrs.get(key, default)
+        if value is REQUIRED:
+            raise TypeError(f"{op_def.type} requires the attribute {key!r}")
+        out[key] = value
+    out.update((k, v) for k, v in attrs.items() if k.startswith("_"))
+    return out
+
+
+def _describe_failure(op_type, graph, name, inputs, site, reason) -> str:
+    shapes = ", ".join(str(t.shape) for t in inputs) or "none"
+    dtypes = ", ".join(t.dtype.name for t in inputs) or "none"
+    full = graph.unique_name(name, mark_as_used=False)
+    return (
+        f"{reason}\n  in {op_type} op {full!r} created at {site}\n"
+        f"  with input shapes: {shapes}; input dtypes: {dtypes}"
+    )

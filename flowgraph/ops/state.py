@@ -1,0 +1,334 @@
+"""Sources of values: constants, placeholders, and variables with their assignments.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     w = fg.Variable([1.0, 2.0], name="w")
+...     x = fg.placeholder(fg.float32, [2], name="x")
+...     y = w * x
+...     step = w.assign_add([1.0, 1.0])
+...     with fg.Session() as sess:
+...         _ = sess.run(fg.global_variables_initializer())
+...         _ = sess.run(step)
+...         print(sess.run(y, feed_dict={x: [10.0, 10.0]}))
+[20. 30.]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowgraph.errors import FailedPreconditionError, InvalidArgumentError, ShapeError
+from flowgraph.graph import dtypes
+from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.dtypes import as_dtype
+from flowgraph.graph.graph import GraphKeys
+from flowgraph.graph.shape import TensorShape, as_shape
+from flowgraph.ops.convert import convert_to_tensor, to_numpy_value
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+
+# ---- Const --------------------------------------------------------------------------------
+
+
+def _const_infer(inputs, attrs):
+    value = attrs["value"]
+    return [(as_dtype(value.dtype), TensorShape(value.shape))]
+
+
+define_op(
+    "Const",
+    _const_infer,
+    kernel=lambda xp, *, value: xp.asarray(value),
+    attrs={"value": REQUIRED},
+    differentiable=False,
+)
+
+
+def constant(value, dtype=None, shape=None, name: str = "Const"):
+    """A tensor with a fixed value; ``shape`` broadcasts a scalar or reshapes a same-size value.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     c = fg.constant(0.5, shape=[2, 2])
+    ...     fg.Session().run(c)
+    array([[0.5, 0.5],
+           [0.5, 0.5]], dtype=float32)
+    """
+    dtype = as_dtype(dtype) if dtype is not None else None
+    array = to_numpy_value(value, dtype)
+    if shape is not None:
+        shape = tuple(as_shape(shape).as_list())
+        if array.size == 1:
+            array = np.broadcast_to(array.reshape(()), shape).copy()
+        elif array.size == int(np.prod(shape)):
+            array = array.reshape(shape)
+        else:
+            raise ValueError(
+                f"constant {name!r}: cannot make a value with {array.size} elements "
+                f"into shape {list(shape)}"
+            )
+    array.setflags(write=False)  # a graph constant must never change
+    return apply_op("Const", [], {"value": array}, name=name)
+
+
+# ---- Placeholders -------------------------------------------------------------------------
+
+
+def _placeholder_kernel(xp, *, dtype, shape):
+    # Only reached when the compiler could not see the missing feed (it normally reports it).
+    raise InvalidArgumentError(message=f"You must feed a value for a placeholder of shape {shape}")
+
+
+define_op(
+    "Placeholder",
+    lambda inputs, attrs: [(attrs["dtype"], attrs["shape"])],
+    kernel=_placeholder_kernel,
+    attrs={"dtype": REQUIRED, "shape": TensorShape(None)},
+    differentiable=False,
+)
+
+
+def placeholder(dtype, shape=None, name: str = "Placeholder"):
+    """A tensor whose value must be fed at run time; ``None`` dims accept any size.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float32, [None, 784], name="x")
+    >>> x
+    <flowgraph.Tensor 'x:0' shape=[?,784] dtype=float32>
+    """
+    attrs = {"dtype": as_dtype(dtype), "shape": as_shape(shape)}
+    return apply_op("Placeholder", [], attrs, name=name)
+
+
+def _placeholder_with_default_infer(inputs, attrs):
+    shape = attrs["shape"]
+    if not inputs[0].shape.is_compatible_with(shape):
+        raise ShapeError(f"default value of shape {inputs[0].shape} does not fit shape {shape}")
+    return [(inputs[0].dtype, shape)]
+
+
+define_op(
+    "PlaceholderWithDefault",
+    _placeholder_with_default_infer,
+    kernel=lambda xp, value, *, shape: value,
+    attrs={"shape": REQUIRED},
+)
+
+
+def placeholder_with_default(input, shape, name: str = "PlaceholderWithDefault"):
+    """A placeholder that yields ``input`` when not fed; ``shape`` may be less specific."""
+    value = convert_to_tensor(input)
+    return apply_op("PlaceholderWithDefault", [value], {"shape": as_shape(shape)}, name=name)
+
+
+# ---- Variables ----------------------------------------------------------------------------
+
+
+def _read_variable(ctx, *, var_name, dtype, shape):
+    try:
+        return ctx.variables[var_name]
+    except KeyError:
+        raise FailedPreconditionError(
+            message=f"Attempting to use uninitialized value {var_name}"
+        ) from None
+
+
+define_op(
+    "VariableV2",
+    lambda inputs, attrs: [(attrs["dtype"], attrs["shape"])],
+    kernel=_read_variable,
+    attrs={"var_name": "", "dtype": REQUIRED, "shape": REQUIRED},
+    stateful=True,
+    needs_context=True,
+)
+
+
+def _assign_infer(inputs, attrs):
+    ref, value = inputs
+    if value.dtype is not ref.dtype:
+        raise ShapeError(f"cannot assign a {value.dtype.name} value to a {ref.dtype.name} variable")
+    if attrs["validate_shape"] and not ref.shape.is_compatible_with(value.shape):
+        raise ShapeError(f"cannot assign a value of shape {value.shape} to a variable of shape {ref.shape}")
+    return [(ref.dtype, ref.shape if attrs["validate_shape"] else value.shape)]
+
+
+def _assign(ctx, value, *, var_name, validate_shape):
+    # Copy: the stored value must not alias a fed array or another variable.
+    value = ctx.xp.array(value, copy=True)
+    ctx.variables[var_name] = value
+    return value
+
+
+def _update(op_name, combine):
+    def kernel(ctx, delta, *, var_name, validate_shape):
+        old = _read_variable(ctx, var_name=var_name, dtype=None, shape=None)
+        new = combine(old, delta)
+        if new.shape != old.shape:
+            raise InvalidArgumentError(
+                message=f"{op_name}: update of shape {delta.shape} does not match variable "
+                f"{var_name} of shape {old.shape}"
+            )
+        ctx.variables[var_name] = new
+        return new
+
+    return kernel
+
+
+for _type, _kernel in [
+    ("Assign", _assign),
+    ("AssignAdd", _update("AssignAdd", lambda a, b: a + b)),
+    ("AssignSub", _update("AssignSub", lambda a, b: a - b)),
+]:
+    define_op(
+        _type,
+        _assign_infer,
+        kernel=_kernel,
+        attrs={"var_name": REQUIRED, "validate_shape": True},
+        stateful=True,
+        differentiable=False,
+        needs_context=True,
+        ref_inputs=(0,),
+    )
+
+
+def _assign_op(op_type, ref, value, validate_shape=True, name=None):
+    var = ref if isinstance(ref, Variable) else None
+    ref_tensor = var._ref if var is not None else ref
+    if ref_tensor.op.type != "VariableV2":
+        raise TypeError(f"{op_type} needs a Variable, got {ref!r}")
+    value = convert_to_tensor(value, dtype=ref_tensor.dtype)
+    attrs = {"var_name": ref_tensor.op.attrs["var_name"], "validate_shape": validate_shape}
+    return apply_op(op_type, [ref_tensor, value], attrs, name=name or op_type)
+
+
+def assign(ref, value, validate_shape=True, name=None):
+    """Store ``value`` in variable ``ref`` when run; the result is the new value."""
+    return _assign_op("Assign", ref, value, validate_shape, name)
+
+
+def assign_add(ref, value, name=None):
+    """Add ``value`` to variable ``ref`` when run; the result is the new value."""
+    return _assign_op("AssignAdd", ref, value, True, name)
+
+
+def assign_sub(ref, value, name=None):
+    """Subtract ``value`` from variable ``ref`` when run; the result is the new value."""
+    return _assign_op("AssignSub", ref, value, True, name)
+
+
+class Variable:
+    """A value kept by each Session between runs, initialized by running ``initializer``.
+
+    Usable wherever a tensor is (``x @ W + b``); ``assign``/``assign_add``/``assign_sub`` build
+    update ops. Each Session holds its own copy of every variable's value.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     v = fg.Variable(fg.zeros([2]), name="v")
+    >>> v.name, str(v.shape), v.initializer.name
+    ('v:0', '[2]', 'v/Assign')
+    """
+
+    def __init__(
+        self,
+        initial_value=None,
+        trainable: bool = True,
+        name: str | None = None,
+        dtype=None,
+        collections=None,
+        validate_shape: bool = True,
+    ) -> None:
+        if initial_value is None:
+            raise ValueError("Variable needs an initial_value.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        graph = getattr(initial_value, "graph", None) or get_default_graph()
+        with graph.as_default(), graph.name_scope(name or "Variable") as scope:
+            self.initial_value = convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
+            shape = self.initial_value.shape if validate_shape else TensorShape(None)
+            var_name = scope[:-1]
+            attrs = {"var_name": var_name, "dtype": self.initial_value.dtype, "shape": shape}
+            # The op takes the scope's own name: "v", whose helpers live in "v/".
+            self._ref = apply_op("VariableV2", [], attrs, name=scope)
+            self.initializer = assign(self, self.initial_value, validate_shape, name="Assign").op
+        self.trainable = trainable
+        for key in collections or [GraphKeys.GLOBAL_VARIABLES]:
+            graph.add_to_collection(key, self)
+        if trainable:
+            graph.add_to_collection(GraphKeys.TRAINABLE_VARIABLES, self)
+
+    # Identity and metadata ----------------------------------------------------------------
+    op = property(lambda self: self._ref.op)
+    graph = property(lambda self: self._ref.graph)
+    name = property(lambda self: self._ref.name)
+    dtype = property(lambda self: self._ref.dtype)
+    shape = property(lambda self: self._ref.shape)
+    device = property(lambda self: self._ref.device)
+
+    def get_shape(self) -> TensorShape:
+        return self._ref.shape
+
+    def _as_graph_tensor(self):
+        return self._ref
+
+    def value(self):
+        """The tensor that reads this variable."""
+        return self._ref
+
+    def read_value(self, name: str = "read"):
+        """A new Identity op reading the variable (ordered by control dependencies)."""
+        from flowgraph.ops.array import identity
+
+        with self.graph.as_default(), self.graph.name_scope(self.op.name + "/"):
+            return identity(self._ref, name=name)
+
+    def assign(self, value, name=None):
+        return assign(self, value, name=name)
+
+    def assign_add(self, delta, name=None):
+        return assign_add(self, delta, name=name)
+
+    def assign_sub(self, delta, name=None):
+        return assign_sub(self, delta, name=name)
+
+    def eval(self, session=None):
+        return self._ref.eval(session=session)
+
+    def __repr__(self) -> str:
+        return f"<flowgraph.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
+
+
+def global_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+def trainable_variables(scope: str | None = None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name: str = "init"):
+    """One op that runs the initializers of ``var_list``."""
+    from flowgraph.ops.control import group
+
+    return group(*[v.initializer for v in var_list], name=name)
+
+
+def global_variables_initializer():
+    """One op that initializes every global variable of the default graph (TF1's ``init``)."""
+    return variables_initializer(global_variables(), name="init")
+
+
+__all__ = [
+    "Variable",
+    "assign",
+    "assign_add",
+    "assign_sub",
+    "constant",
+    "dtypes",
+    "global_variables",
+    "global_variables_initializer",
+    "placeholder",
+    "placeholder_with_default",
+    "trainable_variables",
+    "variables_initializer",
+]

@@ -1,0 +1,181 @@
+"""The Session: runs fetches of a graph with a feed_dict, holding its own variable values.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float32, [None, 2], name="x")
+...     total = fg.reduce_sum(x * 10.0)
+...     with fg.Session() as sess:
+...         print(sess.run({"total": total, "both": [total, x]}, feed_dict={x: [[1, 2]]}))
+{'total': 30.0, 'both': [30.0, array([[1., 2.]], dtype=float32)]}
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from flowgraph.backends import get_backend
+from flowgraph.compiler.plan import compile_plan
+from flowgraph.graph import context
+from flowgraph.graph.context import get_default_graph
+from flowgraph.runtime.context import RunContext
+from flowgraph.runtime.feeds import feed_key, feed_value
+from flowgraph.runtime.fetches import as_fetch_element, flatten
+
+# Ops whose result may be an array the session keeps (a constant, a variable's value, a fed
+# array): a fetched result of theirs is copied so the caller cannot change the session's state.
+_ALIASING_OPS = frozenset({"Const", "VariableV2", "Identity", "Assign", "AssignAdd", "AssignSub"})
+
+
+class Session:
+    """Runs a graph: compiles each distinct (fetches, feeds) signature once, then executes it.
+
+    ``Session(graph=None, backend="numpy")`` uses the default graph at creation time. Each
+    Session holds its own variable values. ``run`` is thread-safe: per-run values live in the
+    run, and the plan cache is locked while compiling.
+    """
+
+    def __init__(self, target: str = "", graph=None, config=None, backend="numpy", seed=None):
+        self.graph = graph if graph is not None else get_default_graph()
+        self._backend = get_backend(backend)
+        self._context = RunContext(self._backend, seed)
+        self._plans: dict = {}
+        self._compile_lock = threading.Lock()
+        self._closed = False
+        self._default_cm = None
+        self.compile_count = 0  # how many plans were compiled (a repeated signature adds none)
+
+    # ---- running ---------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Evaluate ``fetches`` (a Tensor, Operation, name, or any nesting of list / tuple /
+        dict / namedtuple of them) and return their values in the same structure.
+
+        Operations give None. ``feed_dict`` maps tensors (or their names) to values; any
+        tensor may be fed, which cuts off what computes it.
+        """
+        self._check_open()
+        if isinstance(fetches, (list, tuple, dict)):
+            elements, rebuild = flatten(fetches, self.graph)
+        else:
+            elements, rebuild = [as_fetch_element(fetches, self.graph)], None
+        feeds = self._prepare_feeds(feed_dict)
+        plan = self._plan_for(tuple(elements), feeds)
+        values = plan.run(self._context, [feeds[t] for t in plan.feeds])
+        values = [self._to_user(e, v) for e, v in zip(elements, values)]
+        return values[0] if rebuild is None else rebuild(values)
+
+    def make_callable(self, fetches, feed_list=None):
+        """A function ``f(*feed_values)`` running ``fetches`` with ``feed_list`` fed, without
+        re-checking the signature each call.
+
+        >>> import flowgraph as fg
+        >>> with fg.Graph().as_default():
+        ...     x = fg.placeholder(fg.int32, [])
+        ...     f = fg.Session().make_callable(x * x, [x])
+        ...     f(7)
+        49
+        """
+        self._check_open()
+        feed_list = [feed_key(k, self.graph) for k in feed_list or []]
+        single = not isinstance(fetches, (list, tuple, dict))
+        elements, rebuild = flatten([fetches] if single else fetches, self.graph)
+        plan = self._plan_for(tuple(elements), dict.fromkeys(feed_list))
+        position = {t: i for i, t in enumerate(feed_list)}
+        order = [position[t] for t in plan.feeds]
+
+        def call(*values):
+            self._check_open()
+            if len(values) != len(feed_list):
+                raise TypeError(f"This callable takes {len(feed_list)} feed values, got {len(values)}")
+            checked = [feed_value(feed_list[i], values[i]) for i in order]
+            out = plan.run(self._context, [self._backend.from_host(v) for v in checked])
+            out = rebuild([self._to_user(e, v) for e, v in zip(elements, out)])
+            return out[0] if single else out
+
+        return call
+
+    def _prepare_feeds(self, feed_dict) -> dict:
+        if not feed_dict:
+            return {}
+        from_host = self._backend.from_host
+        feeds = {}
+        for key, value in feed_dict.items():
+            tensor = feed_key(key, self.graph)
+            feeds[tensor] = from_host(feed_value(tensor, value))
+        return feeds
+
+    def _plan_for(self, elements: tuple, feeds: dict):
+        key = (elements, frozenset(feeds))
+        plan = self._plans.get(key)
+        if plan is None:
+            with self._compile_lock:
+                plan = self._plans.get(key)
+                if plan is None:
+                    plan = compile_plan(list(elements), list(feeds), self._backend)
+                    self._plans[key] = plan
+                    self.compile_count += 1
+        return plan
+
+    def _to_user(self, element, value):
+        """A fetched value as the user gets it: NumPy, copied if the session could alias it."""
+        if value is None:
+            return None
+        value = self._backend.to_host(value)
+        if value.ndim == 0:
+            return value[()]  # NumPy scalar, as TF returns for scalar tensors
+        if element.op.type in _ALIASING_OPS or value.base is not None:
+            return np.array(value, copy=True)
+        return value
+
+    # ---- lifetime --------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+
+    def close(self) -> None:
+        """Release the session's variable values and plans; later runs raise RuntimeError."""
+        self._closed = True
+        self._plans.clear()
+        self._context.variables.clear()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def as_default(self):
+        """Context manager making this the default session (for ``Tensor.eval()``)."""
+        return context.default_session(self)
+
+    def __enter__(self):
+        self._default_cm = context.default_session(self)
+        self._default_cm.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._default_cm.__exit__(*exc)
+        self.close()
+
+    def __del__(self) -> None:
+        self._closed = True
+
+
+class InteractiveSession(Session):
+    """A Session that makes itself the default on creation (for shells and notebooks).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     sess = fg.InteractiveSession()
+    ...     value = fg.constant(3.0).eval()
+    ...     sess.close()
+    >>> value
+    3.0
+    """
+
+    def __init__(self, target: str = "", graph=None, config=None, backend="numpy", seed=None):
+        super().__init__(target, graph, config, backend, seed)
+        context.push_session(self)
+
+    def close(self) -> None:
+        context.pop_session(self)
+        super().close()
