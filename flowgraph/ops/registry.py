@@ -100,6 +100,14 @@ def gradient(op_type: str):
     return register
 
 
+RegisterGradient = gradient  # TF1's spelling: @RegisterGradient("MySquare")
+
+
+def no_gradient(op_type: str) -> None:
+    """Declare that ops of ``op_type`` pass no gradient (TF's ``NotDifferentiable``)."""
+    _GRADIENTS[op_type] = None
+
+
 def get_gradient(op_type: str):
     """The gradient rule registered under ``op_type``; KeyError when none is."""
     return _GRADIENTS[op_type]

@@ -1,0 +1,184 @@
+"""Reverse-mode differentiation as graph rewriting: ``gradients(ys, xs)`` adds gradient ops.
+
+The driver walks the ops between ``xs`` and ``ys`` in reverse creation order (a valid reverse
+topological order: an op's data inputs always exist before it), asks each op's registered
+gradient rule for its input gradients, sums contributions from several paths, and reduces a
+gradient back to its input's shape where broadcasting widened it — in this one place, so that
+no gradient rule has to. Gradient ops live in ``<op name>_grad`` name scopes.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float64, [3], name="x")
+...     y = fg.reduce_sum(x * x)
+...     (dx,) = fg.gradients(y, [x])
+...     fg.Session().run(dx, {x: [1.0, 2.0, 3.0]})
+array([2., 4., 6.])
+"""
+
+from __future__ import annotations
+
+from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.tensor import Tensor
+from flowgraph.ops import array, broadcast, math
+from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.registry import get_gradient, get_op_def
+
+
+def _as_tensor_list(values, what: str) -> list[Tensor]:
+    if values is None:
+        return []
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    out = []
+    for v in values:
+        v = v._as_graph_tensor() if hasattr(v, "_as_graph_tensor") else v
+        if not isinstance(v, Tensor):
+            raise TypeError(f"gradients: {what} must be Tensors or Variables, got {v!r}")
+        out.append(v)
+    return out
+
+
+def gradients(
+    ys,
+    xs,
+    grad_ys=None,
+    name: str = "gradients",
+    stop_gradients=None,
+    unconnected_gradients: str = "none",
+):
+    """Symbolic derivatives of ``sum(ys)`` with respect to each of ``xs`` (TF1 semantics).
+
+    ``grad_ys`` seeds each y (default: ones). Integer and bool tensors get no gradient;
+    ``stop_gradient`` ops and ``stop_gradients=`` tensors block flow. An x that ``ys`` do not
+    depend on gets ``None``, or zeros with ``unconnected_gradients="zero"``.
+    """
+    ys = _as_tensor_list(ys, "ys")
+    xs = _as_tensor_list(xs, "xs")
+    if unconnected_gradients not in ("none", "zero"):
+        raise ValueError("unconnected_gradients must be 'none' or 'zero'")
+    graph = ys[0].graph if ys else get_default_graph()
+    for t in ys + xs:
+        if t.graph is not graph:
+            raise ValueError(f"gradients: {t.name!r} is not in the same graph as ys[0]")
+    seeds = _seed_gradients(ys, grad_ys)
+    stopped = set(_as_tensor_list(stop_gradients, "stop_gradients"))
+    with graph.as_default(), graph.name_scope(name):
+        between = ops_between(ys, xs, stopped)
+        grads = _backpropagate(between, seeds, set(xs), stopped)
+        return [_result_for(x, grads, unconnected_gradients) for x in xs]
+
+
+def _seed_gradients(ys, grad_ys) -> dict:
+    if grad_ys is None:
+        grad_ys = [None] * len(ys)
+    elif not isinstance(grad_ys, (list, tuple)):
+        grad_ys = [grad_ys]
+    if len(grad_ys) != len(ys):
+        raise ValueError(f"gradients: {len(grad_ys)} grad_ys given for {len(ys)} ys")
+    seeds: dict = {}
+    for y, g in zip(ys, grad_ys):
+        if g is None:
+            g = array.ones_like(y, name="grad_ys")
+        else:
+            g = convert_to_tensor(g, dtype=y.dtype)
+            if not g.shape.is_compatible_with(y.shape):
+                raise ValueError(
+                    f"gradients: grad_ys for {y.name!r} has shape {g.shape}, which does not "
+                    f"match the shape {y.shape} of that y"
+                )
+        seeds.setdefault(y, []).append(g)
+    return seeds
+
+
+def ops_between(ys, xs, stopped=frozenset()) -> set:
+    """Ops on a data path from some x to some y (iteratively; stopped tensors cut paths)."""
+    seen_from_x = set()
+    frontier = [c for x in xs for c in x.graph.consumers_of(x)]
+    while frontier:
+        op = frontier.pop()
+        if op in seen_from_x:
+            continue
+        seen_from_x.add(op)
+        for t in op.outputs:
+            frontier.extend(op.graph.consumers_of(t))
+    reachable = set()
+    stack = [y.op for y in ys if y.op in seen_from_x]
+    while stack:
+        op = stack.pop()
+        if op in reachable:
+            continue
+        reachable.add(op)
+        for t in op.inputs:
+            if t.op in seen_from_x and t not in stopped:
+                stack.append(t.op)
+    return reachable
+
+
+def _backpropagate(between: set, grads: dict, xs: set, stopped: set) -> dict:
+    for op in sorted(between, key=lambda o: o._id, reverse=True):
+        out_grads = [_summed(grads.get(t), t) for t in op.outputs]
+        if all(g is None for g in out_grads) or any(t in stopped for t in op.outputs):
+            continue
+        rule = _gradient_rule(op)
+        if rule is None:
+            continue
+        out_grads = [
+            g if g is not None else array.zeros_like(t) for g, t in zip(out_grads, op.outputs)
+        ]
+        with op.graph.name_scope(op.name + "_grad"):
+            in_grads = rule(op, *out_grads)
+            _check_rule_result(op, in_grads)
+            for t, g in zip(op.inputs, in_grads):
+                if g is None or not t.dtype.is_floating:
+                    continue
+                grads.setdefault(t, []).append(_fit_to_input(g, t))
+    return grads
+
+
+def _gradient_rule(op):
+    """The op's gradient rule, None if it is not differentiable; LookupError if missing."""
+    override = op.attrs.get("_gradient_op_type")
+    if override is None and not get_op_def(op.type).differentiable:
+        return None
+    key = override or op.type
+    try:
+        return get_gradient(key)
+    except KeyError:
+        raise LookupError(
+            f"No gradient defined for operation {op.name!r} (op type: {key}), created at "
+            f"{op.site}. Register one with flowgraph.RegisterGradient({key!r}), or wrap the "
+            "input in stop_gradient if no gradient should flow here."
+        ) from None
+
+
+def _check_rule_result(op, in_grads) -> None:
+    if len(in_grads) != len(op.inputs):
+        raise ValueError(
+            f"The gradient rule for {op.type} returned {len(in_grads)} gradients for "
+            f"{len(op.inputs)} inputs (op {op.name!r})"
+        )
+
+
+def _fit_to_input(g: Tensor, x: Tensor) -> Tensor:
+    """Reduce ``g`` to ``x``'s shape if broadcasting may have widened it (decided statically
+    when both shapes are fully known, else by the op at run time)."""
+    if g.dtype is not x.dtype:
+        g = math.cast(g, x.dtype)
+    if x.shape.is_fully_defined() and g.shape == x.shape:
+        return g
+    return broadcast.sum_to_shape_of(g, x)
+
+
+def _summed(contributions, tensor):
+    if not contributions:
+        return None
+    if len(contributions) == 1:
+        return contributions[0]
+    return math.add_n(contributions, name=f"{tensor.op.name}_{tensor.value_index}_sum")
+
+
+def _result_for(x, grads, unconnected):
+    g = _summed(grads.get(x), x)
+    if g is None and unconnected == "zero":
+        return array.zeros_like(x)
+    return g
