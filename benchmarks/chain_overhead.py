@@ -6,7 +6,7 @@ merged or pruned away. On arrays this small the kernels cost little, so the time
 mostly the engine's own overhead. The baseline runs the same NumPy calls in a Python loop, in
 the same process, with BLAS limited to one thread for both.
 
-Run:  python benchmarks/chain_overhead.py            (needs threadpoolctl: pip install -e ".[bench]")
+Run:  python benchmarks/chain_overhead.py   (needs threadpoolctl: pip install -e ".[bench]")
 """
 
 from __future__ import annotations
@@ -58,9 +58,16 @@ def numpy_unrolled(n_ops: int):
     return namespace["chain"]
 
 
-def best_seconds(fn, repeat: int, number: int) -> float:
-    """timeit-style: the best of ``repeat`` timings of ``number`` calls, per call."""
-    return min(timeit.Timer(fn).repeat(repeat=repeat, number=number)) / number
+def best_seconds(fns: dict, repeat: int, number: int) -> dict:
+    """timeit-style: the best of ``repeat`` timings of ``number`` calls, per call, for each
+    function. The functions take turns within each repeat, so a burst of load on the machine
+    hits all of them alike rather than whichever happened to be running."""
+    timers = {name: timeit.Timer(fn) for name, fn in fns.items()}
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeat):
+        for name, timer in timers.items():
+            best[name] = min(best[name], timer.timeit(number) / number)
+    return best
 
 
 def main(argv=None) -> None:
@@ -72,10 +79,15 @@ def main(argv=None) -> None:
     n = args.ops
 
     with threadpool_limits(limits=1, user_api="blas"):
-        blas = [f"{p['internal_api']}={p['num_threads']}" for p in threadpool_info()
-                if p["user_api"] == "blas"]
-        print(f"flowgraph {fg.__version__}, NumPy {np.__version__}, "
-              f"Python {platform.python_version()}, {platform.machine()}")
+        blas = [
+            f"{p['internal_api']}={p['num_threads']}"
+            for p in threadpool_info()
+            if p["user_api"] == "blas"
+        ]
+        print(
+            f"flowgraph {fg.__version__}, NumPy {np.__version__}, "
+            f"Python {platform.python_version()}, {platform.machine()}"
+        )
         print(f"BLAS threads (threadpoolctl): {', '.join(blas) or 'no BLAS library loaded'}")
 
         x_value = np.random.default_rng(0).standard_normal(4)
@@ -98,15 +110,18 @@ def main(argv=None) -> None:
             def run_numpy():
                 numpy_chain(x_value, n)
 
-            fg_s = best_seconds(run_flowgraph, args.repeat, args.number)
-            np_s = best_seconds(run_numpy, args.repeat, args.number)
-            flat_s = best_seconds(lambda: unrolled(x_value), args.repeat, args.number)
+            best = best_seconds(
+                {"fg": run_flowgraph, "loop": run_numpy, "flat": lambda: unrolled(x_value)},
+                args.repeat,
+                args.number,
+            )
+            fg_s, np_s, flat_s = best["fg"], best["loop"], best["flat"]
             assert sess.compile_count == 1, "the plan should be compiled once and reused"
 
     def row(label: str, seconds: float) -> str:
         return f"{label:<34}{seconds * 1e6:>9.1f} us{seconds / n * 1e6:>9.3f} us"
 
-    print(f"chain of {n} ops (tanh / add on float64[4]); best of {args.repeat} x {args.number} runs")
+    print(f"{n} chained ops (tanh, add on float64[4]); best of {args.repeat} x {args.number} runs")
     print("results agree (assert_allclose, rtol=1e-12)")
     print()
     print(f"{'':<34}{'per run':>12}{'per op':>12}")

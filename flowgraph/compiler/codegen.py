@@ -105,6 +105,9 @@ def _statement(op, value_of, names, namespace, backend, feeds):
         namespace[callee] = op_def.bind(backend.xp, op.attrs)
         if op_def.needs_context:
             args.insert(0, "ctx")
+    if op_def.read_at_use:
+        value_of[op.outputs[0]] = f"{callee}({', '.join(args)})"
+        return None
     outputs = []
     for t in op.outputs:
         if t in feeds:  # a fed output keeps its fed value; compute into a throwaway name

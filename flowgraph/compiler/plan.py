@@ -101,9 +101,11 @@ def compile_plan(fetches, feeds, backend: str = "numpy") -> Plan:
     ``fetches`` are Tensors or Operations; ``feeds`` the tensors whose values will be passed in.
     Raises InvalidArgumentError for an unfed placeholder or a cycle.
     """
-    fetch_ops = list(dict.fromkeys(getattr(f, "op", f) for f in fetches))
+    fed = set(feeds)
+    # A fetched tensor that is also fed is returned as fed: its producer need not run.
+    fetch_ops = list(dict.fromkeys(getattr(f, "op", f) for f in fetches if f not in fed))
     deps = dependency_graph(fetch_ops, feeds)
-    check_feeds(deps, fetch_ops, set(feeds))
+    check_feeds(deps, fetch_ops, fed)
     ordered = execution_order(deps)
     code = generate(ordered, list(fetches), list(feeds), get_backend(backend))
     return Plan(list(fetches), list(feeds), ordered, code)

@@ -51,6 +51,8 @@ class Graph:
         self._lock = threading.RLock()
         # Bumped on every new op; sessions use it to spot graphs that keep growing between runs.
         self.version = 0
+        # The graph-level random seed (``set_random_seed``); None until one is set.
+        self.seed: int | None = None
 
     # ---- default graph -------------------------------------------------------------------
     def as_default(self):
@@ -159,6 +161,7 @@ class Graph:
         output_specs: list,
         name: str,
         site: CreationSite,
+        ref_inputs: tuple = (),
     ) -> Operation:
         """Add an operation; ``name`` is made unique in the current scope.
 
@@ -170,12 +173,10 @@ class Graph:
                     f"Graph is finalized and cannot be modified (adding {op_type} op {name!r} "
                     f"at {site}). Build the graph before finalize(), or use a new Graph."
                 )
-            for t in inputs:
-                if t.graph is not self:
-                    raise ValueError(
-                        f"Tensor {t.name!r} is from a different graph than the {op_type} op "
-                        f"{name!r} being built at {site}."
-                    )
+            inputs = [
+                t if t.graph is self else self._capture(t, op_type, name, site, i in ref_inputs)
+                for i, t in enumerate(inputs)
+            ]
             control = [op for ops in self._control_stack for op in ops]
             device = self._device_stack[-1] if self._device_stack else ""
             if self._gradient_overrides.get(op_type):
@@ -198,6 +199,13 @@ class Graph:
                 self._consumers.setdefault(id(t), []).append(op)
             self.version += 1
             return op
+
+    def _capture(self, tensor, op_type, name, site, as_ref=False):
+        """An input from another graph: an error here; function graphs capture it instead."""
+        raise ValueError(
+            f"Tensor {tensor.name!r} is from a different graph than the {op_type} op "
+            f"{name!r} being built at {site}."
+        )
 
     def finalize(self) -> None:
         """Make the graph read-only: adding an op afterwards raises RuntimeError."""

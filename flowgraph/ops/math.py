@@ -101,7 +101,7 @@ def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=
     return op
 
 
-add = _binary("Add", rules.binary_broadcast, "add", doc="``x + y`` with broadcasting.")
+add = _binary("Add", rules.numeric_binary, "add", doc="``x + y`` with broadcasting.")
 subtract = _binary("Sub", rules.numeric_binary, "subtract", doc="``x - y`` with broadcasting.")
 multiply = _binary("Mul", rules.numeric_binary, "multiply", doc="``x * y`` with broadcasting.")
 real_div = _binary("RealDiv", rules.float_binary, "divide", doc="``x / y`` for float tensors.")

@@ -222,8 +222,8 @@ def reduce_mean(
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
-    ...     fg.Session().run([fg.reduce_mean(fg.constant([1.0, 2.0])), fg.reduce_mean([1, 2])])
-    [1.5, 1]
+    ...     print(*fg.Session().run([fg.reduce_mean([1.0, 2.0]), fg.reduce_mean([1, 2])]))
+    1.5 1
     """
     return _reduce("Mean", input_tensor, axis, keepdims, name, reduction_indices, keep_dims)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from flowgraph.errors import ShapeError
 from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.site import user_site
 from flowgraph.graph.tensor import Tensor
 
@@ -48,6 +49,9 @@ class OpDef:
     # Inputs that name a variable rather than read it (Assign's target): the executor passes
     # nothing for them and pruning does not follow them, so assigning never reads first.
     ref_inputs: tuple[int, ...] = ()
+    # A variable read: generated code reads it where each consumer runs (not once, up front),
+    # so a consumer ordered after an assignment sees the new value, as TF1's ref reads do.
+    read_at_use: bool = False
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed)."""
@@ -122,7 +126,11 @@ def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name
     """
     op_def = get_op_def(op_type)
     attrs = _complete_attrs(op_def, attrs or {})
-    graph = inputs[0].graph if inputs else get_default_graph()
+    graph = get_default_graph()
+    if inputs and not isinstance(graph, FuncGraph):
+        # TF1 builds an op in its inputs' graph; while tracing a function (cond, while_loop)
+        # it goes into the function's graph, which captures outer inputs.
+        graph = inputs[0].graph
     site = user_site(2)
     name = name or op_type
     try:
@@ -130,7 +138,7 @@ def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name
     except ShapeError as e:
         message = _describe_failure(op_type, graph, name, inputs, site, str(e))
         raise type(e)(message) from None
-    op = graph.create_op(op_type, inputs, attrs, specs, name, site)
+    op = graph.create_op(op_type, inputs, attrs, specs, name, site, op_def.ref_inputs)
     if not op.outputs:
         return op
     return op.outputs[0] if len(op.outputs) == 1 else op.outputs

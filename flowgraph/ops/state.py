@@ -140,6 +140,7 @@ define_op(
     attrs={"var_name": "", "dtype": REQUIRED, "shape": REQUIRED},
     stateful=True,
     needs_context=True,
+    read_at_use=True,
 )
 
 

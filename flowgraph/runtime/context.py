@@ -1,17 +1,50 @@
-"""What kernels that need more than ``xp`` see: the session's variables, RNG and backend."""
+"""What kernels that need more than ``xp`` see: the session's variables, RNG and backend,
+and a way to run the functions of control-flow ops (``cond`` branches, loop bodies)."""
 
 from __future__ import annotations
+
+import threading
+
+from flowgraph.compiler.plan import compile_plan
 
 
 class RunContext:
     """Shared by all runs of one Session: per-run values never live here, only state that
-    belongs to the session (variable values, the random generator)."""
+    belongs to the session (variable values, random generators, compiled function plans)."""
 
     def __init__(self, backend, seed=None) -> None:
         self.backend = backend
         self.xp = backend.xp
         self.variables: dict = {}
         self.rng = backend.random_generator(seed)
+        # One generator per random op, made on first use (see ops/random.py): its state moves
+        # on with every run, and a seeded op starts from the same state in every session.
+        self.random_generators: dict = {}
+        self._function_plans: dict = {}
+        self._lock = threading.Lock()
 
     def to_host(self, value):
         return self.backend.to_host(value)
+
+    def generator_for(self, key: str, seeds=None):
+        """The random generator of the op ``key``, made on first use: seeded by ``seeds``
+        (graph seed, op seed) when given, else drawn from the session's own generator."""
+        generator = self.random_generators.get(key)
+        if generator is None:
+            seed = list(seeds) if seeds is not None else int(self.rng.integers(2**63))
+            new = self.backend.random_generator(seed)
+            generator = self.random_generators.setdefault(key, new)  # atomic: one per key
+        return generator
+
+    def call(self, function, args) -> list:
+        """Run a traced function (see ``flowgraph.ops.control_flow.Function``) on ``args``;
+        its plan is compiled on first use and cached for the session."""
+        plan = self._function_plans.get(function)
+        if plan is None:
+            with self._lock:
+                plan = self._function_plans.get(function)
+                if plan is None:
+                    fetches = list(function.outputs) + list(function.side_effects)
+                    plan = compile_plan(fetches, list(function.inputs), self.backend)
+                    self._function_plans[function] = plan
+        return plan.run(self, args)[: len(function.outputs)]

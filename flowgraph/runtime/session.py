@@ -73,7 +73,7 @@ class Session:
         >>> with fg.Graph().as_default():
         ...     x = fg.placeholder(fg.int32, [])
         ...     f = fg.Session().make_callable(x * x, [x])
-        ...     f(7)
+        ...     print(f(7))
         49
         """
         self._check_open()
@@ -168,7 +168,7 @@ class InteractiveSession(Session):
     ...     sess = fg.InteractiveSession()
     ...     value = fg.constant(3.0).eval()
     ...     sess.close()
-    >>> value
+    >>> print(value)
     3.0
     """
 

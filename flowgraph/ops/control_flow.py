@@ -1,0 +1,363 @@
+"""Control flow as functional ops: ``cond`` (If) and ``while_loop`` (While), with gradients.
+
+Each branch, loop condition and loop body is traced once into a :class:`FuncGraph`; the If or
+While op calls it at run time through the session (``ctx.call``). So only the taken branch's
+own ops run, and the graph stays a DAG that the compiler can prune and order.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float32, [])
+...     y = fg.cond(x > 0.0, lambda: x * 10.0, lambda: -x)
+...     i, total = fg.while_loop(lambda i, t: i < 4, lambda i, t: (i + 1, t + x), [0, 0.0])
+...     sess = fg.Session()
+...     sess.run([y, total], {x: 2.0}), sess.run(y, {x: -3.0})
+([20.0, 8.0], 3.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flowgraph.errors import ShapeError
+from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.func_graph import FuncGraph
+from flowgraph.graph.shape import TensorShape, as_shape
+from flowgraph.ops import array
+from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, get_op_def, gradient
+from flowgraph.ops.state import placeholder
+
+
+@dataclass(eq=False)
+class Function:
+    """A traced function: call it with values for ``inputs``; it returns ``outputs``.
+
+    ``side_effects`` are stateful ops traced into it that run on every call even when no
+    output needs them (an ``assign`` or ``Print`` inside a branch)."""
+
+    graph: FuncGraph
+    inputs: list
+    outputs: list
+    side_effects: list = field(default_factory=list)
+    returns_sequence: bool = False  # the Python function returned a list/tuple, not a tensor
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def trace(python_fn, name: str, input_specs) -> Function:
+    """Trace ``python_fn(*inputs)`` into a new FuncGraph of the default graph."""
+    graph = FuncGraph(name, get_default_graph())
+    with graph.as_default():
+        inputs = [placeholder(dtype, shape, name=f"arg{i}") for i, (dtype, shape) in enumerate(input_specs)]
+        graph.inputs.extend(inputs)
+        result = python_fn(*inputs)
+        if result is None:
+            raise ValueError(f"{name}: the traced function returned None; it must return tensors")
+        # An outer tensor returned as is must still be produced inside the function.
+        outputs = [array.identity(convert_to_tensor(r)) for r in _as_list(result)]
+    effects = [op for op in graph.get_operations() if _is_side_effect(op)]
+    sequence = isinstance(result, (list, tuple))
+    return Function(graph, list(graph.inputs), outputs, effects, sequence)
+
+
+def _is_side_effect(op) -> bool:
+    return get_op_def(op.type).stateful and op.type not in ("VariableV2",)
+
+
+def _align_captures(functions, n_explicit: int) -> list:
+    """Give every function the same inputs: explicit ones, then the union of all captures.
+
+    Returns the outer tensors to pass for the captures, in order."""
+    outer = []
+    for fn in functions:
+        outer.extend(t for t in fn.graph.captures if t not in outer)
+    for fn in functions:
+        extra = []
+        for t in outer:
+            inner = fn.graph.captures.get(t)
+            if inner is None:  # not used by this function: an input it ignores
+                with fn.graph.as_default():
+                    inner = placeholder(t.dtype, t.shape, name="unused_capture")
+            extra.append(inner)
+        fn.inputs = fn.inputs[:n_explicit] + extra
+    return outer
+
+
+def _merge_shape(a: TensorShape, b: TensorShape) -> TensorShape:
+    if a.is_compatible_with(b):
+        return a.merge_with(b)
+    if a.rank is not None and a.rank == b.rank:
+        return TensorShape(x if x == y else None for x, y in zip(a.dims, b.dims))
+    return TensorShape(None)
+
+
+# ---- cond --------------------------------------------------------------------------------
+
+
+def _if_infer(inputs, attrs):
+    then_out, else_out = attrs["then_branch"].outputs, attrs["else_branch"].outputs
+    return [(t.dtype, _merge_shape(t.shape, e.shape)) for t, e in zip(then_out, else_out)]
+
+
+def _if_kernel(ctx, pred, *args, then_branch, else_branch):
+    out = ctx.call(then_branch if bool(pred) else else_branch, list(args))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+for _type, _stateful in (("If", True), ("StatelessIf", False)):
+    define_op(
+        _type,
+        _if_infer,
+        kernel=_if_kernel,
+        attrs={"then_branch": REQUIRED, "else_branch": REQUIRED},
+        stateful=_stateful,
+        needs_context=True,
+    )
+
+
+def cond(pred, true_fn, false_fn, name: str = "cond"):
+    """``true_fn()`` if ``pred`` else ``false_fn()``; only the taken branch's ops run.
+
+    Both functions must return the same number of tensors with the same dtypes.
+    """
+    pred = convert_to_tensor(pred)
+    if not pred.dtype.is_bool or pred.shape.rank not in (0, None):
+        raise ShapeError(f"cond: pred must be a scalar bool tensor, got {pred.dtype.name}{pred.shape}")
+    then_fn = trace(lambda: true_fn(), f"{name}_true", [])
+    else_fn = trace(lambda: false_fn(), f"{name}_false", [])
+    if len(then_fn.outputs) != len(else_fn.outputs):
+        raise ValueError(
+            f"cond: true_fn returned {len(then_fn.outputs)} tensors, false_fn "
+            f"{len(else_fn.outputs)}; both branches must return the same structure"
+        )
+    for i, (t, e) in enumerate(zip(then_fn.outputs, else_fn.outputs)):
+        if t.dtype is not e.dtype:
+            raise TypeError(f"cond: output {i} is {t.dtype.name} in true_fn but {e.dtype.name} in false_fn")
+    captured = _align_captures([then_fn, else_fn], 0)
+    op_type = "If" if then_fn.side_effects or else_fn.side_effects else "StatelessIf"
+    attrs = {"then_branch": then_fn, "else_branch": else_fn}
+    out = _as_list(apply_op(op_type, [pred] + captured, attrs, name=name))
+    return out if then_fn.returns_sequence else out[0]
+
+
+def case(pred_fn_pairs, default=None, exclusive: bool = False, name: str = "case"):
+    """The function of the first true predicate in ``pred_fn_pairs``, else ``default()``."""
+    pairs = list(pred_fn_pairs.items()) if isinstance(pred_fn_pairs, dict) else list(pred_fn_pairs)
+    if default is None:
+        if not pairs:
+            raise ValueError("case: give at least one (pred, fn) pair or a default")
+        *pairs, (_, default) = pairs
+    result = default
+    for pred, fn in reversed(pairs):
+        result = (lambda p, f, rest: (lambda: cond(p, f, rest, name=name)))(pred, fn, result)
+    return result()
+
+
+def _branch_gradient(fn: Function) -> Function:
+    """A function computing d(outputs)/d(inputs) of ``fn`` given the outputs' gradients."""
+    from flowgraph.autodiff.gradients import gradients  # autodiff sits above the ops
+
+    with fn.graph.as_default():
+        seeds = [placeholder(o.dtype, o.shape, name="output_grad") for o in fn.outputs]
+        float_inputs = [t for t in fn.inputs if t.dtype.is_floating]
+        grads = gradients(fn.outputs, float_inputs, grad_ys=seeds, unconnected_gradients="zero")
+    return Function(fn.graph, list(fn.inputs) + seeds, grads)
+
+
+def _if_grad(op, *out_grads):
+    then_fn, else_fn = op.attrs["then_branch"], op.attrs["else_branch"]
+    captured = op.inputs[1:]
+    grad_then = _branch_gradient(then_fn)
+    grad_else = _branch_gradient(else_fn)
+    attrs = {"then_branch": grad_then, "else_branch": grad_else}
+    outs = _as_list(apply_op("StatelessIf", [op.inputs[0], *captured, *out_grads], attrs, name="If"))
+    floats = iter(outs)
+    return [None] + [next(floats) if t.dtype.is_floating else None for t in captured]
+
+
+gradient("If")(_if_grad)
+gradient("StatelessIf")(_if_grad)
+
+
+# ---- while_loop ----------------------------------------------------------------------------
+
+
+def _while_infer(inputs, attrs):
+    body = attrs["body"]
+    n = attrs["num_vars"]
+    shapes = attrs["shape_invariants"]
+    loop = [(t.dtype, s) for t, s in zip(inputs[:n], shapes)]
+    history = [(t.dtype, TensorShape((None,) + (s.dims if s.dims is not None else ()))) for t, s in zip(body.outputs, shapes)]
+    if any(s.rank is None for s in shapes):
+        history = [(d, TensorShape(None)) for d, _ in history]
+    return loop + history
+
+
+def _while_kernel(ctx, *args, cond, body, num_vars, shape_invariants, maximum_iterations):
+    xp = ctx.xp
+    values, captured = list(args[:num_vars]), list(args[num_vars:])
+    history = [[v] for v in values]
+    steps = 0
+    while maximum_iterations is None or steps < maximum_iterations:
+        if not bool(ctx.call(cond, values + captured)[0]):
+            break
+        values = ctx.call(body, values + captured)
+        steps += 1
+        for h, v in zip(history, values):
+            h.append(v)
+    # The gradient replays the body backwards over these per-iteration values.
+    stacked = [xp.stack([xp.asarray(v) for v in h]) if _same_shapes(h) else None for h in history]
+    return tuple(values + stacked)
+
+
+def _same_shapes(values) -> bool:
+    return all(v.shape == values[0].shape for v in values)
+
+
+for _type, _stateful in (("While", True), ("StatelessWhile", False)):
+    define_op(
+        _type,
+        _while_infer,
+        kernel=_while_kernel,
+        attrs={
+            "cond": REQUIRED,
+            "body": REQUIRED,
+            "num_vars": REQUIRED,
+            "shape_invariants": REQUIRED,
+            "maximum_iterations": None,
+        },
+        stateful=_stateful,
+        needs_context=True,
+    )
+
+
+def while_loop(
+    cond,
+    body,
+    loop_vars,
+    shape_invariants=None,
+    maximum_iterations=None,
+    name: str = "while",
+):
+    """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``; return the final
+    loop variables (a list, or one tensor if ``loop_vars`` was one tensor).
+
+    A loop variable must keep its shape unless ``shape_invariants`` allows more (e.g. ``[None]``).
+    """
+    single = not isinstance(loop_vars, (list, tuple))
+    loop_vars = [convert_to_tensor(v) for v in _as_list(loop_vars)]
+    if shape_invariants is None:
+        invariants = [v.shape for v in loop_vars]
+    else:
+        invariants = [as_shape(s) for s in _as_list(shape_invariants)]
+    specs = [(v.dtype, s) for v, s in zip(loop_vars, invariants)]
+    cond_fn = trace(cond, f"{name}_cond", specs)
+    body_fn = trace(body, f"{name}_body", specs)
+    _check_body(body_fn, loop_vars, invariants, name)
+    captured = _align_captures([cond_fn, body_fn], len(loop_vars))
+    attrs = {
+        "cond": cond_fn,
+        "body": body_fn,
+        "num_vars": len(loop_vars),
+        "shape_invariants": tuple(invariants),
+        "maximum_iterations": maximum_iterations,
+    }
+    op_type = "While" if cond_fn.side_effects or body_fn.side_effects else "StatelessWhile"
+    outs = apply_op(op_type, loop_vars + captured, attrs, name=name)
+    final = list(outs[: len(loop_vars)])
+    return final[0] if single else final
+
+
+def _check_body(body_fn, loop_vars, invariants, name) -> None:
+    if len(body_fn.outputs) != len(loop_vars):
+        raise ValueError(
+            f"{name}: body returned {len(body_fn.outputs)} tensors for {len(loop_vars)} loop vars"
+        )
+    for i, (out, var, inv) in enumerate(zip(body_fn.outputs, loop_vars, invariants)):
+        if out.dtype is not var.dtype:
+            raise TypeError(f"{name}: loop var {i} is {var.dtype.name} but body returns {out.dtype.name}")
+        if not inv.is_compatible_with(out.shape) or (
+            inv.rank is not None and out.shape.rank is not None
+            and any(a is not None and b is None for a, b in zip(inv.dims, out.shape.dims))
+        ):
+            raise ValueError(
+                f"{name}: loop var {i} has shape {inv} before the loop but {out.shape} after one "
+                "iteration; pass shape_invariants to allow the shape to change"
+            )
+
+
+def _while_grad(op, *out_grads):
+    n = op.attrs["num_vars"]
+    body = op.attrs["body"]
+    loop_inputs, captured = op.inputs[:n], op.inputs[n:]
+    float_vars = [i for i, t in enumerate(loop_inputs) if t.dtype.is_floating]
+    body_grad = _loop_body_gradient(body, float_vars)
+    history = op.outputs[n:]
+    seeds = [out_grads[i] for i in float_vars]
+    attrs = {"body_grad": body_grad, "num_vars": n, "num_float_vars": len(float_vars)}
+    grads = _as_list(apply_op("WhileGrad", [*history, *captured, *seeds], attrs, name="WhileGrad"))
+    var_grads, cap_grads = iter(grads[: len(float_vars)]), iter(grads[len(float_vars):])
+    result = [next(var_grads) if i in float_vars else None for i in range(n)]
+    return result + [next(cap_grads) if t.dtype.is_floating else None for t in captured]
+
+
+def _loop_body_gradient(body: Function, float_vars) -> Function:
+    """d(body outputs)/d(float loop vars and float captures), given output gradients."""
+    from flowgraph.autodiff.gradients import gradients
+
+    with body.graph.as_default():
+        outputs = [body.outputs[i] for i in float_vars]
+        seeds = [placeholder(o.dtype, o.shape, name="output_grad") for o in outputs]
+        wrt = [body.inputs[i] for i in float_vars]
+        wrt += [t for t in body.inputs[len(body.outputs):] if t.dtype.is_floating]
+        grads = gradients(outputs, wrt, grad_ys=seeds, unconnected_gradients="zero")
+    return Function(body.graph, list(body.inputs) + seeds, grads)
+
+
+gradient("While")(_while_grad)
+gradient("StatelessWhile")(_while_grad)
+
+
+def _while_grad_infer(inputs, attrs):
+    n, k = attrs["num_vars"], attrs["num_float_vars"]
+    seeds = inputs[len(inputs) - k:]
+    captured = inputs[n: len(inputs) - k]
+    return [(s.dtype, s.shape) for s in seeds] + [
+        (t.dtype, t.shape) for t in captured if t.dtype.is_floating
+    ]
+
+
+def _while_grad_kernel(ctx, *args, body_grad, num_vars, num_float_vars):
+    history, rest = args[:num_vars], args[num_vars:]
+    captured, grads = list(rest[: len(rest) - num_float_vars]), list(rest[len(rest) - num_float_vars:])
+    if any(h is None for h in history):
+        raise NotImplementedError("gradient of a while_loop whose loop variables change shape")
+    float_captured = sum(1 for c in captured if c.dtype.kind == "f")
+    captured_grads = None
+    for step in reversed(range(history[0].shape[0] - 1)):
+        values = [h[step] for h in history]
+        out = ctx.call(body_grad, values + captured + grads)
+        grads, step_captured = out[:num_float_vars], out[num_float_vars:]
+        if captured_grads is None:
+            captured_grads = list(step_captured)
+        else:
+            captured_grads = [a + b for a, b in zip(captured_grads, step_captured)]
+    if captured_grads is None:  # the loop ran zero times
+        captured_grads = [ctx.xp.zeros_like(c) for c in captured if c.dtype.kind == "f"]
+    assert len(captured_grads) == float_captured
+    out = list(grads) + captured_grads
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+define_op(
+    "WhileGrad",
+    _while_grad_infer,
+    kernel=_while_grad_kernel,
+    attrs={"body_grad": REQUIRED, "num_vars": REQUIRED, "num_float_vars": REQUIRED},
+    needs_context=True,
+)

@@ -1,0 +1,356 @@
+"""Taking parts of tensors: indexing (``x[1:, None, ::-1]``), strided slices, gather, split and
+unstack. ``flowgraph.ops.array`` re-exports the public functions.
+
+``tensor[key]`` becomes one StridedSlice op whose key is a static attribute, so the output's
+static shape is known at build time wherever the input's is.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.int32, [None, 4])
+...     y = x[:, ::-1][..., None]
+...     print(y.shape)
+...     fg.Session().run(y, feed_dict={x: [[1, 2, 3, 4]]})
+[?,4,1]
+array([[[4],
+        [3],
+        [2],
+        [1]]], dtype=int32)
+"""
+
+from __future__ import annotations
+
+import operator
+from itertools import islice
+
+from flowgraph.errors import ShapeError
+from flowgraph.graph.shape import TensorShape
+from flowgraph.graph.tensor import Tensor
+from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.rules import normalize_axis, require_kind
+
+# ---- StridedSlice: tensor[key] ------------------------------------------------------------
+# The key is stored as a tuple of descriptors, not of slice objects, because slices are not
+# hashable before Python 3.12 and attrs should be:
+#   ("int", i)   ("slice", start, stop, step)   ("newaxis",)   ("ellipsis",)
+
+
+def _bad_key(item, tensor) -> TypeError:
+    return TypeError(
+        f"StridedSlice: cannot index tensor {tensor.name!r} of shape {tensor.shape} with "
+        f"{item!r}; only ints, slices of ints, None (newaxis) and Ellipsis are supported "
+        "(use gather for a tensor of indices)"
+    )
+
+
+def _as_int(item, tensor) -> int:
+    # bool is an int subclass, but NumPy reads x[True] as a mask: refuse it rather than guess.
+    if isinstance(item, bool) or not hasattr(item, "__index__"):
+        raise _bad_key(item, tensor)
+    return operator.index(item)
+
+
+def _descriptor(item, tensor) -> tuple:
+    if item is None:
+        return ("newaxis",)
+    if item is Ellipsis:
+        return ("ellipsis",)
+    if isinstance(item, slice):
+        bounds = (item.start, item.stop, item.step)
+        return ("slice", *(None if b is None else _as_int(b, tensor) for b in bounds))
+    return ("int", _as_int(item, tensor))
+
+
+def _python_index(descriptor):
+    kind = descriptor[0]
+    if kind == "int":
+        return descriptor[1]
+    if kind == "slice":
+        return slice(*descriptor[1:])
+    return None if kind == "newaxis" else Ellipsis
+
+
+def _strided_slice_kernel(xp, x, *, key):
+    index = tuple(_python_index(d) for d in key)
+    if ("ellipsis",) not in key:
+        index += (Ellipsis,)  # a trailing ... makes NumPy return a 0-d array, never a scalar
+    return x[index]
+
+
+def _check_index(i: int, axis: int, dim: int | None) -> None:
+    if dim is not None and not -dim <= i < dim:
+        raise ShapeError(f"index {i} is out of bounds for dimension {axis} with size {dim}")
+
+
+def _slice_length(bounds: tuple, dim: int | None) -> int | None:
+    return None if dim is None else len(range(*slice(*bounds).indices(dim)))
+
+
+def _strided_slice_infer(inputs, attrs):
+    x, key = inputs[0], attrs["key"]
+    kinds = [d[0] for d in key]
+    if kinds.count("ellipsis") > 1:
+        raise ShapeError("an index can only have a single ellipsis ('...')")
+    if any(d[0] == "slice" and d[3] == 0 for d in key):
+        raise ShapeError("slice step cannot be zero")
+    dims = x.shape.dims
+    if dims is None:
+        return [(x.dtype, TensorShape(None))]
+    used = sum(k in ("int", "slice") for k in kinds)  # dimensions the key consumes
+    if used > len(dims):
+        raise ShapeError(f"too many indices ({used}) for a tensor of rank {len(dims)}")
+    remaining = iter(enumerate(dims))
+    out = []
+    for d in key:
+        if d[0] == "newaxis":
+            out.append(1)
+        elif d[0] == "ellipsis":
+            out.extend(dim for _, dim in islice(remaining, len(dims) - used))
+        elif d[0] == "int":
+            _check_index(d[1], *next(remaining))
+        else:
+            out.append(_slice_length(d[1:], next(remaining)[1]))
+    out.extend(dim for _, dim in remaining)  # dimensions after the key are taken whole
+    return [(x.dtype, TensorShape(out))]
+
+
+define_op(
+    "StridedSlice", _strided_slice_infer, kernel=_strided_slice_kernel, attrs={"key": REQUIRED}
+)
+
+
+def getitem(tensor, key, name=None):
+    """``tensor[key]`` with ints (negative count from the end), slices (any step), None and
+    Ellipsis, as in NumPy basic indexing; a scalar int tensor as key gathers along axis 0.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.constant([[1, 2, 3], [4, 5, 6]])
+    ...     fg.Session().run(x[-1, ::-2])
+    array([6, 4], dtype=int32)
+    """
+    tensor = convert_to_tensor(tensor)
+    if isinstance(key, Tensor) or hasattr(key, "_as_graph_tensor"):
+        index = convert_to_tensor(key)
+        if index.dtype.is_integer and index.shape.rank == 0:
+            return gather(tensor, index, axis=0, name=name)
+        raise _bad_key(index, tensor)
+    items = key if isinstance(key, tuple) else (key,)
+    descriptors = tuple(_descriptor(item, tensor) for item in items)
+    return apply_op("StridedSlice", [tensor], {"key": descriptors}, name=name or "strided_slice")
+
+
+def strided_slice(
+    input_,
+    begin,
+    end,
+    strides=None,
+    begin_mask=0,
+    end_mask=0,
+    ellipsis_mask=0,
+    new_axis_mask=0,
+    shrink_axis_mask=0,
+    name=None,
+):
+    """TF's spelling of ``input_[begin:end:strides]``, one entry per indexed dimension; bit i
+    of a mask marks entry i (begin/end ignored, an ellipsis, a new axis, or an int index).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.constant([[1, 2, 3], [4, 5, 6]])
+    ...     fg.Session().run(fg.strided_slice(x, [0, 2], [2, 0], [1, -1]))
+    array([[3, 2],
+           [6, 5]], dtype=int32)
+    """
+    strides = [1] * len(begin) if strides is None else strides
+    if not len(begin) == len(end) == len(strides):
+        raise ValueError("strided_slice: begin, end and strides must have the same length")
+    key = []
+    for i, (b, e, s) in enumerate(zip(begin, end, strides)):
+        bit = 1 << i
+        if ellipsis_mask & bit:
+            key.append(Ellipsis)
+        elif new_axis_mask & bit:
+            key.append(None)
+        elif shrink_axis_mask & bit:
+            key.append(b)
+        else:
+            key.append(slice(None if begin_mask & bit else b, None if end_mask & bit else e, s))
+    return getitem(input_, tuple(key), name=name or "StridedSlice")
+
+
+# ---- GatherV2 -----------------------------------------------------------------------------
+
+
+def _gather_infer(inputs, attrs):
+    params, indices = inputs
+    require_kind(indices, "int", "indices")
+    p, i = params.shape.dims, indices.shape.dims
+    if p is not None and not p:
+        raise ShapeError("params must have rank at least 1, but is a scalar")
+    if p is None or i is None:
+        return [(params.dtype, TensorShape(None))]
+    axis = normalize_axis(attrs["axis"], len(p))
+    return [(params.dtype, TensorShape(p[:axis] + i + p[axis + 1 :]))]
+
+
+def _gather_kernel(xp, params, indices, *, axis):
+    axis %= params.ndim
+    # The array-API take accepts only 1-D indices: take the flattened ones, then reshape.
+    taken = xp.take(params, xp.reshape(indices, (-1,)), axis=axis)
+    return xp.reshape(taken, params.shape[:axis] + indices.shape + params.shape[axis + 1 :])
+
+
+define_op("GatherV2", _gather_infer, kernel=_gather_kernel, attrs={"axis": 0})
+
+
+def gather(params, indices, axis=0, name=None):
+    """Slices of ``params`` along ``axis`` at the int ``indices`` (any shape); the result's
+    shape is ``params.shape[:axis] + indices.shape + params.shape[axis + 1:]``. Negative
+    indices count from the end, as in NumPy.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.constant([[1, 2, 3], [4, 5, 6]])
+    ...     fg.Session().run(fg.gather(x, [[2, 0]], axis=1))
+    array([[[3, 1]],
+    <BLANKLINE>
+           [[6, 4]]], dtype=int32)
+    """
+    params, indices = convert_to_tensor(params), convert_to_tensor(indices)
+    attrs = {"axis": operator.index(axis)}
+    return apply_op("GatherV2", [params, indices], attrs, name=name or "GatherV2")
+
+
+# ---- Split and Unpack: multi-output ops ---------------------------------------------------
+# The executor unpacks a tuple only for ops with several outputs, so a kernel with one output
+# returns the bare array; the public functions always return a list.
+
+
+def _one_or_tuple(parts: tuple):
+    return parts[0] if len(parts) == 1 else parts  # () for no outputs
+
+
+def _outputs(result) -> list:
+    if isinstance(result, Tensor):
+        return [result]
+    return list(result) if isinstance(result, tuple) else []  # an Operation: no outputs
+
+
+def _resolve_sizes(num_split, size_splits, dim):
+    """The piece sizes along the split axis; None entries where ``dim`` is unknown."""
+    if num_split is not None:
+        if dim is not None and dim % num_split:
+            raise ShapeError(f"dimension of size {dim} cannot be split into {num_split} pieces")
+        return [None if dim is None else dim // num_split] * num_split
+    known = sum(s for s in size_splits if s != -1)
+    if dim is not None and (known > dim or (-1 not in size_splits and known != dim)):
+        raise ShapeError(f"size_splits {list(size_splits)} do not add up to the dimension {dim}")
+    rest = None if dim is None else dim - known
+    return [rest if s == -1 else s for s in size_splits]
+
+
+def _split_infer(inputs, attrs):
+    x, num_split, size_splits = inputs[0], attrs["num_split"], attrs["size_splits"]
+    if num_split is not None and num_split < 1:
+        raise ShapeError(f"num_split must be at least 1, got {num_split}")
+    if size_splits is not None and (
+        size_splits.count(-1) > 1 or any(s < -1 for s in size_splits)
+    ):
+        raise ShapeError(f"size_splits {list(size_splits)}: sizes must be >= 0, with one -1 at most")
+    n = num_split if num_split is not None else len(size_splits)
+    if x.shape.rank is None:
+        return [(x.dtype, TensorShape(None))] * n
+    dims = list(x.shape.dims)
+    axis = normalize_axis(attrs["axis"], len(dims))
+    specs = []
+    for size in _resolve_sizes(num_split, size_splits, dims[axis]):
+        specs.append((x.dtype, TensorShape(dims[:axis] + [size] + dims[axis + 1 :])))
+    return specs
+
+
+def _split_kernel(xp, value, *, num_split, size_splits, axis):
+    axis %= value.ndim
+    sizes = _resolve_sizes(num_split, size_splits, value.shape[axis])  # checks at run time too
+    head, parts, start = (slice(None),) * axis, [], 0
+    for size in sizes:
+        parts.append(value[head + (slice(start, start + size), Ellipsis)])
+        start += size
+    return _one_or_tuple(tuple(parts))
+
+
+define_op(
+    "Split",
+    _split_infer,
+    kernel=_split_kernel,
+    attrs={"num_split": None, "size_splits": None, "axis": 0},
+)
+
+
+def split(value, num_or_size_splits, axis=0, name=None):
+    """A list of pieces of ``value`` along ``axis``: ``num_or_size_splits`` equal pieces, or
+    pieces of the listed sizes (one may be -1: the rest).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     a, b = fg.split(fg.range(5), [2, -1])
+    ...     print(b.shape)
+    ...     fg.Session().run([a, b])
+    [3]
+    [array([0, 1], dtype=int32), array([2, 3, 4], dtype=int32)]
+    """
+    value = convert_to_tensor(value)
+    attrs = {"axis": operator.index(axis)}
+    if hasattr(num_or_size_splits, "__index__"):
+        attrs["num_split"] = operator.index(num_or_size_splits)
+    else:
+        attrs["size_splits"] = tuple(operator.index(s) for s in num_or_size_splits)
+    return _outputs(apply_op("Split", [value], attrs, name=name or "split"))
+
+
+def _unstack_infer(inputs, attrs):
+    x, num = inputs[0], attrs["num"]
+    if x.shape.rank is None:
+        return [(x.dtype, TensorShape(None))] * num
+    dims = list(x.shape.dims)
+    axis = normalize_axis(attrs["axis"], len(dims))
+    if dims[axis] is not None and dims[axis] != num:
+        raise ShapeError(f"num={num} does not match dimension {axis} of size {dims[axis]}")
+    return [(x.dtype, TensorShape(dims[:axis] + dims[axis + 1 :]))] * num
+
+
+def _unstack_kernel(xp, value, *, num, axis):
+    axis %= value.ndim
+    if value.shape[axis] != num:
+        raise ValueError(f"expected {num} slices along axis {axis}, got {value.shape[axis]}")
+    head = (slice(None),) * axis
+    return _one_or_tuple(tuple(value[head + (i, Ellipsis)] for i in range(num)))
+
+
+define_op("Unpack", _unstack_infer, kernel=_unstack_kernel, attrs={"num": REQUIRED, "axis": 0})
+
+
+def unstack(value, num=None, axis=0, name=None):
+    """The list of ``num`` slices of ``value`` along ``axis`` (each without that axis);
+    ``num`` defaults to the static size of that axis.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     rows = fg.unstack(fg.constant([[1, 2], [3, 4]]), axis=1)
+    ...     fg.Session().run(rows)
+    [array([1, 3], dtype=int32), array([2, 4], dtype=int32)]
+    """
+    value = convert_to_tensor(value)
+    if num is None:
+        rank = value.shape.rank
+        if rank is not None and -rank <= axis < rank:  # a bad axis is reported by the op
+            num = value.shape[axis]
+        elif rank is not None:
+            num = 0
+        if num is None:
+            raise ValueError(
+                f"Unpack: cannot infer num from shape {value.shape} of {value.name!r} "
+                f"along axis {axis}; pass num="
+            )
+    attrs = {"num": operator.index(num), "axis": operator.index(axis)}
+    return _outputs(apply_op("Unpack", [value], attrs, name=name or "unstack"))
