@@ -12,6 +12,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 """
 
 from flowgraph import errors
+from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,
     Graph,
@@ -36,11 +37,15 @@ from flowgraph.graph.dtypes import (
     uint8,
 )
 from flowgraph.ops.array import *  # noqa: F403
+from flowgraph.ops import nn
 from flowgraph.ops.control import Print, control_dependencies, group, no_op
+from flowgraph.ops.control_flow import case, cond, while_loop
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.math import *  # noqa: F403
+from flowgraph.ops.random import *  # noqa: F403
 from flowgraph.ops.reduce import *  # noqa: F403
+from flowgraph.ops.registry import RegisterGradient, no_gradient
 from flowgraph.ops.state import (
     Variable,
     assign,
@@ -55,6 +60,7 @@ from flowgraph.ops.state import (
     variables_initializer,
 )
 from flowgraph.runtime.session import InteractiveSession, Session
+from flowgraph import train  # noqa: E402 - builds on everything above
 
 bool = bool_  # noqa: A001 - TF spells it flowgraph.bool
 newaxis = None

@@ -74,11 +74,11 @@ def check_gradients(
 
         w_holders = [placeholder(y.dtype, np.shape(v)) for y, v in zip(ys, y_values)]
         symbolic = gradients(ys, xs, grad_ys=w_holders, unconnected_gradients="zero")
-    feeds = dict(base, **dict(zip(w_holders, weights)))
+    feeds = {**base, **dict(zip(w_holders, weights))}
     grad_values = sess.run(symbolic, feeds)
 
     def objective(shifted):
-        values = sess.run(ys, dict(feeds, **shifted))
+        values = sess.run(ys, {**feeds, **shifted})
         return sum(float(np.sum(w * v)) for w, v in zip(weights, values))
 
     details, worst, ok = [], 0.0, True

@@ -3,7 +3,19 @@
 Importing this package registers every op and installs the Tensor operators.
 """
 
-from flowgraph.ops import array, control, linalg, math, state  # noqa: F401 - registers ops
+from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
+    array,
+    broadcast,
+    control,
+    control_flow,
+    conv,
+    linalg,
+    math,
+    nn,
+    random,
+    reduce,
+    state,
+)
 from flowgraph.ops import operators  # noqa: F401 - installs Tensor operators
 from flowgraph.ops.registry import get_op_def, registered_op_types
 

@@ -17,7 +17,7 @@ import sys
 
 from flowgraph.graph.context import get_default_graph
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import apply_op, define_op
+from flowgraph.ops.registry import apply_op, define_op, gradient
 from flowgraph.ops.rules import same_as_input
 
 define_op("NoOp", lambda inputs, attrs: [], kernel=lambda xp: None, differentiable=False)
@@ -72,3 +72,9 @@ def Print(input_, data, message: str = "", first_n=None, summarize=None, name: s
     tensors = [convert_to_tensor(input_)] + [convert_to_tensor(d) for d in data]
     attrs = {"message": message, "summarize": summarize or 3}
     return apply_op("Print", tensors, attrs, name=name)
+
+
+@gradient("Print")
+def _print_grad(op, grad):
+    # Identity for the printed-through input; the printed data get no gradient.
+    return [grad] + [None] * (len(op.inputs) - 1)

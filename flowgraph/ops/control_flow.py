@@ -245,11 +245,10 @@ def while_loop(
     name: str = "while",
 ):
     """Repeat ``loop_vars = body(*loop_vars)`` while ``cond(*loop_vars)``; return the final
-    loop variables (a list, or one tensor if ``loop_vars`` was one tensor).
+    loop variables (a list, or the tensor itself when there is only one, as TF1 does).
 
     A loop variable must keep its shape unless ``shape_invariants`` allows more (e.g. ``[None]``).
     """
-    single = not isinstance(loop_vars, (list, tuple))
     loop_vars = [convert_to_tensor(v) for v in _as_list(loop_vars)]
     if shape_invariants is None:
         invariants = [v.shape for v in loop_vars]
@@ -270,7 +269,8 @@ def while_loop(
     op_type = "While" if cond_fn.side_effects or body_fn.side_effects else "StatelessWhile"
     outs = apply_op(op_type, loop_vars + captured, attrs, name=name)
     final = list(outs[: len(loop_vars)])
-    return final[0] if single else final
+    # TF1 (return_same_structure=False) unpacks a single loop variable.
+    return final[0] if len(final) == 1 else final
 
 
 def _check_body(body_fn, loop_vars, invariants, name) -> None:

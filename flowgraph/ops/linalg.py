@@ -14,7 +14,7 @@ from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape, broadcast_shapes
 from flowgraph.ops import rules
 from flowgraph.ops.math import binary_operands
-from flowgraph.ops.registry import apply_op, define_op
+from flowgraph.ops.registry import apply_op, define_op, gradient
 
 
 def _matrix_dims(t, transpose: bool):
@@ -71,3 +71,21 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False, name=None
     a, b = binary_operands("MatMul", a, b)
     attrs = {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)}
     return apply_op("MatMul", [a, b], attrs, name=name or "MatMul")
+
+
+@gradient("MatMul")
+def _matmul_grad(op, grad):
+    """TF's rule for the four transpose combinations. With batch dimensions that broadcast,
+    each gradient has the full batch shape; the autodiff driver sums it back to the input's."""
+    a, b = op.inputs
+    ta, tb = op.attrs["transpose_a"], op.attrs["transpose_b"]
+    if not ta and not tb:
+        return [matmul(grad, b, transpose_b=True), matmul(a, grad, transpose_a=True)]
+    if not ta and tb:
+        return [matmul(grad, b), matmul(grad, a, transpose_a=True)]
+    if ta and not tb:
+        return [matmul(b, grad, transpose_b=True), matmul(a, grad)]
+    return [
+        matmul(b, grad, transpose_a=True, transpose_b=True),
+        matmul(grad, a, transpose_a=True, transpose_b=True),
+    ]

@@ -14,12 +14,14 @@ array([[11., 21.],
 
 from __future__ import annotations
 
+from flowgraph.errors import ShapeError
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
+from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import rules
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 
 
 def _is_tensor_like(value) -> bool:
@@ -209,6 +211,8 @@ def _where_indices_infer(inputs, attrs):
 
 
 def _where_indices(xp, cond):
+    if cond.ndim == 0:  # nonzero refuses 0-d arrays; a scalar has no coordinates to list
+        return xp.zeros((1 if bool(cond) else 0, 0), dtype=xp.int64)
     return xp.astype(xp.stack(xp.nonzero(cond), axis=-1), xp.int64)
 
 
@@ -225,3 +229,213 @@ def where(condition, x=None, y=None, name=None):
         raise ValueError("where: give both x and y, or neither")
     x, y = binary_operands("Select", x, y)
     return apply_op("Select", [condition, x, y], name=name or "Select")
+
+
+# ---- add_n ----------------------------------------------------------------------------
+
+
+def _add_n_infer(inputs, attrs):
+    if not inputs:
+        raise ShapeError("add_n needs at least one input")
+    rules.require_kind(inputs[0], "numeric", "inputs[0]")
+    rules.same_dtypes(inputs, tuple(f"inputs[{i}]" for i in range(len(inputs))))
+    shape = TensorShape(None)
+    for t in inputs:
+        if not shape.is_compatible_with(t.shape):
+            shapes = ", ".join(str(i.shape) for i in inputs)
+            raise ShapeError(f"add_n needs inputs of one shape (no broadcasting), got {shapes}")
+        shape = shape.merge_with(t.shape)
+    return [(inputs[0].dtype, shape)]
+
+
+def _add_n_kernel(xp, *values):
+    total = values[0]
+    for v in values[1:]:
+        total = xp.add(total, v)
+    return total
+
+
+define_op("AddN", _add_n_infer, kernel=_add_n_kernel)
+
+
+def add_n(inputs, name=None):
+    """The elementwise sum of a list of tensors of the same shape and dtype.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     fg.Session().run(fg.add_n([fg.constant([1.0, 2.0]), fg.constant([3.0, 4.0])]))
+    array([4., 6.], dtype=float32)
+    """
+    if _is_tensor_like(inputs) or not isinstance(inputs, (list, tuple)) or not inputs:
+        raise ValueError("add_n: inputs must be a non-empty list of tensors")
+    tensors = [convert_to_tensor(t) for t in inputs]
+    return apply_op("AddN", tensors, name=name or "AddN")
+
+
+# ---- gradients ------------------------------------------------------------------------
+# TensorFlow's rules (math_grad.py), built from the ops above so that they differentiate
+# again. Each returns the gradient at the op's output (broadcast) shape: the autodiff driver
+# sums it back to each input's shape, so no rule here unbroadcasts.
+
+
+@gradient("AddN")
+def _add_n_grad(op, grad):
+    return [grad] * len(op.inputs)
+
+
+@gradient("Add")
+def _add_grad(op, grad):
+    return [grad, grad]
+
+
+@gradient("Sub")
+def _sub_grad(op, grad):
+    return [grad, negative(grad)]
+
+
+@gradient("Mul")
+def _mul_grad(op, grad):
+    x, y = op.inputs
+    return [multiply(grad, y), multiply(x, grad)]
+
+
+@gradient("RealDiv")
+def _real_div_grad(op, grad):
+    x, y = op.inputs
+    return [real_div(grad, y), multiply(grad, real_div(real_div(negative(x), y), y))]
+
+
+@gradient("FloorMod")
+def _floormod_grad(op, grad):
+    # x % y = x - floor(x / y) * y, and floor(x / y) is piecewise constant.
+    x, y = op.inputs
+    return [grad, multiply(grad, negative(floordiv(x, y)))]
+
+
+@gradient("Pow")
+def _pow_grad(op, grad):
+    x, y = op.inputs
+    z = op.outputs[0]
+    if not x.dtype.is_floating:
+        return [None, None]
+    gx = multiply(grad, multiply(y, pow(x, subtract(y, 1))))
+    # d(x^y)/dy = x^y * log(x), taken as 0 where x <= 0 (as TF does) instead of NaN.
+    positive = greater(x, 0)
+    log_x = where(positive, log(where(positive, x, 1)), 0)
+    return [gx, multiply(grad, multiply(z, log_x))]
+
+
+@gradient("Maximum")
+def _maximum_grad(op, grad):
+    x, y = op.inputs
+    return _select_grads(greater_equal(x, y), grad)  # a tie goes to x, as in TF
+
+
+@gradient("Minimum")
+def _minimum_grad(op, grad):
+    x, y = op.inputs
+    return _select_grads(less_equal(x, y), grad)
+
+
+def _select_grads(x_selected, grad):
+    return [where(x_selected, grad, 0), where(x_selected, 0, grad)]
+
+
+@gradient("SquaredDifference")
+def _squared_difference_grad(op, grad):
+    x, y = op.inputs
+    gx = multiply(multiply(grad, 2), subtract(x, y))
+    return [gx, negative(gx)]
+
+
+@gradient("Neg")
+def _neg_grad(op, grad):
+    return [negative(grad)]
+
+
+@gradient("Abs")
+def _abs_grad(op, grad):
+    return [multiply(grad, sign(op.inputs[0]))]
+
+
+@gradient("Square")
+def _square_grad(op, grad):
+    return [multiply(grad, multiply(op.inputs[0], 2))]
+
+
+@gradient("Sqrt")
+def _sqrt_grad(op, grad):
+    return [real_div(multiply(grad, 0.5), op.outputs[0])]
+
+
+@gradient("Rsqrt")
+def _rsqrt_grad(op, grad):
+    y = op.outputs[0]
+    return [multiply(multiply(grad, -0.5), multiply(y, square(y)))]
+
+
+@gradient("Exp")
+def _exp_grad(op, grad):
+    return [multiply(grad, op.outputs[0])]
+
+
+@gradient("Log")
+def _log_grad(op, grad):
+    return [real_div(grad, op.inputs[0])]
+
+
+@gradient("Log1p")
+def _log1p_grad(op, grad):
+    return [real_div(grad, add(op.inputs[0], 1))]
+
+
+@gradient("Sin")
+def _sin_grad(op, grad):
+    return [multiply(grad, cos(op.inputs[0]))]
+
+
+@gradient("Cos")
+def _cos_grad(op, grad):
+    return [negative(multiply(grad, sin(op.inputs[0])))]
+
+
+@gradient("Tanh")
+def _tanh_grad(op, grad):
+    y = op.outputs[0]
+    return [multiply(grad, subtract(1, square(y)))]
+
+
+@gradient("Sigmoid")
+def _sigmoid_grad(op, grad):
+    y = op.outputs[0]
+    return [multiply(grad, multiply(y, subtract(1, y)))]
+
+
+@gradient("Relu")
+def _relu_grad(op, grad):
+    return [where(greater(op.outputs[0], 0), grad, 0)]
+
+
+@gradient("ClipByValue")
+def _clip_by_value_grad(op, grad):
+    # As TF: t gets the gradient where it passes through; each bound where it was applied.
+    t, lo, hi = op.inputs
+    below, above = less(t, lo), greater(t, hi)
+    return [
+        where(logical_or(below, above), 0, grad),
+        where(below, grad, 0),
+        where(above, grad, 0),
+    ]
+
+
+@gradient("Select")
+def _select_grad(op, grad):
+    return [None, *_select_grads(op.inputs[0], grad)]
+
+
+@gradient("Cast")
+def _cast_grad(op, grad):
+    source = op.inputs[0].dtype
+    if source.is_floating and op.outputs[0].dtype.is_floating:
+        return [cast(grad, source)]
+    return [None]  # integers and bools carry no gradient

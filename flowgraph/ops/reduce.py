@@ -27,9 +27,11 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import rules
+from flowgraph.ops import array, math, rules
+from flowgraph.ops.broadcast import broadcast_to_shape_of
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import apply_op, define_op
+from flowgraph.ops.gradient_ops import keep_reduced_dims, prod_of_others
+from flowgraph.ops.registry import apply_op, define_op, gradient
 
 __all__ = [
     "argmax",
@@ -157,11 +159,17 @@ define_op("Max", _reduction_infer("numeric"), kernel=_max, attrs=_REDUCE_ATTRS)
 define_op("Min", _reduction_infer("numeric"), kernel=_min, attrs=_REDUCE_ATTRS)
 define_op("Prod", _reduction_infer("numeric"), kernel=_prod, attrs=_REDUCE_ATTRS)
 define_op(
-    "Any", _reduction_infer("bool", dtypes.bool_), kernel=_any, attrs=_REDUCE_ATTRS,
+    "Any",
+    _reduction_infer("bool", dtypes.bool_),
+    kernel=_any,
+    attrs=_REDUCE_ATTRS,
     differentiable=False,
 )
 define_op(
-    "All", _reduction_infer("bool", dtypes.bool_), kernel=_all, attrs=_REDUCE_ATTRS,
+    "All",
+    _reduction_infer("bool", dtypes.bool_),
+    kernel=_all,
+    attrs=_REDUCE_ATTRS,
     differentiable=False,
 )
 _ARG_ATTRS = {"axis": 0, "output_type": dtypes.int64}
@@ -189,8 +197,10 @@ def _axis_attr(axis) -> tuple[int, ...] | None:
     """``axis`` as the op stores it: None, or a tuple of Python ints."""
     if axis is None:
         return None
+    if hasattr(axis, "tolist"):  # a NumPy integer or array of axes
+        axis = axis.tolist()
     items = (axis,) if _is_int(axis) else axis
-    if not isinstance(items, (list, tuple)) or not all(_is_int(a) for a in items):
+    if not isinstance(items, (list, tuple, range)) or not all(_is_int(a) for a in items):
         raise TypeError(f"axis must be an int, a list or tuple of ints, or None; got {axis!r}")
     return tuple(operator.index(a) for a in items)
 
@@ -322,3 +332,57 @@ def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64
     array([0, 1], dtype=int32)
     """
     return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+# ---- gradients ----------------------------------------------------------------------------
+# Each rule returns a gradient of the input's full shape: the output gradient gets its reduced
+# axes back (as size 1) and is broadcast over them.
+
+
+def _with_kept_dims(op, t):
+    """``t`` (shaped like ``op``'s output) with the reduced axes present as size 1."""
+    if op.attrs["keepdims"]:
+        return t
+    return keep_reduced_dims(t, op.inputs[0], op.attrs["axis"])
+
+
+@gradient("Sum")
+def _sum_grad(op, grad):
+    return [broadcast_to_shape_of(_with_kept_dims(op, grad), op.inputs[0])]
+
+
+@gradient("Mean")
+def _mean_grad(op, grad):
+    x, y = op.inputs[0], op.outputs[0]
+    if not x.dtype.is_floating:
+        return [None]
+    n_in, n_out = x.shape.num_elements(), y.shape.num_elements()
+    if n_in is not None and n_out is not None:
+        count = float(n_in // max(n_out, 1))
+    else:
+        n_out = math.maximum(array.size(y), 1)  # an empty input has a mean of 0/0 anyway
+        count = math.cast(math.floordiv(array.size(x), n_out), x.dtype)
+    return [math.real_div(_sum_grad(op, grad)[0], count)]
+
+
+def _min_or_max_grad(op, grad):
+    """The gradient goes to the elements equal to the result, split equally among ties (TF)."""
+    x = op.inputs[0]
+    if not x.dtype.is_floating:
+        return [None]
+    y, grad = _with_kept_dims(op, op.outputs[0]), _with_kept_dims(op, grad)
+    selected = math.cast(math.equal(y, x), grad.dtype)
+    ties = reduce_sum(selected, axis=op.attrs["axis"], keepdims=True)
+    return [math.multiply(math.real_div(selected, ties), grad)]
+
+
+gradient("Max")(_min_or_max_grad)
+gradient("Min")(_min_or_max_grad)
+
+
+@gradient("Prod")
+def _prod_grad(op, grad):
+    # prod_of_others divides nothing, so zeros in x get exact gradients, as TF's cumprod-based
+    # rule gives: in [2, 0, 3] only the 0 gets a nonzero gradient (6).
+    x = op.inputs[0]
+    return [math.multiply(_with_kept_dims(op, grad), prod_of_others(x, op.attrs["axis"]))]

@@ -254,10 +254,8 @@ def _split_infer(inputs, attrs):
     x, num_split, size_splits = inputs[0], attrs["num_split"], attrs["size_splits"]
     if num_split is not None and num_split < 1:
         raise ShapeError(f"num_split must be at least 1, got {num_split}")
-    if size_splits is not None and (
-        size_splits.count(-1) > 1 or any(s < -1 for s in size_splits)
-    ):
-        raise ShapeError(f"size_splits {list(size_splits)}: sizes must be >= 0, with one -1 at most")
+    if size_splits is not None and (size_splits.count(-1) > 1 or min(size_splits, default=0) < -1):
+        raise ShapeError(f"size_splits {list(size_splits)} must be >= 0, except one -1 at most")
     n = num_split if num_split is not None else len(size_splits)
     if x.shape.rank is None:
         return [(x.dtype, TensorShape(None))] * n
@@ -327,6 +325,19 @@ def _unstack_kernel(xp, value, *, num, axis):
     return _one_or_tuple(tuple(value[head + (i, Ellipsis)] for i in range(num)))
 
 
+def _static_num(value, axis: int) -> int:
+    rank = value.shape.rank
+    if rank is not None and not -rank <= axis < rank:
+        return 0  # the op's shape rule reports the bad axis, naming the op
+    num = None if rank is None else value.shape[axis]
+    if num is None:
+        raise ValueError(
+            f"Unpack: cannot infer num from shape {value.shape} of {value.name!r} along axis "
+            f"{axis}; pass num="
+        )
+    return num
+
+
 define_op("Unpack", _unstack_infer, kernel=_unstack_kernel, attrs={"num": REQUIRED, "axis": 0})
 
 
@@ -341,16 +352,6 @@ def unstack(value, num=None, axis=0, name=None):
     [array([1, 3], dtype=int32), array([2, 4], dtype=int32)]
     """
     value = convert_to_tensor(value)
-    if num is None:
-        rank = value.shape.rank
-        if rank is not None and -rank <= axis < rank:  # a bad axis is reported by the op
-            num = value.shape[axis]
-        elif rank is not None:
-            num = 0
-        if num is None:
-            raise ValueError(
-                f"Unpack: cannot infer num from shape {value.shape} of {value.name!r} "
-                f"along axis {axis}; pass num="
-            )
+    num = _static_num(value, axis) if num is None else num
     attrs = {"num": operator.index(num), "axis": operator.index(axis)}
     return _outputs(apply_op("Unpack", [value], attrs, name=name or "unstack"))

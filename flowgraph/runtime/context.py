@@ -47,4 +47,4 @@ class RunContext:
                     fetches = list(function.outputs) + list(function.side_effects)
                     plan = compile_plan(fetches, list(function.inputs), self.backend)
                     self._function_plans[function] = plan
-        return plan.run(self, args)[: len(function.outputs)]
+        return list(plan.run(self, args)[: len(function.outputs)])

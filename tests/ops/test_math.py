@@ -12,8 +12,11 @@ from flowgraph.errors import DTypeError, ShapeError
 F32, F64, I32 = np.float32, np.float64, np.int32
 FLOATS = (F32, F64)
 NUMERIC = (F32, F64, I32)
-TOLERANCE = {np.float16: dict(rtol=1e-3, atol=1e-3), np.float32: dict(rtol=1e-5, atol=1e-6),
-             np.float64: dict(rtol=1e-12, atol=1e-12)}
+TOLERANCE = {
+    np.float16: dict(rtol=1e-3, atol=1e-3),
+    np.float32: dict(rtol=1e-5, atol=1e-6),
+    np.float64: dict(rtol=1e-12, atol=1e-12),
+}
 
 
 def run_and_check(out, feed_dict, expected, fully_known):
@@ -66,8 +69,10 @@ def make_value(domain, dtype, shape, seed):
 
 def reference(ref, *values):
     """``ref`` on float64 / int64 copies, so it never shares the kernel's precision."""
-    wide = [v.astype(F64 if v.dtype.kind == "f" else np.int64 if v.dtype.kind in "iu" else v.dtype)
-            for v in values]
+    wide = [
+        v.astype(F64 if v.dtype.kind == "f" else np.int64 if v.dtype.kind in "iu" else v.dtype)
+        for v in values
+    ]
     return ref(*wide)
 
 
@@ -109,16 +114,18 @@ UNARY_SHAPES = [
 
 def _unary_params():
     return [
-        pytest.param(fn, op_type, ref, dt, domain, static, fed,
-                     id=f"{op_type}-{np.dtype(dt).name}-{static}")
+        pytest.param(
+            fn, op_type, ref, dt, domain, static, fed, id=f"{op_type}-{np.dtype(dt).name}-{static}"
+        )
         for fn, op_type, ref, dts, domain in UNARY
         for dt in dts
         for static, fed in UNARY_SHAPES
     ]
 
 
-@pytest.mark.parametrize("fn, op_type, ref, dtype, domain, static_shape, fed_shape",
-                         _unary_params())
+@pytest.mark.parametrize(
+    "fn, op_type, ref, dtype, domain, static_shape, fed_shape", _unary_params()
+)
 def test_unary_matches_numpy(fn, op_type, ref, dtype, domain, static_shape, fed_shape):
     value = make_value(domain, dtype, fed_shape, seed=len(fed_shape))
     with fg.Graph().as_default():
@@ -181,15 +188,29 @@ BINARY = [
     (fg.pow, "Pow", np.power, NUMERIC, "base", "exponent", None),
     (fg.maximum, "Maximum", np.maximum, NUMERIC, "small", "small", None),
     (fg.minimum, "Minimum", np.minimum, NUMERIC, "small", "small", None),
-    (fg.squared_difference, "SquaredDifference", lambda x, y: (x - y) ** 2, NUMERIC, "any", "any",
-     None),
+    (
+        fg.squared_difference,
+        "SquaredDifference",
+        lambda x, y: (x - y) ** 2,
+        NUMERIC,
+        "any",
+        "any",
+        None,
+    ),
     (fg.equal, "Equal", np.equal, NUMERIC, "small", "small", lambda d: np.bool_),
     (fg.not_equal, "NotEqual", np.not_equal, NUMERIC, "small", "small", lambda d: np.bool_),
     (fg.less, "Less", np.less, NUMERIC, "small", "small", lambda d: np.bool_),
     (fg.less_equal, "LessEqual", np.less_equal, NUMERIC, "small", "small", lambda d: np.bool_),
     (fg.greater, "Greater", np.greater, NUMERIC, "small", "small", lambda d: np.bool_),
-    (fg.greater_equal, "GreaterEqual", np.greater_equal, NUMERIC, "small", "small",
-     lambda d: np.bool_),
+    (
+        fg.greater_equal,
+        "GreaterEqual",
+        np.greater_equal,
+        NUMERIC,
+        "small",
+        "small",
+        lambda d: np.bool_,
+    ),
     (fg.logical_and, "LogicalAnd", np.logical_and, (np.bool_,), "bool", "bool", None),
     (fg.logical_or, "LogicalOr", np.logical_or, (np.bool_,), "bool", "bool", None),
 ]
@@ -210,8 +231,13 @@ BINARY_SHAPES = [
 
 def _binary_params():
     return [
-        pytest.param(*entry[:3], dt, *entry[4:], *shapes,
-                     id=f"{entry[1]}-{np.dtype(dt).name}-{shapes[0]}-{shapes[2]}")
+        pytest.param(
+            *entry[:3],
+            dt,
+            *entry[4:],
+            *shapes,
+            id=f"{entry[1]}-{np.dtype(dt).name}-{shapes[0]}-{shapes[2]}",
+        )
         for entry in BINARY
         for dt in entry[3]
         for shapes in BINARY_SHAPES
@@ -222,8 +248,9 @@ def _binary_params():
     "fn, op_type, ref, dtype, x_domain, y_domain, result, x_static, x_fed, y_static, y_fed",
     _binary_params(),
 )
-def test_binary_matches_numpy(fn, op_type, ref, dtype, x_domain, y_domain, result,
-                              x_static, x_fed, y_static, y_fed):
+def test_binary_matches_numpy(
+    fn, op_type, ref, dtype, x_domain, y_domain, result, x_static, x_fed, y_static, y_fed
+):
     xv = make_value(x_domain, dtype, x_fed, seed=1)
     yv = make_value(y_domain, dtype, y_fed, seed=2)
     with fg.Graph().as_default():
@@ -238,11 +265,16 @@ def test_binary_matches_numpy(fn, op_type, ref, dtype, x_domain, y_domain, resul
 
 @pytest.mark.parametrize(
     "fn, op_type, ref, dtype, x_domain, y_domain, result",
-    [pytest.param(*e[:3], dt, *e[4:], id=f"{e[1]}-{np.dtype(dt).name}")
-     for e in BINARY if e[3] == NUMERIC for dt in NUMERIC],
+    [
+        pytest.param(*e[:3], dt, *e[4:], id=f"{e[1]}-{np.dtype(dt).name}")
+        for e in BINARY
+        if e[3] == NUMERIC
+        for dt in NUMERIC
+    ],
 )
-def test_binary_with_a_python_scalar_on_either_side(fn, op_type, ref, dtype, x_domain, y_domain,
-                                                    result):
+def test_binary_with_a_python_scalar_on_either_side(
+    fn, op_type, ref, dtype, x_domain, y_domain, result
+):
     x_value = make_value(x_domain, dtype, [2, 3], seed=3)
     y_value = make_value(y_domain, dtype, [2, 3], seed=4)
     scalar_x = x_value.flat[0].item()  # a Python int or float
@@ -351,6 +383,15 @@ def test_where_with_only_a_condition_gives_coordinates(static, value):
         run_and_check(out, {c: value}, np.argwhere(value), False)
 
 
+@pytest.mark.parametrize("value, rows", [(True, 1), (False, 0)])
+def test_where_of_a_scalar_condition(value, rows):
+    with fg.Graph().as_default():
+        c = fg.placeholder(fg.bool, [])
+        out = fg.where(c)
+        assert out.shape == fg.TensorShape([None, 0])
+        run_and_check(out, {c: value}, np.zeros([rows, 0], np.int64), False)
+
+
 def test_where_needs_both_branches_or_neither():
     with fg.Graph().as_default():
         c = fg.placeholder(fg.bool, [3])
@@ -370,8 +411,9 @@ CASTS = [
 ]
 
 
-@pytest.mark.parametrize("source, target, value, expected", CASTS,
-                         ids=[f"{s.name}-{t.name}" for s, t, _, _ in CASTS])
+@pytest.mark.parametrize(
+    "source, target, value, expected", CASTS, ids=[f"{s.name}-{t.name}" for s, t, _, _ in CASTS]
+)
 @pytest.mark.parametrize("static", [[4], [None], [2, 2], None])
 def test_cast(source, target, value, expected, static):
     fed = np.asarray(value, dtype=source.as_numpy_dtype)
@@ -381,8 +423,9 @@ def test_cast(source, target, value, expected, static):
         x = fg.placeholder(source, static)
         out = fg.cast(x, target)
         assert out.op.type == "Cast" and out.dtype is target
-        run_and_check(out, {x: fed}, np.asarray(expected, target.as_numpy_dtype),
-                      x.shape.is_fully_defined())
+        run_and_check(
+            out, {x: fed}, np.asarray(expected, target.as_numpy_dtype), x.shape.is_fully_defined()
+        )
 
 
 def test_cast_to_the_same_dtype_adds_no_op():
@@ -449,14 +492,21 @@ OPERATORS = [
 ]
 OPERAND_KINDS = ["tensor-tensor", "tensor-scalar", "scalar-tensor"]
 # `2 < y` is Python's `y > 2`: a scalar on the left of a comparison builds the mirrored op.
-MIRRORED = {"Less": "Greater", "LessEqual": "GreaterEqual", "Greater": "Less",
-            "GreaterEqual": "LessEqual"}
+MIRRORED = {
+    "Less": "Greater",
+    "LessEqual": "GreaterEqual",
+    "Greater": "Less",
+    "GreaterEqual": "LessEqual",
+}
 
 
 @pytest.mark.parametrize(
     "op, op_type, ref, dtype, x_domain, y_domain",
-    [pytest.param(*e[:3], dt, *e[4:], id=f"{e[1]}-{np.dtype(dt).name}")
-     for e in OPERATORS for dt in e[3]],
+    [
+        pytest.param(*e[:3], dt, *e[4:], id=f"{e[1]}-{np.dtype(dt).name}")
+        for e in OPERATORS
+        for dt in e[3]
+    ],
 )
 @pytest.mark.parametrize("kinds", OPERAND_KINDS)
 def test_python_operators(op, op_type, ref, dtype, x_domain, y_domain, kinds):
@@ -531,6 +581,7 @@ def test_double_equals_stays_identity():
 
 # ---- dtype promotion (TF's rule: a Python scalar takes the tensor's dtype) -----------------
 
+
 @pytest.mark.parametrize(
     "dtype, build, expected",
     [
@@ -541,8 +592,8 @@ def test_double_equals_stays_identity():
         (fg.int32, lambda x: x - 1, lambda v: v - 1),
         (fg.int32, lambda x: 3 * x, lambda v: 3 * v),
         (fg.int32, lambda x: x + 2.0, lambda v: v + 2),  # 2.0 is exactly an int
-        (fg.int32, lambda x: x ** 2, lambda v: v**2),
-        (fg.float32, lambda x: 2 ** x, lambda v: 2.0**v),
+        (fg.int32, lambda x: x**2, lambda v: v**2),
+        (fg.float32, lambda x: 2**x, lambda v: 2.0**v),
     ],
 )
 def test_python_scalar_takes_the_tensor_dtype(dtype, build, expected):
@@ -574,11 +625,20 @@ def test_int_tensor_with_a_fractional_scalar_is_a_type_error(build, op_type):
 
 
 MIXED_DTYPE_OPS = [
-    (fg.add, "Add"), (fg.subtract, "Sub"), (fg.multiply, "Mul"), (fg.divide, "RealDiv"),
-    (fg.floordiv, "FloorDiv"), (fg.floormod, "FloorMod"), (fg.pow, "Pow"),
-    (fg.maximum, "Maximum"), (fg.minimum, "Minimum"),
-    (fg.squared_difference, "SquaredDifference"), (fg.equal, "Equal"), (fg.less, "Less"),
-    (operator.add, "Add"), (operator.matmul, "MatMul"),
+    (fg.add, "Add"),
+    (fg.subtract, "Sub"),
+    (fg.multiply, "Mul"),
+    (fg.divide, "RealDiv"),
+    (fg.floordiv, "FloorDiv"),
+    (fg.floormod, "FloorMod"),
+    (fg.pow, "Pow"),
+    (fg.maximum, "Maximum"),
+    (fg.minimum, "Minimum"),
+    (fg.squared_difference, "SquaredDifference"),
+    (fg.equal, "Equal"),
+    (fg.less, "Less"),
+    (operator.add, "Add"),
+    (operator.matmul, "MatMul"),
 ]
 
 
@@ -625,8 +685,11 @@ BROADCAST_ERRORS = [
 @pytest.mark.parametrize("fn, op_type", BROADCAST_ERRORS, ids=[o for _, o in BROADCAST_ERRORS])
 @pytest.mark.parametrize(
     "x_shape, y_shape, x_text, y_text",
-    [([2, 3], [4], "[2,3]", "[4]"), ([None, 3], [2, 2], "[?,3]", "[2,2]"),
-     ([3, 1, 5], [4, 6], "[3,1,5]", "[4,6]")],
+    [
+        ([2, 3], [4], "[2,3]", "[4]"),
+        ([None, 3], [2, 2], "[?,3]", "[2,2]"),
+        ([3, 1, 5], [4, 6], "[3,1,5]", "[4,6]"),
+    ],
 )
 def test_incompatible_broadcast_is_a_shape_error(fn, op_type, x_shape, y_shape, x_text, y_text):
     with fg.Graph().as_default():
@@ -658,8 +721,9 @@ DTYPE_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("fn, dtypes, op_type, word", DTYPE_ERRORS,
-                         ids=[f"{e[2]}-{e[3]}" for e in DTYPE_ERRORS])
+@pytest.mark.parametrize(
+    "fn, dtypes, op_type, word", DTYPE_ERRORS, ids=[f"{e[2]}-{e[3]}" for e in DTYPE_ERRORS]
+)
 def test_wrong_dtypes_are_type_errors_naming_the_op(fn, dtypes, op_type, word):
     with fg.Graph().as_default():
         inputs = [fg.placeholder(dt, [2, 3]) for dt in dtypes]

@@ -55,8 +55,9 @@ def wide(ref):
     """A reference computed in float64 / int64, so it does not share the kernel's precision."""
 
     def compute(x, axis=None, keepdims=False):
-        big = x.astype(np.float64 if x.dtype.kind == "f" else np.int64 if x.dtype.kind in "iu"
-                       else x.dtype)
+        big = x.astype(
+            np.float64 if x.dtype.kind == "f" else np.int64 if x.dtype.kind in "iu" else x.dtype
+        )
         return ref(big, axis=axis, keepdims=keepdims)
 
     return compute
@@ -155,8 +156,18 @@ def test_static_shape_rule(static_shape, axis, keepdims, expected):
 
 @pytest.mark.parametrize(
     "axis, stored",
-    [(None, None), (1, (1,)), (-1, (-1,)), ([0, 1], (0, 1)), ((1, 0), (1, 0)),
-     (np.int64(1), (1,)), ([np.int32(0)], (0,)), ([], ())],
+    [
+        (None, None),
+        (1, (1,)),
+        (-1, (-1,)),
+        ([0, 1], (0, 1)),
+        ((1, 0), (1, 0)),
+        (np.int64(1), (1,)),
+        ([np.int32(0)], (0,)),
+        ([], ()),
+        (np.array([1, 0]), (1, 0)),
+        (range(2), (0, 1)),
+    ],
 )
 def test_axis_is_stored_as_a_tuple_of_ints(axis, stored):
     with fg.Graph().as_default():
@@ -383,8 +394,17 @@ def test_empty_max_fails_at_run_time_naming_the_op():
 
 
 def test_public_names_and_docstrings():
-    expected = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
-                "reduce_any", "reduce_all", "argmax", "argmin"}
+    expected = {
+        "reduce_sum",
+        "reduce_mean",
+        "reduce_max",
+        "reduce_min",
+        "reduce_prod",
+        "reduce_any",
+        "reduce_all",
+        "argmax",
+        "argmin",
+    }
     assert set(reduce_ops.__all__) == expected
     for name in expected:
         fn = getattr(fg, name)

@@ -1,0 +1,42 @@
+"""Training: optimizers, learning-rate schedules and the global step (TF1's ``tf.train``).
+
+>>> import flowgraph as fg
+>>> from flowgraph import train
+>>> with fg.Graph().as_default():
+...     w = fg.Variable(0.0, name="w")
+...     grad = fg.constant(2.0)  # the gradient of 2*w
+...     step = train.GradientDescentOptimizer(0.25).apply_gradients([(grad, w)])
+...     with fg.Session() as sess:
+...         _ = sess.run(fg.global_variables_initializer())
+...         for _ in range(3):
+...             _ = sess.run(step)
+...         print(sess.run(w))
+-1.5
+"""
+
+from flowgraph.train.adagrad import AdagradOptimizer
+from flowgraph.train.adam import AdamOptimizer
+from flowgraph.train.global_step import (
+    create_global_step,
+    get_global_step,
+    get_or_create_global_step,
+)
+from flowgraph.train.gradient_descent import GradientDescentOptimizer
+from flowgraph.train.momentum import MomentumOptimizer
+from flowgraph.train.optimizer import Optimizer
+from flowgraph.train.rmsprop import RMSPropOptimizer
+from flowgraph.train.schedules import exponential_decay, piecewise_constant
+
+__all__ = [
+    "AdagradOptimizer",
+    "AdamOptimizer",
+    "GradientDescentOptimizer",
+    "MomentumOptimizer",
+    "Optimizer",
+    "RMSPropOptimizer",
+    "create_global_step",
+    "exponential_decay",
+    "get_global_step",
+    "get_or_create_global_step",
+    "piecewise_constant",
+]

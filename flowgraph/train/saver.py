@@ -1,0 +1,179 @@
+"""Saving and restoring variables (TF1's ``tf.train.Saver``), in flowgraph's checkpoint format.
+
+A :class:`Saver` reads the values of its variables out of a Session's variable store and
+writes them as a checkpoint (``<prefix>.npz`` plus ``<prefix>.index.json``, see
+:mod:`flowgraph.io.checkpoint`); ``restore`` checks a checkpoint against the variables —
+names, shapes and dtypes — and puts the values straight into the session's store, with no
+new graph ops. So restoring stands in for running the initializers.
+
+>>> import os, tempfile
+>>> import flowgraph as fg
+>>> from flowgraph.train.saver import Saver, latest_checkpoint
+>>> tmp = tempfile.mkdtemp()
+>>> with fg.Graph().as_default():
+...     w = fg.Variable([1.0, 2.0], name="w")
+...     bump = w.assign_add([10.0, 10.0])
+...     saver = Saver()
+...     with fg.Session() as sess:
+...         _ = sess.run(fg.global_variables_initializer())
+...         _ = sess.run(bump)
+...         path = saver.save(sess, os.path.join(tmp, "model"), global_step=1)
+...     with fg.Session() as sess:  # a new session: no initializer needed
+...         saver.restore(sess, latest_checkpoint(tmp))
+...         print(os.path.basename(path), sess.run(w))
+model-1 [11. 12.]
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from flowgraph.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.graph import GraphKeys
+from flowgraph.graph.tensor import Tensor
+from flowgraph.io import checkpoint
+from flowgraph.io.checkpoint import get_checkpoint_state, latest_checkpoint
+
+__all__ = ["Saver", "get_checkpoint_state", "latest_checkpoint"]
+
+
+def _variable_tensor(var) -> Tensor:
+    ref = var._as_graph_tensor() if hasattr(var, "_as_graph_tensor") else var
+    if not isinstance(ref, Tensor) or ref.op.type != "VariableV2":
+        raise TypeError(f"Saver: expected a Variable, got {var!r}")
+    return ref
+
+
+class Saver:
+    """Saves and restores variables.
+
+    ``var_list``: a list of Variables (saved under their op names, ``dense/kernel``) or a
+    dict name -> Variable; by default every global variable of the default graph at
+    construction. ``max_to_keep``: how many recent checkpoints :meth:`save` keeps; older
+    ones are deleted (None or 0 keeps all).
+    """
+
+    def __init__(self, var_list=None, max_to_keep: int | None = 5) -> None:
+        if var_list is None:
+            var_list = get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
+        if isinstance(var_list, dict):
+            items = list(var_list.items())
+        else:
+            items = [(_variable_tensor(v).op.name, v) for v in var_list]
+        if not items:
+            raise ValueError("Saver: there are no variables to save")
+        self._vars: dict[str, Tensor] = {}
+        for name, var in items:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"Saver: variable names must be non-empty strings, got {name!r}")
+            if name in self._vars:
+                raise ValueError(f"Saver: two variables are saved under the name {name!r}")
+            self._vars[name] = _variable_tensor(var)
+        self.max_to_keep = max_to_keep
+        self._last: list[str] = []  # prefixes this saver wrote and keeps, oldest first
+
+    @property
+    def last_checkpoints(self) -> list[str]:
+        """The prefixes of the checkpoints this saver has written and not deleted, oldest first."""
+        return list(self._last)
+
+    # ---- saving ------------------------------------------------------------------------------
+    def save(self, sess, save_path: str, global_step=None) -> str:
+        """Write the variables' values in ``sess`` to ``save_path`` (suffixed ``-<step>`` when
+        ``global_step`` — an int, or a Variable / Tensor evaluated in ``sess`` — is given).
+
+        Returns the checkpoint's prefix. Updates the directory's ``checkpoint`` state file and
+        deletes checkpoints beyond ``max_to_keep``. FailedPreconditionError naming the variable
+        if one is uninitialized in ``sess``.
+        """
+        sess._check_open()
+        prefix = os.fspath(save_path)
+        if global_step is not None:
+            if not isinstance(global_step, (int, np.integer)):
+                global_step = sess.run(global_step)
+            prefix = f"{prefix}-{int(global_step)}"
+        store, to_host = sess._context.variables, sess._context.backend.to_host
+        arrays = {}
+        for name, ref in self._vars.items():
+            var_name = ref.op.attrs["var_name"]
+            if var_name not in store:
+                raise FailedPreconditionError(
+                    message=f"Cannot save variable {name!r}: it is uninitialized in this session "
+                    f"(attempting to use uninitialized value {var_name}). Run its initializer "
+                    "or restore it first."
+                )
+            arrays[name] = np.asarray(to_host(store[var_name]))
+        checkpoint.write_checkpoint(prefix, arrays)
+        self._record(prefix)
+        return prefix
+
+    def _record(self, prefix: str) -> None:
+        if prefix in self._last:
+            self._last.remove(prefix)
+        self._last.append(prefix)
+        doomed = []
+        if self.max_to_keep and len(self._last) > self.max_to_keep:
+            doomed, self._last = self._last[: -self.max_to_keep], self._last[-self.max_to_keep :]
+        directory = os.path.dirname(os.path.abspath(prefix))
+        here = [p for p in self._last if os.path.dirname(os.path.abspath(p)) == directory]
+        # The state file moves on before old files go, so it never names a deleted checkpoint.
+        checkpoint.update_checkpoint_state(directory, prefix, here)
+        for old in doomed:
+            checkpoint.remove_checkpoint(old)
+
+    # ---- restoring ---------------------------------------------------------------------------
+    def restore(self, sess, save_path: str) -> None:
+        """Load checkpoint ``save_path`` (a prefix, as :meth:`save` returns) into ``sess``.
+
+        The checkpoint must hold exactly this saver's variables with their shapes and dtypes:
+        NotFoundError when a variable is missing from it or it holds an extra one,
+        InvalidArgumentError when a shape or dtype differs — each naming the file and listing
+        every difference. Nothing is assigned unless everything matches.
+        """
+        if save_path is None:
+            raise ValueError("Saver.restore: save_path is None (no checkpoint was found?)")
+        sess._check_open()
+        prefix = os.fspath(save_path)
+        if not os.path.isfile(checkpoint.index_path(prefix)):
+            raise NotFoundError(
+                message=f"Failed to find a checkpoint at {prefix!r}: "
+                f"{checkpoint.index_path(prefix)!r} does not exist"
+            )
+        arrays = checkpoint.read_checkpoint(prefix)
+        self._check_matches(prefix, arrays)
+        store, from_host = sess._context.variables, sess._context.backend.from_host
+        for name, ref in self._vars.items():
+            store[ref.op.attrs["var_name"]] = from_host(arrays[name])
+
+    def _check_matches(self, prefix: str, arrays: dict) -> None:
+        def spec(dtype_name, shape) -> str:
+            return f"{dtype_name}{list(shape)}"
+
+        missing = [n for n in self._vars if n not in arrays]
+        extra = [n for n in arrays if n not in self._vars]
+        wrong = []
+        for name, ref in self._vars.items():
+            if name not in arrays:
+                continue
+            value = arrays[name]
+            if value.dtype.name != ref.dtype.name or not ref.shape.is_compatible_with(value.shape):
+                shape = ref.shape.dims if ref.shape.rank is not None else "<unknown>"
+                wrong.append(
+                    f"  {name!r}: checkpoint has {spec(value.dtype.name, value.shape)}, "
+                    f"the graph's variable is {ref.dtype.name}{shape}"
+                )
+        if not (missing or extra or wrong):
+            return
+        lines = [f"Restoring from checkpoint {checkpoint.data_path(prefix)!r} failed:"]
+        if missing:
+            lines.append(f"  variables not found in the checkpoint: {missing}")
+        if extra:
+            lines.append(f"  the checkpoint holds variables the saver does not have: {extra}")
+        if wrong:
+            lines.append("  shape or dtype differs:")
+            lines.extend(wrong)
+        error = NotFoundError if (missing or extra) else InvalidArgumentError
+        raise error(message="\n".join(lines))
