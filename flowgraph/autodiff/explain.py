@@ -7,7 +7,6 @@
 ...     print(explain_gradient(y, x))  # doctest: +ELLIPSIS
 No gradient flows from 'y:0' to 'x:0': every path is blocked.
   'ArgMax' op 'ArgMax' (created at ...) is not differentiable
-...
 """
 
 from __future__ import annotations

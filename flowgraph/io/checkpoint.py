@@ -90,7 +90,7 @@ def write_checkpoint(prefix: str, arrays: dict[str, np.ndarray]) -> None:
     Both files are written to temporary files first, then moved into place; if anything
     fails, the temporary files are removed and the exception propagates.
     """
-    arrays = {name: np.ascontiguousarray(value) for name, value in arrays.items()}
+    arrays = {name: np.asarray(value, order="C") for name, value in arrays.items()}
     for name, value in arrays.items():
         if not isinstance(name, str) or not name:
             raise ValueError(f"Checkpoint entry names must be non-empty strings, got {name!r}")
@@ -196,15 +196,16 @@ def read_checkpoint(prefix: str) -> dict[str, np.ndarray]:
             found = set(archive.files)
             wanted = {e["key"] for e in entries}
             if found != wanted:
-                raise ValueError(
-                    f"it holds arrays {sorted(found)} but its index lists {sorted(wanted)}"
+                raise _mismatch(
+                    prefix, f"it holds {sorted(found)}, the index lists {sorted(wanted)}"
                 )
             for e in entries:
                 value = archive[e["key"]]
                 if value.dtype.name != e["dtype"] or list(value.shape) != e["shape"]:
-                    raise ValueError(
-                        f"array {e['name']!r} is {value.dtype.name}{list(value.shape)} but the "
-                        f"index says {e['dtype']}{e['shape']}"
+                    raise _mismatch(
+                        prefix,
+                        f"array {e['name']!r} is {value.dtype.name}{list(value.shape)}, the "
+                        f"index says {e['dtype']}{e['shape']}",
                     )
                 out[e["name"]] = value
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
@@ -212,6 +213,13 @@ def read_checkpoint(prefix: str) -> dict[str, np.ndarray]:
             message=f"Checkpoint data file {path!r} is truncated or corrupted: {e}"
         ) from e
     return out
+
+
+def _mismatch(prefix: str, why: str) -> DataLossError:
+    return DataLossError(
+        message=f"Checkpoint data file {data_path(prefix)!r} does not match its index "
+        f"{index_path(prefix)!r}: {why}"
+    )
 
 
 # ---- the directory's state file -----------------------------------------------------------

@@ -4,14 +4,17 @@ Importing this package registers every op and installs the Tensor operators.
 """
 
 from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
+    activations,
     array,
     broadcast,
     control,
     control_flow,
     conv,
     linalg,
+    losses,
     math,
     nn,
+    pooling,
     random,
     reduce,
     state,

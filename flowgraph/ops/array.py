@@ -1,6 +1,8 @@
-"""Array ops: reshaping, joining, padding, and tensors of a given shape, value or range.
+"""Array ops: reshaping, joining, tiling and padding, with their gradients.
 
-Slicing, gather, split and unstack live in ``ops/slicing.py`` and are re-exported here.
+Slicing, gather, split and unstack live in ``ops/slicing.py``; shapes and tensors of a given
+shape, value or range (``shape``, ``zeros``, ``fill``, ``range``, ``one_hot``, ...) in
+``ops/creation.py``. This module re-exports both, so ``flowgraph.ops.array`` names them all.
 
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
@@ -21,29 +23,46 @@ from __future__ import annotations
 
 import builtins
 import operator
-from math import ceil, prod
+from math import prod
 
-from flowgraph.errors import DTypeError, ShapeError
-from flowgraph.graph import dtypes
-from flowgraph.graph.dtypes import as_dtype, dtype_of_python_value
+from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import rules
-from flowgraph.ops.convert import convert_to_tensor, to_numpy_value
-from flowgraph.ops.math import add, cast
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.creation import (
+    check_dims_input,
+    check_fits,
+    fill,
+    is_tensor_like,
+    one_hot,
+    ones,
+    ones_like,
+    python_scalar,
+    range,
+    rank,
+    run_time_dims,
+    shape,
+    shape_arg,
+    size,
+    static_value,
+    zeros,
+    zeros_like,
+)
+from flowgraph.ops.gradient_ops import stop_gradient  # StopGradient is defined there
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.rules import same_as_input
-from flowgraph.ops.slicing import gather, split, strided_slice, unstack
-from flowgraph.ops.slicing import getitem as getitem  # Tensor.__getitem__; not a TF name
-
-# This module defines the ``range`` op (TF's name), so its own loops use the builtin by this name.
-_irange = builtins.range
+from flowgraph.ops.slicing import gather, getitem, split, split_like, strided_slice, unstack
 
 __all__ = [
     "concat", "expand_dims", "fill", "gather", "identity", "one_hot", "ones", "ones_like",
     "pad", "range", "rank", "reshape", "shape", "size", "split", "squeeze", "stack",
     "stop_gradient", "strided_slice", "tile", "transpose", "unstack", "zeros", "zeros_like",
 ]  # fmt: skip
+# getitem (Tensor.__getitem__) is importable from here too, but is not a TF name: not exported.
+
+# creation.py defines the ``range`` op (TF's name), imported here; loops use the builtin.
+_irange = builtins.range
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -55,42 +74,12 @@ def _xp_fn(xp, standard: str, legacy: str):
     return getattr(xp, standard, None) or getattr(xp, legacy)
 
 
-def _is_tensor_like(value) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
-
-
-def _static_value(t: Tensor):
-    """The NumPy value of ``t`` when it is a graph constant, else None."""
-    return t.op.attrs["value"] if t.op.type == "Const" else None
-
-
-def _python_scalar(value, what: str):
-    """A static scalar attr as a plain Python value (attrs stay hashable and printable)."""
-    if _is_tensor_like(value):
-        value = _static_value(convert_to_tensor(value))
-        if value is None:
-            raise TypeError(f"{what} must be a static value, not a computed tensor")
-    value = value.item() if hasattr(value, "item") else value
-    if not isinstance(value, (bool, int, float)):
-        raise TypeError(f"{what} must be a Python number, got {value!r}")
-    return value
-
-
-def _check_fits(value, dtype, what: str) -> None:
-    if value == 0:
-        return  # zero is every dtype's fill (False for bool)
-    try:
-        to_numpy_value(value, dtype)
-    except TypeError as e:
-        raise DTypeError(f"{what}={value!r} does not fit dtype {dtype.name}: {e}") from None
-
-
 def _convert_all(values, op_type: str) -> list[Tensor]:
     """Tensors for ``values``; Python values take the dtype of the first tensor among them."""
     if not values:
         raise ValueError(f"{op_type} needs at least one input tensor")
-    dtype = next((convert_to_tensor(v).dtype for v in values if _is_tensor_like(v)), None)
-    return [convert_to_tensor(v, None if _is_tensor_like(v) else dtype) for v in values]
+    dtype = next((convert_to_tensor(v).dtype for v in values if is_tensor_like(v)), None)
+    return [convert_to_tensor(v, None if is_tensor_like(v) else dtype) for v in values]
 
 
 def _names(prefix: str, n: int) -> tuple[str, ...]:
@@ -101,44 +90,9 @@ def _shapes(inputs) -> str:
     return ", ".join(str(t.shape) for t in inputs)
 
 
-# ---- shape arguments: static lists or int tensors -----------------------------------------
-
-
-def _shape_arg(shape, what: str):
-    """``(static dims, dims tensor or None)`` for a shape given as ints, a TensorShape, an int
-    tensor, or a list mixing ints and scalar tensors. Static dims hold None where only the run
-    knows the size; they are None altogether when even the rank is unknown."""
-    if isinstance(shape, TensorShape):
-        if not shape.is_fully_defined():
-            raise ValueError(f"{what}: shape {shape} must be fully defined")
-        return tuple(shape.dims), None
-    if _is_tensor_like(shape):
-        tensor = convert_to_tensor(shape)
-        value = _static_value(tensor)
-        if value is not None and value.dtype.kind in "iu" and value.ndim == 1:
-            return tuple(int(d) for d in value), None  # else the op reports dtype or rank
-        n = tensor.shape[0] if tensor.shape.rank == 1 else None
-        return (None if n is None else (None,) * n), tensor
-    items = list(shape) if hasattr(shape, "__iter__") else [shape]
-    if any(_is_tensor_like(d) for d in items):
-        # e.g. reshape(x, [fg.shape(x)[0], -1]): pack the entries into one dims tensor.
-        dims = stack(items)
-        return tuple(None if _is_tensor_like(d) else operator.index(d) for d in items), dims
-    return tuple(operator.index(d) for d in items), None
-
-
-def _check_dims_input(extra: list[Tensor]) -> None:
-    for t in extra:
-        rules.require_kind(t, "int", "shape")
-        rules.require_rank(t, 1, "shape")
-
-
-def _dims(static, dynamic: tuple):
-    # A run-time dims tensor wins; its values come back to the host as Python ints.
-    return tuple(int(d) for d in dynamic[0]) if dynamic else static
-
-
 # ---- Identity, Reshape, Transpose, ExpandDims, Squeeze ------------------------------------
+# Gradients (TensorFlow's array_grad.py) follow each op, built from ops so they differentiate
+# again; they return the gradient at the op's input shape and never unbroadcast.
 
 define_op("Identity", same_as_input, kernel=lambda xp, x: x)
 
@@ -154,25 +108,14 @@ def identity(input, name=None):
     return apply_op("Identity", [convert_to_tensor(input)], name=name or "Identity")
 
 
-# Not differentiable: the autodiff driver sends no gradient through it.
-define_op("StopGradient", same_as_input, kernel=lambda xp, x: x, differentiable=False)
-
-
-def stop_gradient(input, name=None):
-    """The same value as ``input``, but gradients do not flow back through it.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     y = fg.stop_gradient(fg.constant([1.0, 2.0]))
-    ...     y.op.type, fg.Session().run(y)
-    ('StopGradient', array([1., 2.], dtype=float32))
-    """
-    return apply_op("StopGradient", [convert_to_tensor(input)], name=name or "StopGradient")
+@gradient("Identity")
+def _identity_grad(op, grad):
+    return [grad]
 
 
 def _reshape_infer(inputs, attrs):
     x, target = inputs[0], attrs["shape"]
-    _check_dims_input(inputs[1:])
+    check_dims_input(inputs[1:])
     if target is None:
         return [(x.dtype, TensorShape(None))]
     if target.count(-1) > 1 or any(d is not None and d < -1 for d in target):
@@ -191,7 +134,7 @@ def _reshape_infer(inputs, attrs):
 
 
 def _reshape_kernel(xp, x, *dims, shape):
-    return xp.reshape(x, _dims(shape, dims))
+    return xp.reshape(x, run_time_dims(shape, dims))
 
 
 define_op("Reshape", _reshape_infer, kernel=_reshape_kernel, attrs={"shape": REQUIRED})
@@ -208,9 +151,23 @@ def reshape(tensor, shape, name=None):
     [?,6] [3,2]
     """
     tensor = convert_to_tensor(tensor)
-    static, dims = _shape_arg(shape, "reshape")
+    static, dims = shape_arg(shape, "reshape")
     inputs = [tensor] if dims is None else [tensor, dims]
     return apply_op("Reshape", inputs, {"shape": static}, name=name or "Reshape")
+
+
+
+def _reshape_to_shape_of(t, like):
+    """``t`` reshaped to ``like``'s run-time shape, keeping what is known of it statically."""
+    if like.shape.is_fully_defined():
+        return reshape(t, like.shape.dims)
+    static = None if like.shape.rank is None else tuple(like.shape.dims)
+    return apply_op("Reshape", [t, shape(like)], {"shape": static}, name="Reshape")
+
+
+@gradient("Reshape")
+def _reshape_grad(op, grad):
+    return [_reshape_to_shape_of(grad, op.inputs[0])] + [None] * (len(op.inputs) - 1)
 
 
 def _transpose_infer(inputs, attrs):
@@ -247,6 +204,16 @@ def transpose(a, perm=None, name=None):
     return apply_op("Transpose", [convert_to_tensor(a)], {"perm": perm}, name=name or "transpose")
 
 
+
+@gradient("Transpose")
+def _transpose_grad(op, grad):
+    perm = op.attrs["perm"]
+    if perm is None:
+        return [transpose(grad)]  # reversing the axes undoes itself
+    n = len(perm)
+    return [transpose(grad, sorted(_irange(n), key=lambda i: perm[i] % n))]
+
+
 def _expand_dims_infer(inputs, attrs):
     x = inputs[0]
     if x.shape.rank is None:
@@ -274,6 +241,13 @@ def expand_dims(input, axis, name=None):
     """
     attrs = {"axis": operator.index(axis)}
     return apply_op("ExpandDims", [convert_to_tensor(input)], attrs, name=name or "ExpandDims")
+
+
+
+@gradient("ExpandDims")
+def _expand_dims_grad(op, grad):
+    # ``axis`` names the new axis in the output's (and so the gradient's) rank.
+    return [squeeze(grad, [op.attrs["axis"]])]
 
 
 def _squeeze_infer(inputs, attrs):
@@ -312,6 +286,12 @@ def squeeze(input, axis=None, name=None):
         axis = tuple(axis) if hasattr(axis, "__iter__") else (axis,)
         axis = tuple(operator.index(a) for a in axis) or None  # TF reads [] as "all"
     return apply_op("Squeeze", [convert_to_tensor(input)], {"axis": axis}, name=name or "Squeeze")
+
+
+
+@gradient("Squeeze")
+def _squeeze_grad(op, grad):
+    return [_reshape_to_shape_of(grad, op.inputs[0])]
 
 
 # ---- joining, tiling, padding -------------------------------------------------------------
@@ -368,6 +348,14 @@ def concat(values, axis, name=None):
     return apply_op("ConcatV2", values, attrs, name=name or "concat")
 
 
+
+@gradient("ConcatV2")
+def _concat_grad(op, grad):
+    # The inputs' sizes along the axis may be known only at run time: split by them then.
+    return split_like(grad, op.inputs, op.attrs["axis"])
+
+
+
 def _stack_infer(inputs, attrs):
     rules.same_dtypes(inputs, _names("values", len(inputs)))
     shape = TensorShape(None)
@@ -402,6 +390,11 @@ def stack(values, axis=0, name=None):
     """
     values = _convert_all(list(values), "Pack")
     return apply_op("Pack", values, {"axis": operator.index(axis)}, name=name or "stack")
+
+
+@gradient("Pack")
+def _stack_grad(op, grad):
+    return unstack(grad, num=len(op.inputs), axis=op.attrs["axis"])
 
 
 def _per_dim_rule(x, entries, what: str):
@@ -445,6 +438,48 @@ def tile(input, multiples, name=None):
     return apply_op("Tile", [convert_to_tensor(input)], attrs, name=name or "Tile")
 
 
+@gradient("Tile")
+def _tile_grad(op, grad):
+    return [tile_grad(grad, op.inputs[0], op.attrs["multiples"])]
+
+
+def _tile_grad_kernel(xp, grad, like, *, multiples):
+    # Dimension i of the tiled tensor is multiples[i] copies of like's dimension i, the copy
+    # index outermost: split each dimension into (copy, position) and sum over the copies.
+    split_dims = tuple(n for pair in zip(multiples, like.shape) for n in pair)
+    copies = tuple(_irange(0, 2 * like.ndim, 2))
+    return xp.sum(xp.reshape(grad, split_dims), axis=copies, dtype=grad.dtype)
+
+
+define_op(
+    "TileGrad",
+    lambda inputs, attrs: [(inputs[0].dtype, inputs[1].shape)],
+    kernel=_tile_grad_kernel,
+    attrs={"multiples": REQUIRED},
+)
+
+
+def tile_grad(grad, like, multiples, name=None):
+    """Tile's gradient: ``grad`` (shaped like ``tile(like, multiples)``) summed over the
+    tiled copies, which gives ``like``'s shape.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     fg.Session().run(tile_grad(fg.range(6.0), fg.zeros([2]), [3]))
+    array([6., 9.], dtype=float32)
+    """
+    attrs = {"multiples": tuple(operator.index(m) for m in multiples)}
+    inputs = [convert_to_tensor(grad), convert_to_tensor(like)]
+    return apply_op("TileGrad", inputs, attrs, name=name or "TileGrad")
+
+
+@gradient("TileGrad")
+def _tile_grad_grad(op, grad):
+    return [tile(grad, op.attrs["multiples"]), None]
+
+
+
+
 # REFLECT mirrors without repeating the edge, so its pads must be smaller than the dimension;
 # SYMMETRIC repeats the edge, so its pads may equal it.
 _PAD_SLACK = {"CONSTANT": None, "REFLECT": 0, "SYMMETRIC": 1}
@@ -459,7 +494,7 @@ def _pad_infer(inputs, attrs):
     for i, (d, pair) in enumerate(zip(dims, paddings)):
         if slack is not None and d is not None and 0 < max(pair) >= d + slack:
             raise ShapeError(f"{mode} padding {list(pair)} is too large for dimension {i} of {d}")
-    _check_fits(attrs["constant_values"], x.dtype, "constant_values")
+    check_fits(attrs["constant_values"], x.dtype, "constant_values")
     out = [None if d is None else d + before + after for d, (before, after) in zip(dims, paddings)]
     return [(x.dtype, TensorShape(out))]
 
@@ -493,8 +528,8 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     array([3, 2, 1, 2, 3, 2], dtype=int32)
     """
     tensor = convert_to_tensor(tensor)
-    if _is_tensor_like(paddings):
-        paddings = _static_value(convert_to_tensor(paddings))
+    if is_tensor_like(paddings):
+        paddings = static_value(convert_to_tensor(paddings))
         if paddings is None:
             raise TypeError("Pad: paddings must be static (a list of pairs or a constant)")
     if mode.upper() not in _PAD_SLACK:
@@ -505,315 +540,80 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     attrs = {
         "paddings": pairs,
         "mode": mode.upper(),
-        "constant_values": _python_scalar(constant_values, "Pad: constant_values"),
+        "constant_values": python_scalar(constant_values, "Pad: constant_values"),
     }
     return apply_op("Pad", [tensor], attrs, name=name or "Pad")
 
 
-# ---- one_hot ------------------------------------------------------------------------------
+
+@gradient("Pad")
+def _pad_grad(op, grad):
+    paddings, mode = op.attrs["paddings"], op.attrs["mode"]
+    if mode == "CONSTANT":  # the input is the middle part of the output
+        return [getitem(grad, tuple(slice(before, -after or None) for before, after in paddings))]
+    return [pad_grad(grad, paddings, mode)]
 
 
-def _one_hot_infer(inputs, attrs):
-    indices, depth, axis, dtype = inputs[0], attrs["depth"], attrs["axis"], attrs["dtype"]
-    rules.require_kind(indices, "int", "indices")
-    if depth < 0:
-        raise ShapeError(f"depth must be non-negative, got {depth}")
-    for key in ("on_value", "off_value"):
-        _check_fits(attrs[key], dtype, key)
-    dims = indices.shape.dims
-    if dims is None:
-        return [(dtype, TensorShape(None))]
-    if not -1 <= axis <= len(dims):
-        raise ShapeError(f"axis {axis} must be -1 or in [0, {len(dims)}] for indices {dims}")
-    out = list(dims)
-    out.insert(len(dims) if axis == -1 else axis, depth)
-    return [(dtype, TensorShape(out))]
+def _fold_axis(xp, g, axis: int, before: int, after: int, mode: str):
+    """``g`` along ``axis`` without the padding, the mirrored parts added back where they
+    were copied from (REFLECT skips the edge element, SYMMETRIC repeats it)."""
+    head = (slice(None),) * axis
+    n = g.shape[axis] - before - after
+    out = g[head + (slice(before, before + n),)]
+    skip = 1 if mode == "REFLECT" else 0
+
+    def placed(part, start):  # the reversed ``part`` at [start, start + len(part)), zeros around
+        widths = [(0, 0)] * g.ndim
+        widths[axis] = (start, n - start - part.shape[axis])
+        return xp.pad(xp.flip(part, axis=axis), widths)
+
+    if mode != "CONSTANT" and before:
+        out = out + placed(g[head + (slice(0, before),)], skip)
+    if mode != "CONSTANT" and after:
+        out = out + placed(g[head + (slice(before + n, None),)], n - after - skip)
+    return out
 
 
-def _one_hot_kernel(xp, indices, *, depth, on_value, off_value, axis, dtype):
-    hot = xp.expand_dims(indices, axis=-1) == xp.arange(depth)
-    if axis != -1:
-        hot = xp.moveaxis(hot, -1, axis)
-    dt = getattr(xp, dtype.name)
-    return xp.where(hot, xp.asarray(on_value, dtype=dt), xp.asarray(off_value, dtype=dt))
+def _pad_grad_kernel(xp, grad, *, paddings, mode):
+    for axis, (before, after) in enumerate(paddings):
+        grad = _fold_axis(xp, grad, axis, before, after, mode)
+    return grad[...]  # a new array even for a scalar
 
 
-define_op(
-    "OneHot",
-    _one_hot_infer,
-    kernel=_one_hot_kernel,
-    attrs={"depth": REQUIRED, "on_value": 1, "off_value": 0, "axis": -1, "dtype": REQUIRED},
-    differentiable=False,
-)
-
-
-def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
-    """``on_value`` where the new axis (last by default, size ``depth``) equals ``indices``,
-    ``off_value`` elsewhere; indices outside [0, depth) give an all-off row. float32 by default.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(fg.one_hot([0, 2, -1], 3))
-    array([[1., 0., 0.],
-           [0., 0., 1.],
-           [0., 0., 0.]], dtype=float32)
-    """
-    if dtype is None:
-        given = [v for v in (on_value, off_value) if v is not None]
-        dtype = dtype_of_python_value(given[0]) if given else dtypes.float32
-    dtype = as_dtype(dtype)
-    on = (True if dtype.is_bool else 1) if on_value is None else on_value
-    off = 0 if off_value is None else off_value
-    attrs = {
-        "depth": operator.index(depth),
-        "on_value": _python_scalar(on, "one_hot: on_value"),
-        "off_value": _python_scalar(off, "one_hot: off_value"),
-        "axis": -1 if axis is None else operator.index(axis),
-        "dtype": dtype,
-    }
-    return apply_op("OneHot", [convert_to_tensor(indices)], attrs, name=name or "one_hot")
-
-
-# ---- the run-time shape: Shape, Size, Rank ------------------------------------------------
-
-
-def _index_type(out_type):
-    if out_type not in (dtypes.int32, dtypes.int64):
-        raise DTypeError(f"out_type must be int32 or int64, got {out_type.name}")
-    return out_type
+def _pad_grad_infer(inputs, attrs):
+    g, paddings = inputs[0], attrs["paddings"]
+    dims = _per_dim_rule(g, paddings, "paddings")
+    out = [None if d is None else d - before - after for d, (before, after) in zip(dims, paddings)]
+    if any(d is not None and d < 0 for d in out):
+        raise ShapeError(f"paddings {[list(p) for p in paddings]} exceed the shape {g.shape}")
+    return [(g.dtype, TensorShape(out))]
 
 
 define_op(
-    "Shape",
-    lambda inputs, attrs: [(_index_type(attrs["out_type"]), TensorShape([inputs[0].shape.rank]))],
-    kernel=lambda xp, x, *, out_type: xp.asarray(x.shape, dtype=getattr(xp, out_type.name)),
-    attrs={"out_type": dtypes.int32},
-    differentiable=False,
-)
-define_op(
-    "Size",
-    lambda inputs, attrs: [(_index_type(attrs["out_type"]), TensorShape([]))],
-    kernel=lambda xp, x, *, out_type: xp.asarray(prod(x.shape), dtype=getattr(xp, out_type.name)),
-    attrs={"out_type": dtypes.int32},
-    differentiable=False,
-)
-define_op(
-    "Rank",
-    lambda inputs, attrs: [(dtypes.int32, TensorShape([]))],
-    kernel=lambda xp, x: xp.asarray(x.ndim, dtype=xp.int32),
-    differentiable=False,
+    "PadGrad",
+    _pad_grad_infer,
+    kernel=_pad_grad_kernel,
+    attrs={"paddings": REQUIRED, "mode": REQUIRED},
 )
 
 
-def shape(input, name=None, out_type=dtypes.int32):
-    """The shape of ``input`` when the graph runs, as a 1-D int tensor (``Tensor.shape`` is
-    the static shape, which may have unknown dims).
+def pad_grad(grad, paddings, mode, name=None):
+    """Pad's gradient: ``grad`` (shaped like the padded tensor) without the padding, where
+    REFLECT and SYMMETRIC add each mirrored element's gradient back to its source.
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
-    ...     x = fg.placeholder(fg.float32, [None, 3])
-    ...     fg.Session().run(fg.shape(x), feed_dict={x: [[1, 2, 3], [4, 5, 6]]})
-    array([2, 3], dtype=int32)
+    ...     x = fg.constant([10.0, 11.0, 12.0])
+    ...     padded = fg.pad(x, [[2, 1]], "REFLECT")  # [x2, x1, x0, x1, x2, x1]
+    ...     fg.Session().run([padded, pad_grad(fg.range(1.0, 7.0), [[2, 1]], "REFLECT")])
+    [array([12., 11., 10., 11., 12., 11.], dtype=float32), array([ 3., 12.,  6.], dtype=float32)]
     """
-    attrs = {"out_type": as_dtype(out_type)}
-    return apply_op("Shape", [convert_to_tensor(input)], attrs, name=name or "Shape")
+    pairs = tuple(tuple(operator.index(p) for p in pair) for pair in paddings)
+    attrs = {"paddings": pairs, "mode": mode.upper()}
+    return apply_op("PadGrad", [convert_to_tensor(grad)], attrs, name=name or "PadGrad")
 
 
-def size(input, name=None, out_type=dtypes.int32):
-    """The number of elements of ``input`` when the graph runs, as a scalar int tensor.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     print(fg.Session().run(fg.size(fg.zeros([2, 3]))))
-    6
-    """
-    attrs = {"out_type": as_dtype(out_type)}
-    return apply_op("Size", [convert_to_tensor(input)], attrs, name=name or "Size")
-
-
-def rank(input, name=None):
-    """The number of dimensions of ``input`` when the graph runs, as a scalar int32 tensor.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     print(fg.Session().run(fg.rank(fg.zeros([2, 3]))))
-    2
-    """
-    return apply_op("Rank", [convert_to_tensor(input)], name=name or "Rank")
-
-
-# ---- tensors of a given shape and value: Fill, ZerosLike, OnesLike ------------------------
-
-
-def _fill_infer(inputs, attrs):
-    _check_dims_input(inputs)
-    dims = attrs["shape"]
-    if dims is not None and any(d is not None and d < 0 for d in dims):
-        raise ShapeError(f"dims {list(dims)} must be non-negative")
-    _check_fits(attrs["value"], attrs["dtype"], "value")
-    return [(attrs["dtype"], TensorShape(dims))]
-
-
-def _fill_kernel(xp, *dims, shape, value, dtype):
-    return xp.full(_dims(shape, dims), value, dtype=getattr(xp, dtype.name))
-
-
-define_op(
-    "Fill",
-    _fill_infer,
-    kernel=_fill_kernel,
-    attrs={"shape": REQUIRED, "value": REQUIRED, "dtype": REQUIRED},
-    differentiable=False,
-)
-
-
-def _fill(dims, value, dtype, name):
-    static, dims_tensor = _shape_arg(dims, name)
-    attrs = {"shape": static, "value": value, "dtype": dtype}
-    return apply_op("Fill", [] if dims_tensor is None else [dims_tensor], attrs, name=name)
-
-
-def zeros(shape, dtype=dtypes.float32, name=None):
-    """A tensor of ``shape`` (ints or a 1-D int tensor) filled with zeros.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(fg.zeros([2], fg.int32))
-    array([0, 0], dtype=int32)
-    """
-    dtype = as_dtype(dtype)
-    return _fill(shape, False if dtype.is_bool else 0, dtype, name or "zeros")
-
-
-def ones(shape, dtype=dtypes.float32, name=None):
-    """A tensor of ``shape`` (ints or a 1-D int tensor) filled with ones.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(fg.ones([2, 1]))
-    array([[1.],
-           [1.]], dtype=float32)
-    """
-    dtype = as_dtype(dtype)
-    return _fill(shape, True if dtype.is_bool else 1, dtype, name or "ones")
-
-
-def fill(dims, value, name=None):
-    """A tensor of shape ``dims`` filled with the scalar ``value`` (whose dtype it takes).
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(fg.fill([2, 2], 7))
-    array([[7, 7],
-           [7, 7]], dtype=int32)
-    """
-    if _is_tensor_like(value) and _static_value(convert_to_tensor(value)) is None:
-        value = convert_to_tensor(value)  # known only at run time: broadcast it onto zeros
-        return add(zeros(dims, value.dtype), value, name=name or "Fill")
-    if _is_tensor_like(value):
-        dtype = convert_to_tensor(value).dtype
-    else:
-        dtype = dtype_of_python_value(value)  # before _python_scalar: np.int64 stays int64
-    return _fill(dims, _python_scalar(value, "fill: value"), dtype, name or "Fill")
-
-
-def _like_kernel(fn_name: str):
-    def kernel(xp, x, *, dtype):
-        return getattr(xp, fn_name)(x, dtype=getattr(xp, dtype.name))
-
-    return kernel
-
-
-for _type, _fn in (("ZerosLike", "zeros_like"), ("OnesLike", "ones_like")):
-    define_op(
-        _type,
-        lambda inputs, attrs: [(attrs["dtype"], inputs[0].shape)],
-        kernel=_like_kernel(_fn),
-        attrs={"dtype": REQUIRED},
-        differentiable=False,
-    )
-
-
-def zeros_like(tensor, dtype=None, name=None):
-    """Zeros with the shape (at run time) and dtype (or ``dtype``) of ``tensor``.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(fg.zeros_like([[1, 2]], dtype=fg.float64))
-    array([[0., 0.]])
-    """
-    tensor = convert_to_tensor(tensor)
-    attrs = {"dtype": tensor.dtype if dtype is None else as_dtype(dtype)}
-    return apply_op("ZerosLike", [tensor], attrs, name=name or "zeros_like")
-
-
-def ones_like(tensor, dtype=None, name=None):
-    """Ones with the shape (at run time) and dtype (or ``dtype``) of ``tensor``.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(fg.ones_like([True, False]))
-    array([ True,  True])
-    """
-    tensor = convert_to_tensor(tensor)
-    attrs = {"dtype": tensor.dtype if dtype is None else as_dtype(dtype)}
-    return apply_op("OnesLike", [tensor], attrs, name=name or "ones_like")
-
-
-# ---- Range --------------------------------------------------------------------------------
-
-
-def _range_infer(inputs, attrs):
-    for t, n in zip(inputs, ("start", "limit", "delta")):
-        rules.require_kind(t, "numeric", n)
-        rules.require_rank(t, 0, n)
-    rules.same_dtypes(inputs, ("start", "limit", "delta"))
-    values = [_static_value(t) for t in inputs]
-    length = None
-    if all(v is not None for v in values):  # constant bounds: the length is known now
-        start, limit, delta = (v.item() for v in values)
-        if delta == 0:
-            raise ShapeError("delta must not be zero")
-        length = max(0, ceil((limit - start) / delta))
-    return [(inputs[0].dtype, TensorShape([length]))]
-
-
-def _range_kernel(xp, start, limit, delta, *, dtype):
-    # arange wants Python numbers (a device array would not do on CuPy).
-    py = float if dtype.is_floating else int
-    if py(delta) == 0:
-        raise ValueError("range: delta must not be zero")
-    return xp.arange(py(start), py(limit), py(delta), dtype=getattr(xp, dtype.name))
-
-
-define_op(
-    "Range",
-    _range_infer,
-    kernel=_range_kernel,
-    attrs={"dtype": REQUIRED},
-    differentiable=False,
-)
-
-
-def range(start, limit=None, delta=1, dtype=None, name=None):  # noqa: A001 - TF's name
-    """The numbers ``start, start + delta, ...`` before ``limit`` (``range(n)``: 0..n-1). The
-    dtype is the widest of the arguments' (Python ints: int32, floats: float32) or ``dtype``.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run([fg.range(4), fg.range(1, 2, 0.25)])
-    [array([0, 1, 2, 3], dtype=int32), array([1.  , 1.25, 1.5 , 1.75], dtype=float32)]
-    """
-    if limit is None:
-        start, limit = 0, start
-    args = (start, limit, delta)
-    if dtype is None:
-        kinds = [convert_to_tensor(a).dtype if _is_tensor_like(a) else dtype_of_python_value(a)
-                 for a in args]  # fmt: skip
-        dtype = max(kinds, key=lambda d: (d.is_floating, d.size))
-    dtype = as_dtype(dtype)
-    tensors = [
-        cast(convert_to_tensor(a), dtype) if _is_tensor_like(a) else convert_to_tensor(a, dtype)
-        for a in args
-    ]
-    return apply_op("Range", tensors, {"dtype": dtype}, name=name or "range")
+@gradient("PadGrad")
+def _pad_grad_grad(op, grad):
+    # PadGrad is Pad's adjoint (both are linear), so Pad is PadGrad's.
+    return [pad(grad, op.attrs["paddings"], op.attrs["mode"])]

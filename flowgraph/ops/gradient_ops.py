@@ -24,7 +24,7 @@ from math import prod
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.math import multiply, real_div, subtract
-from flowgraph.ops.registry import apply_op, define_op, gradient, registered_op_types
+from flowgraph.ops.registry import apply_op, define_op, gradient
 from flowgraph.ops.rules import normalize_axis, same_as_input
 
 __all__ = ["keep_reduced_dims", "prod_of_others", "stop_gradient"]
@@ -33,10 +33,8 @@ __all__ = ["keep_reduced_dims", "prod_of_others", "stop_gradient"]
 # ---- StopGradient --------------------------------------------------------------------------
 
 # Not differentiable: the autodiff driver sends no gradient through it (and explain_gradient
-# names it). TEMPORARY guard: ops/array.py also defines StopGradient while it is being edited;
-# once that copy is removed, drop the ``if`` and keep this definition as the only one.
-if "StopGradient" not in registered_op_types():
-    define_op("StopGradient", same_as_input, kernel=lambda xp, x: x, differentiable=False)
+# names it as the blocker).
+define_op("StopGradient", same_as_input, kernel=lambda xp, x: x, differentiable=False)
 
 
 def stop_gradient(input, name=None):
@@ -120,8 +118,8 @@ def _prod_of_others(xp, x, *, axis):
     before = _exclusive_cumprod(xp, flat)
     after = xp.flip(_exclusive_cumprod(xp, xp.flip(flat, axis=0)), axis=0)
     others = xp.reshape(before * after, moved.shape)
-    inverse = sorted(range(rank), key=(axes + kept).index)
-    return permute(others, tuple(inverse))
+    order = axes + kept
+    return permute(others, tuple(sorted(range(rank), key=order.__getitem__)))  # undo `order`
 
 
 define_op("ProdOfOthers", same_as_input, kernel=_prod_of_others, attrs={"axis": None})
@@ -131,7 +129,9 @@ def prod_of_others(x, axis, name=None):
     """Each element of ``x`` replaced by the product of the other elements of its group in
     ``reduce_prod(x, axis)`` (None: all axes), computed without dividing."""
     axis = None if axis is None else tuple(axis)
-    return apply_op("ProdOfOthers", [convert_to_tensor(x)], {"axis": axis}, name=name or "ProdOfOthers")
+    return apply_op(
+        "ProdOfOthers", [convert_to_tensor(x)], {"axis": axis}, name=name or "ProdOfOthers"
+    )
 
 
 @gradient("ProdOfOthers")

@@ -69,7 +69,9 @@ abs = _unary("Abs", rules.numeric_unary, "abs", doc="Elementwise ``|x|``.")  # n
 sign = _unary("Sign", rules.numeric_unary, "sign", differentiable=False)
 square = _unary("Square", rules.numeric_unary, "square")
 sqrt = _unary("Sqrt", rules.float_unary, "sqrt")
-rsqrt = _unary("Rsqrt", rules.float_unary, kernel=lambda xp, x: 1 / xp.sqrt(x), doc="``1/sqrt(x)``.")
+rsqrt = _unary(
+    "Rsqrt", rules.float_unary, kernel=lambda xp, x: 1 / xp.sqrt(x), doc="``1/sqrt(x)``."
+)
 exp = _unary("Exp", rules.float_unary, "exp")
 log = _unary("Log", rules.float_unary, "log", doc="Natural logarithm, elementwise.")
 log1p = _unary("Log1p", rules.float_unary, "log1p")
@@ -86,7 +88,9 @@ sigmoid = _unary(
 relu = _unary(
     "Relu", rules.numeric_unary, kernel=lambda xp, x: xp.maximum(x, 0), doc="``max(x, 0)``."
 )
-logical_not = _unary("LogicalNot", lambda i, a: rules.logical_binary(i, a), "logical_not", differentiable=False)
+logical_not = _unary(
+    "LogicalNot", lambda i, a: rules.logical_binary(i, a), "logical_not", differentiable=False
+)
 
 
 # ---- binary ---------------------------------------------------------------------------
@@ -99,7 +103,9 @@ def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=
         x, y = binary_operands(op_type, x, y)
         return apply_op(op_type, [x, y], name=name or op_type)
 
-    op.__doc__ = doc or f"Elementwise ``{xp_name or op_type}`` with broadcasting (op ``{op_type}``)."
+    op.__doc__ = (
+        doc or f"Elementwise ``{xp_name or op_type}`` with broadcasting (op ``{op_type}``)."
+    )
     return op
 
 
@@ -188,8 +194,10 @@ define_op("ClipByValue", _clip_infer, kernel=lambda xp, t, lo, hi: xp.clip(t, lo
 def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     """``t`` with values below ``clip_value_min`` / above ``clip_value_max`` clipped."""
     t = convert_to_tensor(t)
-    lo = convert_to_tensor(clip_value_min, t.dtype) if not _is_tensor_like(clip_value_min) else convert_to_tensor(clip_value_min)
-    hi = convert_to_tensor(clip_value_max, t.dtype) if not _is_tensor_like(clip_value_max) else convert_to_tensor(clip_value_max)
+    lo, hi = (
+        convert_to_tensor(v) if _is_tensor_like(v) else convert_to_tensor(v, t.dtype)
+        for v in (clip_value_min, clip_value_max)
+    )
     return apply_op("ClipByValue", [t, lo, hi], name=name or "clip_by_value")
 
 

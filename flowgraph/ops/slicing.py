@@ -1,5 +1,7 @@
 """Taking parts of tensors: indexing (``x[1:, None, ::-1]``), strided slices, gather, split and
-unstack. ``flowgraph.ops.array`` re-exports the public functions.
+unstack, with their gradients, which put the parts back: StridedSliceGrad and GatherGrad scatter
+a gradient into zeros shaped like the input, and SplitLike splits ``concat``'s gradient by the
+run-time sizes of its inputs. ``flowgraph.ops.array`` re-exports the public functions.
 
 ``tensor[key]`` becomes one StridedSlice op whose key is a static attribute, so the output's
 static shape is known at build time wherever the input's is.
@@ -26,7 +28,8 @@ from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.creation import zeros_like
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.rules import normalize_axis, require_kind
 
 # ---- StridedSlice: tensor[key] ------------------------------------------------------------
@@ -70,11 +73,15 @@ def _python_index(descriptor):
     return None if kind == "newaxis" else Ellipsis
 
 
-def _strided_slice_kernel(xp, x, *, key):
+def _index(key: tuple) -> tuple:
     index = tuple(_python_index(d) for d in key)
     if ("ellipsis",) not in key:
         index += (Ellipsis,)  # a trailing ... makes NumPy return a 0-d array, never a scalar
-    return x[index]
+    return index
+
+
+def _strided_slice_kernel(xp, x, *, key):
+    return x[_index(key)]
 
 
 def _check_index(i: int, axis: int, dim: int | None) -> None:
@@ -179,6 +186,61 @@ def strided_slice(
     return getitem(input_, tuple(key), name=name or "StridedSlice")
 
 
+@gradient("StridedSlice")
+def _strided_slice_grad(op, grad):
+    return [_apply_key("StridedSliceGrad", [grad, op.inputs[0]], op.attrs["key"])]
+
+
+def _apply_key(op_type: str, inputs: list, key: tuple):
+    return apply_op(op_type, inputs, {"key": key}, name=op_type)
+
+
+def _strided_slice_grad_infer(inputs, attrs):
+    grad, like = inputs
+    sliced = _strided_slice_infer([like], attrs)[0][1]
+    if not grad.shape.is_compatible_with(sliced):
+        raise ShapeError(f"the gradient's shape {grad.shape} is not the slice's shape {sliced}")
+    return [(grad.dtype, like.shape)]
+
+
+def _strided_slice_grad_kernel(xp, grad, like, *, key):
+    out = xp.zeros(like.shape, dtype=grad.dtype)
+    out[_index(key)] = grad  # basic indexing takes each element once: plain assignment
+    return out
+
+
+define_op(
+    "StridedSliceGrad",
+    _strided_slice_grad_infer,
+    kernel=_strided_slice_grad_kernel,
+    attrs={"key": REQUIRED},
+)
+
+
+def strided_slice_grad(grad, like, key, name=None):
+    """StridedSlice's gradient: zeros shaped like ``like``, holding ``grad`` where
+    ``like[key]`` took its elements (``key`` as in :func:`getitem`).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     key = (-1, slice(None, None, -2))  # x[-1, ::-2]
+    ...     fg.Session().run(strided_slice_grad([1.0, 2.0], fg.zeros([2, 3]), key))
+    array([[0., 0., 0.],
+           [2., 0., 1.]], dtype=float32)
+    """
+    grad, like = convert_to_tensor(grad), convert_to_tensor(like)
+    items = key if isinstance(key, tuple) else (key,)
+    descriptors = tuple(_descriptor(item, like) for item in items)
+    attrs = {"key": descriptors}
+    return apply_op("StridedSliceGrad", [grad, like], attrs, name=name or "StridedSliceGrad")
+
+
+@gradient("StridedSliceGrad")
+def _strided_slice_grad_grad(op, grad):
+    # Placing into zeros is linear; its adjoint takes the same slice again.
+    return [_apply_key("StridedSlice", [grad], op.attrs["key"]), None]
+
+
 # ---- GatherV2 -----------------------------------------------------------------------------
 
 
@@ -220,6 +282,58 @@ def gather(params, indices, axis=0, name=None):
     params, indices = convert_to_tensor(params), convert_to_tensor(indices)
     attrs = {"axis": operator.index(axis)}
     return apply_op("GatherV2", [params, indices], attrs, name=name or "GatherV2")
+
+
+@gradient("GatherV2")
+def _gather_grad(op, grad):
+    params, indices = op.inputs
+    return [gather_grad(grad, indices, params, op.attrs["axis"]), None]
+
+
+def _gather_grad_infer(inputs, attrs):
+    grad, indices, like = inputs
+    require_kind(indices, "int", "indices")
+    gathered = _gather_infer([like, indices], attrs)[0][1]
+    if not grad.shape.is_compatible_with(gathered):
+        raise ShapeError(f"the gradient's shape {grad.shape} is not the gather's {gathered}")
+    return [(grad.dtype, like.shape)]
+
+
+def _gather_grad_kernel(xp, grad, indices, like, *, axis):
+    axis %= like.ndim
+    flat = xp.reshape(indices, (-1,))
+    grad = xp.reshape(grad, like.shape[:axis] + flat.shape + like.shape[axis + 1 :])
+    add_at = getattr(xp.add, "at", None)  # NumPy's and CuPy's ufunc.at; not array-API
+    if add_at is None:  # another array-API namespace: the scatter-add as a one-hot product
+        n = like.shape[axis]
+        hot = xp.astype(xp.reshape(flat % n, (-1, 1)) == xp.arange(n), grad.dtype)
+        return xp.moveaxis(xp.moveaxis(grad, axis, -1) @ hot, -1, axis)
+    out = xp.zeros(like.shape, dtype=grad.dtype)
+    add_at(out, (slice(None),) * axis + (flat,), grad)  # unbuffered: repeated indices add up
+    return out
+
+
+define_op("GatherGrad", _gather_grad_infer, kernel=_gather_grad_kernel, attrs={"axis": 0})
+
+
+def gather_grad(grad, indices, like, axis=0, name=None):
+    """GatherV2's gradient: zeros shaped like ``like`` (the params), with the slices of
+    ``grad`` added at ``indices`` along ``axis``; a repeated index gets the sum.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     fg.Session().run(gather_grad([1.0, 2.0, 4.0], [2, 0, 2], fg.zeros([4])))
+    array([2., 0., 5., 0.], dtype=float32)
+    """
+    inputs = [convert_to_tensor(t) for t in (grad, indices, like)]
+    attrs = {"axis": operator.index(axis)}
+    return apply_op("GatherGrad", inputs, attrs, name=name or "GatherGrad")
+
+
+@gradient("GatherGrad")
+def _gather_grad_grad(op, grad):
+    # Adding slices at indices is linear; its adjoint gathers them again.
+    return [gather(grad, op.inputs[1], op.attrs["axis"]), None, None]
 
 
 # ---- Split and Unpack: multi-output ops ---------------------------------------------------
@@ -267,14 +381,18 @@ def _split_infer(inputs, attrs):
     return specs
 
 
-def _split_kernel(xp, value, *, num_split, size_splits, axis):
-    axis %= value.ndim
-    sizes = _resolve_sizes(num_split, size_splits, value.shape[axis])  # checks at run time too
+def _pieces(value, axis: int, sizes):
     head, parts, start = (slice(None),) * axis, [], 0
     for size in sizes:
         parts.append(value[head + (slice(start, start + size), Ellipsis)])
         start += size
     return _one_or_tuple(tuple(parts))
+
+
+def _split_kernel(xp, value, *, num_split, size_splits, axis):
+    axis %= value.ndim
+    sizes = _resolve_sizes(num_split, size_splits, value.shape[axis])  # checks at run time too
+    return _pieces(value, axis, sizes)
 
 
 define_op(
@@ -304,6 +422,60 @@ def split(value, num_or_size_splits, axis=0, name=None):
     else:
         attrs["size_splits"] = tuple(operator.index(s) for s in num_or_size_splits)
     return _outputs(apply_op("Split", [value], attrs, name=name or "split"))
+
+
+def _joined(op, grads, join):
+    """``join`` of the gradients of ``op``'s outputs (zeros for one that got none)."""
+    from flowgraph.ops import array  # array.py (concat, stack) builds on this module
+
+    grads = [zeros_like(t) if g is None else g for g, t in zip(grads, op.outputs)]
+    return getattr(array, join)(grads, op.attrs["axis"])
+
+
+@gradient("Split")
+def _split_grad(op, *grads):
+    return [_joined(op, grads, "concat")]
+
+
+def _split_like_infer(inputs, attrs):
+    value, likes = inputs[0], inputs[1:]
+    if value.shape.rank is None:
+        return [(value.dtype, like.shape) for like in likes]
+    dims = list(value.shape.dims)
+    axis = normalize_axis(attrs["axis"], len(dims))
+    sizes = [None if like.shape.rank is None else like.shape[axis] for like in likes]
+    return [(value.dtype, TensorShape(dims[:axis] + [n] + dims[axis + 1 :])) for n in sizes]
+
+
+def _split_like_kernel(xp, value, *likes, axis):
+    axis %= value.ndim
+    return _pieces(value, axis, [like.shape[axis] for like in likes])
+
+
+define_op("SplitLike", _split_like_infer, kernel=_split_like_kernel, attrs={"axis": REQUIRED})
+
+
+def split_like(value, likes, axis, name=None):
+    """``value`` split along ``axis`` into pieces as long as ``likes`` are on that axis at run
+    time: ConcatV2's gradient, ``concat(likes, axis)``'s gradient split back to each input.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float32, [None])
+    ...     a, b = split_like(fg.range(5.0), [x, fg.zeros([2])], 0)
+    ...     print(a.shape, b.shape)
+    ...     fg.Session().run(a, feed_dict={x: [0, 0, 0]})
+    [?] [2]
+    array([0., 1., 2.], dtype=float32)
+    """
+    inputs = [convert_to_tensor(value)] + [convert_to_tensor(t) for t in likes]
+    attrs = {"axis": operator.index(axis)}
+    return _outputs(apply_op("SplitLike", inputs, attrs, name=name or "SplitLike"))
+
+
+@gradient("SplitLike")
+def _split_like_grad(op, *grads):
+    return [_joined(op, grads, "concat")] + [None] * (len(op.inputs) - 1)
 
 
 def _unstack_infer(inputs, attrs):
@@ -355,3 +527,8 @@ def unstack(value, num=None, axis=0, name=None):
     num = _static_num(value, axis) if num is None else num
     attrs = {"num": operator.index(num), "axis": operator.index(axis)}
     return _outputs(apply_op("Unpack", [value], attrs, name=name or "unstack"))
+
+
+@gradient("Unpack")
+def _unstack_grad(op, *grads):
+    return [_joined(op, grads, "stack")]

@@ -160,7 +160,7 @@ class Saver:
                 continue
             value = arrays[name]
             if value.dtype.name != ref.dtype.name or not ref.shape.is_compatible_with(value.shape):
-                shape = ref.shape.dims if ref.shape.rank is not None else "<unknown>"
+                shape = list(ref.shape.dims) if ref.shape.rank is not None else "<unknown rank>"
                 wrong.append(
                     f"  {name!r}: checkpoint has {spec(value.dtype.name, value.shape)}, "
                     f"the graph's variable is {ref.dtype.name}{shape}"

@@ -1,6 +1,6 @@
-"""Convolution and pooling (flowgraph/ops/conv.py) against loop-based NumPy references written
-from TF's padding rules, table-driven: values, dtypes, static shapes (unknown dims too), float64
-numeric gradients of the forward ops and of their backprop ops, and errors."""
+"""Convolution and pooling (flowgraph/ops/conv.py and pooling.py) against loop-based NumPy
+references written from TF's padding rules, table-driven: values, dtypes, static shapes (unknown
+dims too), float64 numeric gradients of the forward ops and of their backprop ops, and errors."""
 
 import math
 
@@ -11,7 +11,7 @@ import flowgraph as fg
 from flowgraph.autodiff import check_gradients
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.errors import ShapeError
-from flowgraph.ops import conv
+from flowgraph.ops import conv, pooling
 from flowgraph.ops.registry import get_gradient
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -227,8 +227,8 @@ def test_second_derivatives_through_conv_and_pooling():
     x = fg.placeholder(fg.float64, [2, 5, 5, 2])
     f = fg.placeholder(fg.float64, [3, 3, 2, 2])
     y = conv.conv2d(x, f, 2, "SAME")
-    p = conv.max_pool(y, [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
-    a = conv.avg_pool(y, [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
+    p = pooling.max_pool(y, [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
+    a = pooling.avg_pool(y, [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
     loss = fg.reduce_sum(y * y) + fg.reduce_sum(p * p) + fg.reduce_sum(a * a)
     dx, df = gradients(loss, [x, f])
     feed = {x: rng.standard_normal((2, 5, 5, 2)), f: rng.standard_normal((3, 3, 2, 2))}
@@ -246,7 +246,7 @@ POOL_CASES = [  # (input NHWC, ksize (h, w), strides (h, w), padding)
     ((1, 4, 4, 1), (1, 1), (1, 1), "VALID"),
 ]
 POOL_IDS = [f"{c[0]}-k{c[1]}-s{c[2]}-{c[3]}" for c in POOL_CASES]
-POOLS = {"max": (conv.max_pool, np.max), "avg": (conv.avg_pool, np.mean)}
+POOLS = {"max": (pooling.max_pool, np.max), "avg": (pooling.avg_pool, np.mean)}
 
 
 def distinct_values(shape, seed):
@@ -275,7 +275,7 @@ def test_pool_forward(case, dtype, kind):
 
 def test_max_pool_integer_input():
     x = fg.constant(np.arange(-8, 8, dtype=np.int32).reshape(1, 4, 4, 1))
-    y = run(conv.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"))
+    y = run(pooling.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"))
     assert y.dtype == np.int32
     np.testing.assert_array_equal(y[0, :, :, 0], [[2, 3], [6, 7]])
 
@@ -300,22 +300,22 @@ def test_pool_grad_ops_gradients(case, fmt):
     if fmt == "NCHW":
         x_v, ksize, strides = to_nchw(x_v), [1, 1, *k], [1, 1, *s]
     x = fg.constant(x_v)
-    y = conv.max_pool(x, ksize, strides, padding, data_format=fmt)
+    y = pooling.max_pool(x, ksize, strides, padding, data_format=fmt)
     g = fg.placeholder(fg.float64, y.shape)
     g_v = np.random.default_rng(7).standard_normal(y.shape.as_list())
-    dx = conv.max_pool_grad(x, y, g, ksize, strides, padding, data_format=fmt)
+    dx = pooling.max_pool_grad(x, y, g, ksize, strides, padding, data_format=fmt)
     check_gradients(dx, [g], {g: g_v})
     gg = fg.placeholder(fg.float64, x_v.shape)
     (ddy,) = gradients(dx, [g], grad_ys=gg)
     assert ddy.op.type == "MaxPoolGradGrad"
     check_gradients(ddy, [gg], {gg: np.random.default_rng(8).standard_normal(x_v.shape), g: g_v})
-    da = conv.avg_pool_grad(list(x_v.shape), g, ksize, strides, padding, data_format=fmt)
+    da = pooling.avg_pool_grad(list(x_v.shape), g, ksize, strides, padding, data_format=fmt)
     check_gradients(da, [g], {g: g_v})
 
 
 def test_max_pool_ties_route_to_first_maximum():
     x = fg.placeholder(fg.float64, [1, 2, 2, 1])
-    y = conv.max_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
+    y = pooling.max_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], "VALID")
     (dx,) = gradients(y, [x])
     got = run(dx, {x: np.ones((1, 2, 2, 1))})
     np.testing.assert_array_equal(got[0, :, :, 0], [[1.0, 0.0], [0.0, 0.0]])
@@ -323,7 +323,7 @@ def test_max_pool_ties_route_to_first_maximum():
 
 def test_avg_pool_same_counts_only_real_elements():
     x = fg.ones([1, 3, 3, 1])
-    y = run(conv.avg_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME"))
+    y = run(pooling.avg_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME"))
     np.testing.assert_array_equal(y, np.ones((1, 2, 2, 1), np.float32))
 
 
@@ -362,10 +362,10 @@ def test_conv2d_errors_name_op_and_shapes():
 def test_pool_errors():
     x = fg.placeholder(fg.float32, [None, 4, 4, 1])
     with pytest.raises(ShapeError, match="(?s)'value' must have rank 4.*MaxPool op"):
-        conv.max_pool(fg.zeros([4, 4]), [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+        pooling.max_pool(fg.zeros([4, 4]), [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
     with pytest.raises(ShapeError, match="ksize .* must be 1 in the batch and depth"):
-        conv.avg_pool(x, [2, 2, 2, 1], [1, 2, 2, 1], "VALID")
+        pooling.avg_pool(x, [2, 2, 2, 1], [1, 2, 2, 1], "VALID")
     with pytest.raises(ShapeError, match="padding must be 'SAME' or 'VALID'"):
-        conv.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "CAUSAL")
+        pooling.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "CAUSAL")
     with pytest.raises(TypeError, match="floating-point"):
-        conv.avg_pool(fg.zeros([1, 4, 4, 1], fg.int32), [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+        pooling.avg_pool(fg.zeros([1, 4, 4, 1], fg.int32), [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
