@@ -60,9 +60,9 @@ def gradients(
     for t in ys + xs:
         if t.graph is not graph:
             raise ValueError(f"gradients: {t.name!r} is not in the same graph as ys[0]")
-    seeds = _seed_gradients(ys, grad_ys)
     stopped = set(_as_tensor_list(stop_gradients, "stop_gradients"))
     with graph.as_default(), graph.name_scope(name):
+        seeds = _seed_gradients(ys, grad_ys)
         between = ops_between(ys, xs, stopped)
         grads = _backpropagate(between, seeds, set(xs), stopped)
         return [_result_for(x, grads, unconnected_gradients) for x in xs]

@@ -54,14 +54,14 @@ from flowgraph.errors import UnimplementedError
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.tensor import Tensor
 from flowgraph.io import attr_codec, files
-from flowgraph.io.graph_reader import (
+from flowgraph.io.graph_check import (
     FORMAT,
     MAX_CONSTANT_BYTES,
     VERSION,
     GraphFileError,
-    import_graph_dict,
     load_graph_file,
 )
+from flowgraph.io.graph_reader import import_graph_dict
 from flowgraph.ops.state import Variable
 
 __all__ = [

@@ -28,40 +28,22 @@ from math import prod
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import rules
+from flowgraph.ops import creation, rules
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.creation import (
-    check_dims_input,
-    check_fits,
-    fill,
-    is_tensor_like,
-    one_hot,
-    ones,
-    ones_like,
-    python_scalar,
-    range,
-    rank,
-    run_time_dims,
-    shape,
-    shape_arg,
-    size,
-    static_value,
-    zeros,
-    zeros_like,
-)
+from flowgraph.ops.creation import *  # noqa: F403 - re-exported: see __all__ below
 from flowgraph.ops.gradient_ops import stop_gradient  # StopGradient is defined there
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.rules import same_as_input
 from flowgraph.ops.slicing import gather, getitem, split, split_like, strided_slice, unstack
 
 __all__ = [
-    "concat", "expand_dims", "fill", "gather", "identity", "one_hot", "ones", "ones_like",
-    "pad", "range", "rank", "reshape", "shape", "size", "split", "squeeze", "stack",
-    "stop_gradient", "strided_slice", "tile", "transpose", "unstack", "zeros", "zeros_like",
+    "concat", "expand_dims", "gather", "identity", "pad", "reshape", "split", "squeeze", "stack",
+    "stop_gradient", "strided_slice", "tile", "transpose", "unstack",
 ]  # fmt: skip
+__all__ += creation.__all__  # fill, one_hot, ones, ones_like, range, rank, shape, size, zeros...
 # getitem (Tensor.__getitem__) is importable from here too, but is not a TF name: not exported.
 
-# creation.py defines the ``range`` op (TF's name), imported here; loops use the builtin.
+# creation.py defines the ``range`` op (TF's name), imported above; loops use the builtin.
 _irange = builtins.range
 
 
@@ -78,8 +60,8 @@ def _convert_all(values, op_type: str) -> list[Tensor]:
     """Tensors for ``values``; Python values take the dtype of the first tensor among them."""
     if not values:
         raise ValueError(f"{op_type} needs at least one input tensor")
-    dtype = next((convert_to_tensor(v).dtype for v in values if is_tensor_like(v)), None)
-    return [convert_to_tensor(v, None if is_tensor_like(v) else dtype) for v in values]
+    dtype = next((convert_to_tensor(v).dtype for v in values if creation.is_tensor_like(v)), None)
+    return [convert_to_tensor(v, None if creation.is_tensor_like(v) else dtype) for v in values]
 
 
 def _names(prefix: str, n: int) -> tuple[str, ...]:
@@ -115,7 +97,7 @@ def _identity_grad(op, grad):
 
 def _reshape_infer(inputs, attrs):
     x, target = inputs[0], attrs["shape"]
-    check_dims_input(inputs[1:])
+    creation.check_dims_input(inputs[1:])
     if target is None:
         return [(x.dtype, TensorShape(None))]
     if target.count(-1) > 1 or any(d is not None and d < -1 for d in target):
@@ -134,7 +116,7 @@ def _reshape_infer(inputs, attrs):
 
 
 def _reshape_kernel(xp, x, *dims, shape):
-    return xp.reshape(x, run_time_dims(shape, dims))
+    return xp.reshape(x, creation.run_time_dims(shape, dims))
 
 
 define_op("Reshape", _reshape_infer, kernel=_reshape_kernel, attrs={"shape": REQUIRED})
@@ -151,10 +133,9 @@ def reshape(tensor, shape, name=None):
     [?,6] [3,2]
     """
     tensor = convert_to_tensor(tensor)
-    static, dims = shape_arg(shape, "reshape")
+    static, dims = creation.shape_arg(shape, "reshape")
     inputs = [tensor] if dims is None else [tensor, dims]
     return apply_op("Reshape", inputs, {"shape": static}, name=name or "Reshape")
-
 
 
 def _reshape_to_shape_of(t, like):
@@ -162,7 +143,7 @@ def _reshape_to_shape_of(t, like):
     if like.shape.is_fully_defined():
         return reshape(t, like.shape.dims)
     static = None if like.shape.rank is None else tuple(like.shape.dims)
-    return apply_op("Reshape", [t, shape(like)], {"shape": static}, name="Reshape")
+    return apply_op("Reshape", [t, creation.shape(like)], {"shape": static}, name="Reshape")
 
 
 @gradient("Reshape")
@@ -204,7 +185,6 @@ def transpose(a, perm=None, name=None):
     return apply_op("Transpose", [convert_to_tensor(a)], {"perm": perm}, name=name or "transpose")
 
 
-
 @gradient("Transpose")
 def _transpose_grad(op, grad):
     perm = op.attrs["perm"]
@@ -241,7 +221,6 @@ def expand_dims(input, axis, name=None):
     """
     attrs = {"axis": operator.index(axis)}
     return apply_op("ExpandDims", [convert_to_tensor(input)], attrs, name=name or "ExpandDims")
-
 
 
 @gradient("ExpandDims")
@@ -286,7 +265,6 @@ def squeeze(input, axis=None, name=None):
         axis = tuple(axis) if hasattr(axis, "__iter__") else (axis,)
         axis = tuple(operator.index(a) for a in axis) or None  # TF reads [] as "all"
     return apply_op("Squeeze", [convert_to_tensor(input)], {"axis": axis}, name=name or "Squeeze")
-
 
 
 @gradient("Squeeze")
@@ -348,12 +326,10 @@ def concat(values, axis, name=None):
     return apply_op("ConcatV2", values, attrs, name=name or "concat")
 
 
-
 @gradient("ConcatV2")
 def _concat_grad(op, grad):
     # The inputs' sizes along the axis may be known only at run time: split by them then.
     return split_like(grad, op.inputs, op.attrs["axis"])
-
 
 
 def _stack_infer(inputs, attrs):
@@ -460,14 +436,8 @@ define_op(
 
 
 def tile_grad(grad, like, multiples, name=None):
-    """Tile's gradient: ``grad`` (shaped like ``tile(like, multiples)``) summed over the
-    tiled copies, which gives ``like``'s shape.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     fg.Session().run(tile_grad(fg.range(6.0), fg.zeros([2]), [3]))
-    array([6., 9.], dtype=float32)
-    """
+    """Tile's gradient: ``grad``, shaped like ``tile(like, multiples)``, summed over the
+    tiled copies into ``like``'s shape (``[0, 1, 2, 3, 4, 5]`` -> ``[6, 9]`` for ``[3]``)."""
     attrs = {"multiples": tuple(operator.index(m) for m in multiples)}
     inputs = [convert_to_tensor(grad), convert_to_tensor(like)]
     return apply_op("TileGrad", inputs, attrs, name=name or "TileGrad")
@@ -476,8 +446,6 @@ def tile_grad(grad, like, multiples, name=None):
 @gradient("TileGrad")
 def _tile_grad_grad(op, grad):
     return [tile(grad, op.attrs["multiples"]), None]
-
-
 
 
 # REFLECT mirrors without repeating the edge, so its pads must be smaller than the dimension;
@@ -494,7 +462,7 @@ def _pad_infer(inputs, attrs):
     for i, (d, pair) in enumerate(zip(dims, paddings)):
         if slack is not None and d is not None and 0 < max(pair) >= d + slack:
             raise ShapeError(f"{mode} padding {list(pair)} is too large for dimension {i} of {d}")
-    check_fits(attrs["constant_values"], x.dtype, "constant_values")
+    creation.check_fits(attrs["constant_values"], x.dtype, "constant_values")
     out = [None if d is None else d + before + after for d, (before, after) in zip(dims, paddings)]
     return [(x.dtype, TensorShape(out))]
 
@@ -528,8 +496,8 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     array([3, 2, 1, 2, 3, 2], dtype=int32)
     """
     tensor = convert_to_tensor(tensor)
-    if is_tensor_like(paddings):
-        paddings = static_value(convert_to_tensor(paddings))
+    if creation.is_tensor_like(paddings):
+        paddings = creation.static_value(convert_to_tensor(paddings))
         if paddings is None:
             raise TypeError("Pad: paddings must be static (a list of pairs or a constant)")
     if mode.upper() not in _PAD_SLACK:
@@ -540,10 +508,9 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     attrs = {
         "paddings": pairs,
         "mode": mode.upper(),
-        "constant_values": python_scalar(constant_values, "Pad: constant_values"),
+        "constant_values": creation.python_scalar(constant_values, "Pad: constant_values"),
     }
     return apply_op("Pad", [tensor], attrs, name=name or "Pad")
-
 
 
 @gradient("Pad")

@@ -360,4 +360,7 @@ define_op(
     kernel=_while_grad_kernel,
     attrs={"body_grad": REQUIRED, "num_vars": REQUIRED, "num_float_vars": REQUIRED},
     needs_context=True,
+    # Second derivatives through a while_loop would need this op's own gradient (a loop over
+    # the loop); flowgraph does not have it yet, and says so rather than return a wrong one.
+    differentiable=False,
 )

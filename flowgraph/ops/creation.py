@@ -172,7 +172,6 @@ def rank(input, name=None):
     return apply_op("Rank", [convert_to_tensor(input)], name=name or "Rank")
 
 
-
 # ---- tensors of a given shape and value: Fill, ZerosLike, OnesLike ------------------------
 
 
@@ -289,7 +288,6 @@ def ones_like(tensor, dtype=None, name=None):
     tensor = convert_to_tensor(tensor)
     attrs = {"dtype": tensor.dtype if dtype is None else as_dtype(dtype)}
     return apply_op("OnesLike", [tensor], attrs, name=name or "ones_like")
-
 
 
 # ---- Range --------------------------------------------------------------------------------
@@ -413,4 +411,3 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         "dtype": dtype,
     }
     return apply_op("OneHot", [convert_to_tensor(indices)], attrs, name=name or "one_hot")
-

@@ -106,6 +106,8 @@ def _exclusive_cumprod(xp, flat):
 
 
 def _prod_of_others(xp, x, *, axis):
+    if x.size == 0:
+        return x
     rank = x.ndim
     axes = _axes(axis, rank)
     kept = tuple(i for i in range(rank) if i not in axes)

@@ -219,15 +219,7 @@ define_op(
 
 def strided_slice_grad(grad, like, key, name=None):
     """StridedSlice's gradient: zeros shaped like ``like``, holding ``grad`` where
-    ``like[key]`` took its elements (``key`` as in :func:`getitem`).
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     key = (-1, slice(None, None, -2))  # x[-1, ::-2]
-    ...     fg.Session().run(strided_slice_grad([1.0, 2.0], fg.zeros([2, 3]), key))
-    array([[0., 0., 0.],
-           [2., 0., 1.]], dtype=float32)
-    """
+    ``like[key]`` took its elements (``key`` as in :func:`getitem`)."""
     grad, like = convert_to_tensor(grad), convert_to_tensor(like)
     items = key if isinstance(key, tuple) else (key,)
     descriptors = tuple(_descriptor(item, like) for item in items)
@@ -456,18 +448,8 @@ define_op("SplitLike", _split_like_infer, kernel=_split_like_kernel, attrs={"axi
 
 
 def split_like(value, likes, axis, name=None):
-    """``value`` split along ``axis`` into pieces as long as ``likes`` are on that axis at run
-    time: ConcatV2's gradient, ``concat(likes, axis)``'s gradient split back to each input.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     x = fg.placeholder(fg.float32, [None])
-    ...     a, b = split_like(fg.range(5.0), [x, fg.zeros([2])], 0)
-    ...     print(a.shape, b.shape)
-    ...     fg.Session().run(a, feed_dict={x: [0, 0, 0]})
-    [?] [2]
-    array([0., 1., 2.], dtype=float32)
-    """
+    """ConcatV2's gradient: ``value`` split along ``axis`` into pieces as long as each of
+    ``likes`` (the concatenated inputs) is on that axis when the graph runs."""
     inputs = [convert_to_tensor(value)] + [convert_to_tensor(t) for t in likes]
     attrs = {"axis": operator.index(axis)}
     return _outputs(apply_op("SplitLike", inputs, attrs, name=name or "SplitLike"))

@@ -139,6 +139,7 @@ define_op(
     kernel=_read_variable,
     attrs={"var_name": "", "dtype": REQUIRED, "shape": REQUIRED},
     stateful=True,
+    differentiable=False,  # a source: gradients stop here and are returned for the variable
     needs_context=True,
     read_at_use=True,
 )

@@ -146,7 +146,9 @@ class Saver:
         self._check_matches(prefix, arrays)
         store, from_host = sess._context.variables, sess._context.backend.from_host
         for name, ref in self._vars.items():
-            store[ref.op.attrs["var_name"]] = from_host(arrays[name])
+            # Training ops update stored arrays in place: each must be writable and its own.
+            value = np.require(arrays[name], requirements=["C", "W", "O"])
+            store[ref.op.attrs["var_name"]] = from_host(value)
 
     def _check_matches(self, prefix: str, arrays: dict) -> None:
         def spec(dtype_name, shape) -> str:

@@ -233,7 +233,138 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
 # Until an op type has an entry, test_every_differentiable_op_has_a_gradient_case fails and
 # names it: that is intended.
 
-GRADIENT_CASES.update({})
+from flowgraph.ops import activations, conv, control_flow, losses, nn, pooling  # noqa: E402
+
+_POOL = dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1])
+_CONV = dict(strides=[1, 1, 1, 1])
+
+
+def _softmax_xent(labels, logits, v1=False):
+    op = losses.softmax_cross_entropy_with_logits if v1 else losses.softmax_cross_entropy_with_logits_v2
+    return op(labels=fg.nn.softmax(labels), logits=logits)
+
+
+def _sparse_xent(logits):
+    return losses.sparse_softmax_cross_entropy_with_logits(
+        labels=fg.constant([0, 2, 1], fg.int64), logits=logits
+    )
+
+
+def _max_pool_grad(x, g):
+    y = pooling.max_pool(x, padding="VALID", **_POOL)
+    return pooling.max_pool_grad(x, y, g, padding="VALID", **_POOL)
+
+
+def _max_pool_grad_grad(x, g):
+    # MaxPoolGradGrad is the gradient of MaxPoolGrad with respect to its incoming gradient.
+    (gg,) = gradients(fg.reduce_sum(_max_pool_grad(x, g) * x), [g])
+    return gg
+
+
+def _cond(x, y):
+    return control_flow.cond(fg.reduce_sum(x) > 0.0, lambda: fg.tanh(x) * y, lambda: x - y)
+
+
+def _while(x, w):
+    _, out = control_flow.while_loop(
+        lambda i, v: i < 3, lambda i, v: (i + 1, fg.sin(v) * w + v), [0, x]
+    )
+    return out
+
+
+def _cond_with_print(x, y):
+    return control_flow.cond(
+        fg.reduce_sum(x) > 0.0, lambda: fg.Print(fg.tanh(x) * y, [x], "x="), lambda: x - y
+    )
+
+
+def _while_with_print(x, w):
+    _, out = control_flow.while_loop(
+        lambda i, v: i < 2, lambda i, v: (i + 1, fg.Print(fg.sin(v) * w, [i], "step ")), [0, x]
+    )
+    return out
+
+
+def _if_of_gradient(x, y):
+    # The gradient of an If is a StatelessIf of the branches' gradients; check it to 2nd order.
+    (dx,) = gradients(_cond(x, y), [x])
+    return dx
+
+
+GRADIENT_CASES.update(
+    {
+        "Relu6": [GradCase(activations.relu6, ((3, 4),), ("nonzero",))],
+        "Elu": [GradCase(activations.elu, ((3, 4),), ("nonzero",))],
+        "Selu": [GradCase(activations.selu, ((3, 4),), ("nonzero",))],
+        "LeakyRelu": [GradCase(activations.leaky_relu, ((3, 4),), ("nonzero",))],
+        "Softplus": [GradCase(activations.softplus, ((3, 4),))],
+        "Softmax": [
+            GradCase(activations.softmax, ((3, 4),)),
+            GradCase(activations.softmax, ((2, 5),), static=False),
+        ],
+        "LogSoftmax": [GradCase(activations.log_softmax, ((3, 4),))],
+        "SoftmaxCrossEntropyWithLogits": [
+            GradCase(_softmax_xent, ((3, 4), (3, 4))),
+            # v1 passes no gradient to the labels, so only the logits are checked.
+            GradCase(lambda b: _softmax_xent(fg.constant(np.eye(3, 4)), b, v1=True), ((3, 4),)),
+            GradCase(_softmax_xent, ((2, 5), (2, 5)), static=False),
+        ],
+        "SparseSoftmaxCrossEntropyWithLogits": [GradCase(_sparse_xent, ((3, 4),))],
+        "SigmoidCrossEntropyWithLogits": [
+            GradCase(
+                lambda z, x: losses.sigmoid_cross_entropy_with_logits(
+                    labels=fg.sigmoid(z), logits=x
+                ),
+                ((3, 4), (3, 4)),
+            )
+        ],
+        "L2Loss": [GradCase(losses.l2_loss, ((3, 4),))],
+        "BiasAdd": [
+            GradCase(nn.bias_add, ((3, 4), (4,))),
+            GradCase(nn.bias_add, ((2, 3, 3, 2), (2,)), static=False),
+        ],
+        "BiasAddGrad": [
+            GradCase(lambda x, b: gradients(fg.reduce_sum(nn.bias_add(x, b) ** 2), [b])[0],
+                     ((3, 4), (4,)))
+        ],
+        "Conv2D": [
+            GradCase(lambda x, f: conv.conv2d(x, f, padding="SAME", **_CONV),
+                     ((2, 5, 5, 2), (3, 3, 2, 3))),
+            GradCase(lambda x, f: conv.conv2d(x, f, strides=[1, 2, 2, 1], padding="VALID"),
+                     ((1, 6, 5, 1), (2, 2, 1, 2))),
+        ],
+        "Conv2DBackpropInput": [
+            GradCase(lambda f, g: conv.conv2d_backprop_input([1, 4, 4, 2], f, g, padding="SAME",
+                                                             **_CONV),
+                     ((3, 3, 2, 3), (1, 4, 4, 3)))
+        ],
+        "Conv2DBackpropFilter": [
+            GradCase(lambda x, g: conv.conv2d_backprop_filter(x, [2, 2, 2, 3], g,
+                                                              padding="VALID", **_CONV),
+                     ((1, 4, 4, 2), (1, 3, 3, 3)))
+        ],
+        "MaxPool": [GradCase(lambda x: pooling.max_pool(x, padding="VALID", **_POOL),
+                             ((2, 4, 4, 3),))],
+        "AvgPool": [
+            GradCase(lambda x: pooling.avg_pool(x, padding="SAME", **_POOL), ((2, 5, 5, 3),))
+        ],
+        "MaxPoolGrad": [GradCase(_max_pool_grad, ((1, 4, 4, 2), (1, 2, 2, 2)))],
+        "MaxPoolGradGrad": [GradCase(_max_pool_grad_grad, ((1, 4, 4, 2), (1, 2, 2, 2)))],
+        "AvgPoolGrad": [
+            GradCase(lambda g: pooling.avg_pool_grad([1, 4, 4, 2], g, padding="VALID", **_POOL),
+                     ((1, 2, 2, 2),))
+        ],
+        # A branch with a side effect (Print) makes the op a stateful If / While.
+        "If": [GradCase(_cond_with_print, ((3,), (3,)), ("positive", "any"))],
+        "StatelessIf": [
+            GradCase(_cond, ((3,), (3,)), ("positive", "any")),
+            GradCase(_cond, ((3,), (3,)), ("low_bound", "any")),
+            GradCase(_if_of_gradient, ((3,), (3,)), ("positive", "any")),
+        ],
+        "While": [GradCase(_while_with_print, ((3,), (3,)))],
+        "StatelessWhile": [GradCase(_while, ((3,), (3,)))],
+    }
+)
 
 
 # ---- the checks -----------------------------------------------------------------------------

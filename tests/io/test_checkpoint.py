@@ -303,3 +303,24 @@ def test_restore_into_a_graph_imported_from_a_file(tmp_path):
             restored = sess.run([v for v in fg.global_variables()])
     for value, name in zip(restored, ["w", "b", "step"]):
         np.testing.assert_array_equal(value, expected[name])
+
+
+def test_training_resumed_from_a_checkpoint_matches_uninterrupted_training(tmp_path):
+    from flowgraph.train import AdamOptimizer
+
+    with fg.Graph().as_default():
+        w = fg.Variable([1.0, -2.0], name="w")
+        train = AdamOptimizer(0.1).minimize(fg.reduce_sum(fg.square(w)))
+        saver = Saver()  # w and Adam's slots and beta powers
+        with fg.Session() as sess:
+            sess.run(fg.global_variables_initializer())
+            sess.run(train)
+            prefix = saver.save(sess, str(tmp_path / "m"))
+            for _ in range(3):
+                sess.run(train)
+            expected = sess.run(w)
+        with fg.Session() as sess:
+            saver.restore(sess, prefix)
+            for _ in range(3):
+                sess.run(train)  # updates the restored arrays in place
+            np.testing.assert_array_equal(sess.run(w), expected)

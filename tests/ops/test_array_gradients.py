@@ -208,50 +208,68 @@ def test_gather_gradient_accumulates_repeated_indices():
 
 
 @pytest.mark.parametrize(
-    "mode, expected",
-    [("REFLECT", [1.0, 3.0, 2.0]), ("SYMMETRIC", [3.0, 1.0, 2.0]), ("CONSTANT", [1.0, 1.0, 1.0])],
+    "mode, paddings, expected",
+    [
+        ("REFLECT", [[2, 1]], [1.0, 3.0, 2.0]),  # [x2, x1 | x0, x1, x2 | x1]
+        ("SYMMETRIC", [[3, 1]], [2.0, 2.0, 3.0]),  # [x2, x1, x0 | x0, x1, x2 | x2]
+        ("CONSTANT", [[2, 1]], [1.0, 1.0, 1.0]),
+    ],
 )
-def test_pad_gradient_counts_each_copy(mode, expected):
-    _, result, _ = _gradient(lambda x: fg.pad(x, [[2, 1]], mode), np.zeros(3))
+def test_pad_gradient_counts_each_copy(mode, paddings, expected):
+    _, result, _ = _gradient(lambda x: fg.pad(x, paddings, mode), np.zeros(3))
     np.testing.assert_array_equal(result, expected)
 
 
 def test_tile_gradient_sums_the_copies():
-    _, result, _ = _gradient(lambda x: fg.tile(x, [3, 2]) * fg.range(12.0, dtype=fg.float64)[:, None],
-                             np.zeros((4, 1)))  # fmt: skip
-    np.testing.assert_array_equal(result, [[2 * (0 + 4 + 8)], [2 * (1 + 5 + 9)],
-                                           [2 * (2 + 6 + 10)], [2 * (3 + 7 + 11)]])  # fmt: skip
+    def build(x):  # copy k of row i is row 4k + i of the tiled tensor, weighted 4k + i
+        return fg.tile(x, [3, 2]) * fg.range(12.0, dtype=fg.float64)[:, None]
+
+    _, result, _ = _gradient(build, np.zeros((4, 1)))
+    np.testing.assert_array_equal(result, [[2 * (i + (i + 4) + (i + 8))] for i in range(4)])
 
 
-def test_gradients_have_the_inputs_shape_without_unbroadcasting():
-    """With known shapes no rule needs the driver's SumToShapeOf: each gradient already has
-    its input's shape; with unknown dims the gradient keeps what is known statically."""
+def test_rules_return_the_inputs_shape_without_unbroadcasting():
+    """With known shapes no array op's rule needs the driver's SumToShapeOf: each returns its
+    input's shape exactly (other ops in a case, like ``x * 2.0``, may still need it)."""
     for build, values, mode in (p.values for p in ANY_RANK + RANK_NEEDED):
         if mode != "known":
             continue
         with fg.Graph().as_default() as graph:
             xs = _placeholders([np.asarray(v, np.float64) for v in values], "known")
-            fg.gradients(_cubed_sum(build(*xs)), xs)
-        types = {op.type for op in graph.get_operations()}
-        assert "SumToShapeOf" not in types, build
+            y = _cubed_sum(build(*xs))
+            array_ops = [op.name for op in graph.get_operations() if op.type in DIFFERENTIABLE]
+            fg.gradients(y, xs)
+        fitted = [op.name for op in graph.get_operations() if op.type == "SumToShapeOf"]
+        for name in array_ops:
+            assert not any(f.startswith(f"gradients/{name}_grad/") for f in fitted), name
 
 
 @pytest.mark.parametrize(
-    "build, shape, expected",
+    "build, shape",
     [
-        (lambda x: fg.reshape(x, [-1]), [None, 3], "[?,3]"),
-        (lambda x: fg.squeeze(x), [None, 1, 2], "[?,1,2]"),
-        (lambda x: x[:, 1:], [None, 4], "[?,4]"),
-        (lambda x: fg.gather(x, [0, 0]), [None, 2], "[?,2]"),
-        (lambda x: fg.concat([x, x], 1)[:, :2], [None, 2], "[?,2]"),
-        (lambda x: fg.tile(x, [2, 1]), [None, 3], "[?,3]"),
-        (lambda x: fg.pad(x, [[1, 1], [0, 2]], "REFLECT"), [None, 3], "[?,3]"),
+        (lambda x: fg.reshape(x, [-1]), [None, 3]),
+        (lambda x: fg.squeeze(x), [None, 1, 2]),
+        (lambda x: fg.expand_dims(x, -1), [None, 2]),
+        (lambda x: x[:, 1:], [None, 4]),
+        (lambda x: fg.gather(x, [0, 0]), [None, 2]),
+        (lambda x: fg.concat([x, x], 1), [None, 2]),
+        (lambda x: fg.tile(x, [2, 1]), [None, 3]),
+        (lambda x: fg.pad(x, [[1, 1], [0, 2]], "REFLECT"), [None, 3]),
     ],
 )
-def test_gradient_static_shapes_with_unknown_dims(build, shape, expected):
-    dx, result, _ = _gradient(build, np.ones((3, shape[1])), shape)
-    assert str(dx.shape) == expected
-    assert result.shape == (3, shape[1])
+def test_rules_keep_the_static_shape_with_unknown_dims(build, shape):
+    """Each rule's gradient has what is known of its input's shape, without the driver's help."""
+    value = np.ones([3] + shape[1:])
+    with fg.Graph().as_default():
+        x = fg.placeholder(fg.float64, shape)
+        y = build(x)
+        grad = fg.placeholder(fg.float64, y.shape)
+        dxs = [dx for dx in get_gradient(y.op.type)(y.op, grad) if dx is not None]
+        y_value = fg.Session().run(y, {x: value})
+        results = fg.Session().run(dxs, {x: value, grad: np.ones_like(y_value)})
+    for dx, result in zip(dxs, results):
+        assert dx.shape == fg.TensorShape(shape)
+        assert result.shape == value.shape
 
 
 def test_constant_padding_gradient_is_a_slice_and_mirrored_padding_a_fold():
