@@ -7,13 +7,12 @@
 ...     unused = fg.exp(x, name="unused")
 >>> plan = compile_plan([y], [x])
 >>> [op.name for op in plan.ops]
-['Const', 'mul', 'y']
+['Const', 'Mul', 'y']
 >>> print(plan.source)
 def run(ctx, x):
-    mul = xp_multiply(x, Const)  # Mul 'mul'  <doctest flowgraph.compiler.plan[0]>:3 in <module>
-    del x
-    y = xp_tanh(mul)  # Tanh 'y'  <doctest flowgraph.compiler.plan[0]>:3 in <module>
-    del mul
+    Mul = xp_multiply(x, Const)  # Mul 'Mul'  <doctest ...>:3 in <module>
+    y = xp_tanh(Mul)  # Tanh 'y'  <doctest ...>:3 in <module>
+    del Mul
     return (y,)
 <BLANKLINE>
 """

@@ -10,8 +10,8 @@ own ops run, and the graph stays a DAG that the compiler can prune and order.
 ...     y = fg.cond(x > 0.0, lambda: x * 10.0, lambda: -x)
 ...     i, total = fg.while_loop(lambda i, t: i < 4, lambda i, t: (i + 1, t + x), [0, 0.0])
 ...     sess = fg.Session()
-...     sess.run([y, total], {x: 2.0}), sess.run(y, {x: -3.0})
-([20.0, 8.0], 3.0)
+...     print(*sess.run([y, total], {x: 2.0}), sess.run(y, {x: -3.0}))
+20.0 8.0 3.0
 """
 
 from __future__ import annotations

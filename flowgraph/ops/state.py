@@ -24,7 +24,7 @@ from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape, as_shape
 from flowgraph.ops.convert import convert_to_tensor, to_numpy_value
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 
 # ---- Const --------------------------------------------------------------------------------
 
@@ -113,6 +113,11 @@ define_op(
     kernel=lambda xp, value, *, shape: value,
     attrs={"shape": REQUIRED},
 )
+
+
+@gradient("PlaceholderWithDefault")
+def _placeholder_with_default_grad(op, grad):
+    return [grad]
 
 
 def placeholder_with_default(input, shape, name: str = "PlaceholderWithDefault"):

@@ -5,8 +5,9 @@
 ...     x = fg.placeholder(fg.float32, [None, 2], name="x")
 ...     total = fg.reduce_sum(x * 10.0)
 ...     with fg.Session() as sess:
-...         print(sess.run({"total": total, "both": [total, x]}, feed_dict={x: [[1, 2]]}))
-{'total': 30.0, 'both': [30.0, array([[1., 2.]], dtype=float32)]}
+...         out = sess.run({"total": total, "both": [total, x]}, feed_dict={x: [[1, 2]]})
+>>> print(out["total"], out["both"][1])
+30.0 [[1. 2.]]
 """
 
 from __future__ import annotations
