@@ -17,7 +17,10 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     pooling,
     random,
     reduce,
+    slicing,
+    splitting,
     state,
+    tiling,
 )
 from flowgraph.ops import operators  # noqa: F401 - installs Tensor operators
 from flowgraph.ops.registry import get_op_def, registered_op_types

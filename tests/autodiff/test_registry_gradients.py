@@ -233,14 +233,27 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
 # Until an op type has an entry, test_every_differentiable_op_has_a_gradient_case fails and
 # names it: that is intended.
 
-from flowgraph.ops import activations, conv, control_flow, losses, nn, pooling  # noqa: E402
+from flowgraph.ops import (  # noqa: E402
+    activations,
+    array,
+    conv,
+    control_flow,
+    losses,
+    nn,
+    pooling,
+    slicing,
+)
 
 _POOL = dict(ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1])
 _CONV = dict(strides=[1, 1, 1, 1])
 
 
 def _softmax_xent(labels, logits, v1=False):
-    op = losses.softmax_cross_entropy_with_logits if v1 else losses.softmax_cross_entropy_with_logits_v2
+    op = (
+        losses.softmax_cross_entropy_with_logits
+        if v1
+        else losses.softmax_cross_entropy_with_logits_v2
+    )
     return op(labels=fg.nn.softmax(labels), logits=logits)
 
 
@@ -324,35 +337,153 @@ GRADIENT_CASES.update(
             GradCase(nn.bias_add, ((2, 3, 3, 2), (2,)), static=False),
         ],
         "BiasAddGrad": [
-            GradCase(lambda x, b: gradients(fg.reduce_sum(nn.bias_add(x, b) ** 2), [b])[0],
-                     ((3, 4), (4,)))
+            GradCase(
+                lambda x, b: gradients(fg.reduce_sum(nn.bias_add(x, b) ** 2), [b])[0],
+                ((3, 4), (4,)),
+            )
         ],
         "Conv2D": [
-            GradCase(lambda x, f: conv.conv2d(x, f, padding="SAME", **_CONV),
-                     ((2, 5, 5, 2), (3, 3, 2, 3))),
-            GradCase(lambda x, f: conv.conv2d(x, f, strides=[1, 2, 2, 1], padding="VALID"),
-                     ((1, 6, 5, 1), (2, 2, 1, 2))),
+            GradCase(
+                lambda x, f: conv.conv2d(x, f, padding="SAME", **_CONV),
+                ((2, 5, 5, 2), (3, 3, 2, 3)),
+            ),
+            GradCase(
+                lambda x, f: conv.conv2d(x, f, strides=[1, 2, 2, 1], padding="VALID"),
+                ((1, 6, 5, 1), (2, 2, 1, 2)),
+            ),
         ],
         "Conv2DBackpropInput": [
-            GradCase(lambda f, g: conv.conv2d_backprop_input([1, 4, 4, 2], f, g, padding="SAME",
-                                                             **_CONV),
-                     ((3, 3, 2, 3), (1, 4, 4, 3)))
+            GradCase(
+                lambda f, g: conv.conv2d_backprop_input(
+                    [1, 4, 4, 2], f, g, padding="SAME", **_CONV
+                ),
+                ((3, 3, 2, 3), (1, 4, 4, 3)),
+            )
         ],
         "Conv2DBackpropFilter": [
-            GradCase(lambda x, g: conv.conv2d_backprop_filter(x, [2, 2, 2, 3], g,
-                                                              padding="VALID", **_CONV),
-                     ((1, 4, 4, 2), (1, 3, 3, 3)))
+            GradCase(
+                lambda x, g: conv.conv2d_backprop_filter(
+                    x, [2, 2, 2, 3], g, padding="VALID", **_CONV
+                ),
+                ((1, 4, 4, 2), (1, 3, 3, 3)),
+            )
         ],
-        "MaxPool": [GradCase(lambda x: pooling.max_pool(x, padding="VALID", **_POOL),
-                             ((2, 4, 4, 3),))],
+        "MaxPool": [
+            GradCase(lambda x: pooling.max_pool(x, padding="VALID", **_POOL), ((2, 4, 4, 3),))
+        ],
         "AvgPool": [
             GradCase(lambda x: pooling.avg_pool(x, padding="SAME", **_POOL), ((2, 5, 5, 3),))
         ],
         "MaxPoolGrad": [GradCase(_max_pool_grad, ((1, 4, 4, 2), (1, 2, 2, 2)))],
         "MaxPoolGradGrad": [GradCase(_max_pool_grad_grad, ((1, 4, 4, 2), (1, 2, 2, 2)))],
         "AvgPoolGrad": [
-            GradCase(lambda g: pooling.avg_pool_grad([1, 4, 4, 2], g, padding="VALID", **_POOL),
-                     ((1, 2, 2, 2),))
+            GradCase(
+                lambda g: pooling.avg_pool_grad([1, 4, 4, 2], g, padding="VALID", **_POOL),
+                ((1, 2, 2, 2),),
+            )
+        ],
+        "Identity": [
+            GradCase(array.identity, ((3, 4),)),
+            GradCase(array.identity, ((2, 3),), static=False),
+        ],
+        "PlaceholderWithDefault": [
+            GradCase(lambda x: fg.placeholder_with_default(x, [None, 4]), ((3, 4),))
+        ],
+        "Reshape": [
+            GradCase(lambda x: array.reshape(x, [-1]), ((3, 4),)),
+            GradCase(lambda x: array.reshape(x, [2, -1, 3]), ((4, 3),), static=False),
+            GradCase(
+                lambda x: array.reshape(x, [array.shape(x)[0], -1]), ((2, 3, 2),), static=False
+            ),
+        ],
+        "Transpose": [
+            GradCase(lambda x: array.transpose(x, [1, 2, 0]), ((2, 3, 4),)),
+            GradCase(lambda x: array.transpose(x, [-1, 0, 1]), ((2, 3, 4),), static=False),
+            GradCase(array.transpose, ((3, 4),)),
+        ],
+        "ExpandDims": [
+            GradCase(lambda x: array.expand_dims(x, 1), ((3, 2),)),
+            GradCase(lambda x: array.expand_dims(x, -1), ((3, 2),), static=False),
+        ],
+        "Squeeze": [
+            GradCase(array.squeeze, ((1, 3, 1, 2),)),
+            GradCase(lambda x: array.squeeze(x, [-2]), ((2, 1, 3),), static=False),
+        ],
+        "Pack": [
+            GradCase(lambda a, b: array.stack([a, b]), ((2, 3), (2, 3))),
+            GradCase(lambda a, b, c: array.stack([a, b, c], axis=-1), ((2, 3),) * 3, static=False),
+        ],
+        "Unpack": [
+            GradCase(lambda x: array.unstack(x, num=3, axis=1), ((2, 3, 2),)),
+            GradCase(lambda x: array.unstack(x, num=4, axis=-1)[1], ((3, 4),), static=False),
+        ],
+        "Split": [
+            GradCase(lambda x: array.split(x, 2), ((4, 3),)),
+            GradCase(lambda x: array.split(x, [1, -1, 2], axis=-1), ((2, 6),), static=False),
+        ],
+        "ConcatV2": [
+            GradCase(lambda a, b: array.concat([a, b], 0), ((2, 3), (1, 3))),
+            GradCase(
+                lambda a, b, c: array.concat([a, b, c], -1), ((2, 1), (2, 3), (2, 2)), static=False
+            ),
+        ],
+        "SplitLike": [
+            GradCase(lambda g, a, b: slicing.split_like(g, [a, b], 1), ((2, 5), (2, 2), (2, 3))),
+            GradCase(
+                lambda g, a, b: slicing.split_like(g, [a, b], -1),
+                ((2, 5), (2, 2), (2, 3)),
+                static=False,
+            ),
+        ],
+        "Tile": [
+            GradCase(lambda x: array.tile(x, [2, 3]), ((2, 3),)),
+            GradCase(lambda x: array.tile(x, [1, 2, 3]), ((2, 1, 3),), static=False),
+        ],
+        "TileGrad": [
+            GradCase(lambda g, x: array.tile_grad(g, x, [2, 3]), ((4, 6), (2, 2))),
+            GradCase(lambda g, x: array.tile_grad(g, x, [2, 3]), ((4, 6), (2, 2)), static=False),
+        ],
+        "Pad": [
+            GradCase(lambda x: array.pad(x, [[1, 0], [2, 3]], constant_values=5.0), ((3, 2),)),
+            GradCase(lambda x: array.pad(x, [[2, 1], [1, 1]], "REFLECT"), ((4, 3),)),
+            GradCase(
+                lambda x: array.pad(x, [[3, 3], [0, 2]], "SYMMETRIC"), ((3, 2),), static=False
+            ),
+        ],
+        "PadGrad": [
+            GradCase(lambda g: array.pad_grad(g, [[2, 1], [0, 1]], "REFLECT"), ((7, 3),)),
+            GradCase(lambda g: array.pad_grad(g, [[2, 2]], "SYMMETRIC"), ((6,),), static=False),
+        ],
+        "StridedSlice": [
+            GradCase(lambda x: x[1:, ::-1], ((3, 4),)),
+            GradCase(lambda x: x[None, 1, ..., ::-2], ((3, 4, 2),), static=False),
+            GradCase(
+                lambda x: array.strided_slice(x, [1, 0], [0, 2], begin_mask=2, end_mask=1),
+                ((3, 4),),
+            ),
+        ],
+        "StridedSliceGrad": [
+            GradCase(
+                lambda g, x: slicing.strided_slice_grad(g, x, (slice(None, None, -2), 1)),
+                ((2,), (3, 4)),
+            ),
+            GradCase(
+                lambda g, x: slicing.strided_slice_grad(g, x, (None, ..., 0)),
+                ((1, 3), (3, 2)),
+                static=False,
+            ),
+        ],
+        "GatherV2": [
+            GradCase(lambda x: array.gather(x, [0, 2, 0, 0]), ((3, 2),)),  # repeated indices
+            GradCase(lambda x: array.gather(x, [[1, 1], [0, 2]], axis=-1), ((2, 3),), static=False),
+        ],
+        "GatherGrad": [
+            GradCase(lambda g, x: slicing.gather_grad(g, [2, 0, 2], x), ((3, 4), (5, 4))),
+            GradCase(
+                lambda g, x: slicing.gather_grad(g, [[0], [0]], x, axis=-1),
+                ((3, 2, 1), (3, 2)),
+                static=False,
+            ),
         ],
         # A branch with a side effect (Print) makes the op a stateful If / While.
         "If": [GradCase(_cond_with_print, ((3,), (3,)), ("positive", "any"))],
@@ -427,7 +558,9 @@ SECOND_ORDER = [
     ("Log1p", 0), ("Sin", 0), ("Cos", 0), ("Tanh", 0), ("Sigmoid", 2), ("Relu", 0),
     ("ClipByValue", 1), ("Select", 1), ("MatMul", 3), ("MatMul", 8), ("Sum", 2),
     ("Mean", 4), ("Max", 1), ("Min", 2), ("Prod", 1), ("Prod", 4), ("AddN", 1),
-    ("FloorMod", 1),
+    ("FloorMod", 1), ("StridedSlice", 1), ("GatherV2", 0), ("Tile", 1), ("Pad", 1),
+    ("Pad", 2), ("ConcatV2", 1), ("Transpose", 0), ("Softmax", 0), ("Conv2D", 0),
+    ("StatelessIf", 0),
 ]  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""Array ops (ops/array.py, ops/slicing.py) against NumPy.
+"""Array ops (ops/array.py, ops/slicing.py, ops/creation.py) against NumPy.
 
 Every forward case runs in four modes: inputs as constants, as placeholders of known shape, as
 placeholders with unknown dims, and as placeholders of unknown rank. Each run checks the value
@@ -586,3 +586,15 @@ def test_kernels_use_only_the_array_namespace_handed_to_them():
     check(lambda x: x[key], lambda x: x[key], [X345], "known", backend=backend)
     assert xp.used <= _STANDARD, xp.used - _STANDARD
     assert {"permute_dims", "concat", "take", "pad", "full"} <= xp.used
+
+
+def test_array_module_names_every_array_op():
+    """ops/array.py re-exports the creation and slicing ops; flowgraph exports them all."""
+    from flowgraph.ops import array, creation, gradient_ops, slicing
+
+    assert set(creation.__all__) <= set(array.__all__)
+    for name in array.__all__:
+        assert getattr(fg, name) is getattr(array, name), name
+    assert array.zeros_like is creation.zeros_like and array.getitem is slicing.getitem
+    assert array.stop_gradient is gradient_ops.stop_gradient
+    assert "getitem" not in array.__all__
