@@ -212,12 +212,15 @@ def _decode_float(doc) -> float:
     return float(value)
 
 
-def _decode_dtype(doc) -> DType:
-    name = doc["name"]
+def decode_dtype(name) -> DType:
+    """The DType named exactly ``name`` (``"float32"``, not an alias); AttrError otherwise."""
     try:
-        return as_dtype(_expect(name, str, "dtype"))
-    except TypeError:
-        raise AttrError(f"unknown dtype {name!r}") from None
+        dtype = as_dtype(name) if isinstance(name, str) else None
+    except (TypeError, ValueError):
+        dtype = None
+    if dtype is None or dtype.name != name:
+        raise AttrError(f"unknown dtype {_short(name)}")
+    return dtype
 
 
 def decode_shape(dims) -> TensorShape:
@@ -251,14 +254,14 @@ _SCALARS = {
     "int": _decode_int,
     "float": _decode_float,
     "str": lambda doc: _expect(doc["value"], str, "str"),
-    "dtype": _decode_dtype,
+    "dtype": lambda doc: decode_dtype(doc["name"]),
     "shape": lambda doc: decode_shape(doc["dims"]),
 }
 
 
 def _decode_array(doc, budget: Budget) -> np.ndarray:
     name, shape, data = doc["dtype"], doc["shape"], doc["data"]
-    if name not in ARRAY_DTYPES:
+    if not isinstance(name, str) or name not in ARRAY_DTYPES:
         raise AttrError(
             f"an array's dtype must be one of {sorted(ARRAY_DTYPES)}, got {_short(name)}"
         )

@@ -165,6 +165,7 @@ def read_index(prefix: str) -> list[dict]:
             and set(e) == {"name", "key", "dtype", "shape"}
             and isinstance(e["name"], str)
             and isinstance(e["key"], str)
+            and isinstance(e["dtype"], str)
             and e["dtype"] in _DTYPES
             and isinstance(e["shape"], list)
             and all(type(d) is int and d >= 0 for d in e["shape"])

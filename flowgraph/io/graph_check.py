@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 
 from flowgraph.errors import InvalidArgumentError
-from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.site import CreationSite
 from flowgraph.graph.tensor import Tensor
 from flowgraph.io import attr_codec
@@ -255,8 +254,10 @@ class _Checker:
                     f"{at}: each output must be {{'dtype': ..., 'shape': ...}}, got {o!r:.80}"
                 )
             try:
-                specs.append((as_dtype(o["dtype"]), attr_codec.decode_shape(o["shape"])))
-            except (TypeError, attr_codec.AttrError) as e:
+                specs.append(
+                    (attr_codec.decode_dtype(o["dtype"]), attr_codec.decode_shape(o["shape"]))
+                )
+            except attr_codec.AttrError as e:
                 self.fail(f"{at}: bad output {o!r:.80}: {e}")
         return specs
 
@@ -382,7 +383,7 @@ class _Checker:
                     self.fail(f"{at}: items must be {{'variable'|'tensor'|'operation': name}}")
                 ((kind, name),) = item.items()
                 ok = {
-                    "variable": lambda n: n in variables,
+                    "variable": lambda n: isinstance(n, str) and n in variables,
                     "tensor": lambda n: parse_tensor_name(n) is not None,
                     "operation": valid_name,
                 }.get(kind, lambda n: False)(name)

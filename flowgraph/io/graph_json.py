@@ -18,11 +18,20 @@ The format (version 1)::
           "outputs": [{"dtype": "float32", "shape": [null, 10]}],  # null shape: unknown rank
           "site": ["model.py", 12, "build"]}     # where the op was created (for errors)
 
+``control_inputs``, ``device`` and ``site`` may be left out; nothing else may be added.
+``outputs`` records each output's dtype and static shape, so a reader sees shapes without
+running anything, and the importer checks the shape rules still agree (and keeps shapes
+refined with ``set_shape``).
+
 Attribute values are tagged (see :mod:`flowgraph.io.attr_codec`). The traced functions of
 ``cond`` / ``while_loop`` ops are ``{"type": "function", "graph": "f0", "inputs": [...],
 "outputs": [...], "side_effects": [op names], "returns_sequence": false}``, naming tensors and
 ops of the function graph ``f0`` in ``"functions"`` (several functions may share a graph:
-a branch and its gradient do).
+a branch and its gradient do). A function graph's captures are not recorded: its inputs
+already include them, in the order the op passes them.
+
+Variables' store names (the ``var_name`` and ``slot_names`` attributes) get the import scope
+as prefix, like their ops, so an imported model never shares values with the original.
 
 Importing re-creates each op with its registered shape rule and ``Graph.create_op`` — it runs
 no code from the file — inside the name scope ``name`` (``import/``, as TF1's

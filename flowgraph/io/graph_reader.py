@@ -72,7 +72,7 @@ class _Builder:
         }
         attrs = [self.decode_attrs(d, graph) for d in top.docs]
         for d, a in zip(top.docs, attrs):
-            if d.type == "VariableV2" and a.get("var_name") in existing:
+            if d.type == "VariableV2" and str(a.get("var_name")) in existing:
                 raise ValueError(
                     f"import_graph: the variable {d.name!r} of {self.checked.source!r} would "
                     f"share its value with the graph's variable {a['var_name']!r}; import it "

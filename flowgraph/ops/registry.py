@@ -14,7 +14,9 @@ gradient rule. Op files (``ops/math.py``, ``ops/array.py``, ...) define each op 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flowgraph.errors import ShapeError
@@ -117,6 +119,31 @@ def get_gradient(op_type: str):
     return _GRADIENTS[op_type]
 
 
+class _Mode(threading.local):
+    eager_executor = None  # set by flowgraph.dynamic while it calls into the op library
+
+
+_mode = _Mode()
+
+
+@contextmanager
+def executing_with(executor):
+    """Run op functions through ``executor(op_def, inputs, attrs, name)`` instead of adding
+    graph ops (``None`` restores graph building). flowgraph.dynamic uses this to run the same
+    op library define-by-run; it is per thread."""
+    saved = _mode.eager_executor
+    _mode.eager_executor = executor
+    try:
+        yield
+    finally:
+        _mode.eager_executor = saved
+
+
+def executing_eagerly() -> bool:
+    """True while op functions compute values instead of building graph ops."""
+    return _mode.eager_executor is not None
+
+
 def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name: str | None = None):
     """Create an op of ``op_type`` in the inputs' graph (or the default graph).
 
@@ -126,6 +153,8 @@ def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name
     """
     op_def = get_op_def(op_type)
     attrs = _complete_attrs(op_def, attrs or {})
+    if _mode.eager_executor is not None:  # define-by-run: compute now instead of building
+        return _mode.eager_executor(op_def, inputs, attrs, name or op_type)
     graph = get_default_graph()
     if inputs and not isinstance(graph, FuncGraph):
         # TF1 builds an op in its inputs' graph; while tracing a function (cond, while_loop)

@@ -25,6 +25,7 @@ from flowgraph.train.gradient_descent import GradientDescentOptimizer
 from flowgraph.train.momentum import MomentumOptimizer
 from flowgraph.train.optimizer import Optimizer
 from flowgraph.train.rmsprop import RMSPropOptimizer
+from flowgraph.train.saver import Saver, get_checkpoint_state, latest_checkpoint
 from flowgraph.train.schedules import exponential_decay, piecewise_constant
 
 __all__ = [
@@ -34,9 +35,12 @@ __all__ = [
     "MomentumOptimizer",
     "Optimizer",
     "RMSPropOptimizer",
+    "Saver",
     "create_global_step",
     "exponential_decay",
+    "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
+    "latest_checkpoint",
     "piecewise_constant",
 ]
