@@ -60,7 +60,33 @@ from flowgraph.ops.state import (
     variables_initializer,
 )
 from flowgraph.runtime.session import InteractiveSession, Session
+from flowgraph.ops import initializers
+from flowgraph.ops.composite import (
+    Assert,
+    boolean_mask,
+    cumsum,
+    embedding_lookup,
+    eye,
+    gather_nd,
+    is_variable_initialized,
+    reciprocal,
+    reduce_logsumexp,
+    report_uninitialized_variables,
+    scatter_nd,
+    top_k,
+)
+from flowgraph.ops.variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    local_variables,
+    local_variables_initializer,
+    variable_scope,
+)
 from flowgraph import train  # noqa: E402 - builds on everything above
+from flowgraph import layers  # noqa: E402 - builds on ops and variable scopes
 
 bool = bool_  # noqa: A001 - TF spells it flowgraph.bool
 newaxis = None

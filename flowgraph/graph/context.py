@@ -63,7 +63,7 @@ def default_graph(graph):
     try:
         yield graph
     finally:
-        _stacks.graphs.remove(graph)
+        _pop_last(_stacks.graphs, graph)
 
 
 def get_default_session():
@@ -77,7 +77,7 @@ def default_session(session):
     try:
         yield session
     finally:
-        _stacks.sessions.remove(session)
+        _pop_last(_stacks.sessions, session)
 
 
 def push_session(session) -> None:
@@ -87,4 +87,12 @@ def push_session(session) -> None:
 
 def pop_session(session) -> None:
     if session in _stacks.sessions:
-        _stacks.sessions.remove(session)
+        _pop_last(_stacks.sessions, session)
+
+
+def _pop_last(stack: list, item) -> None:
+    """Remove the innermost ``item`` (a graph entered twice is left in its outer place)."""
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return

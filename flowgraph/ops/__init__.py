@@ -7,6 +7,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     activations,
     array,
     broadcast,
+    composite,
     control,
     control_flow,
     conv,

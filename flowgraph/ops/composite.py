@@ -58,6 +58,10 @@ __all__ = [
     "reduce_logsumexp",
     "report_uninitialized_variables",
     "scatter_nd",
+    "to_double",
+    "to_float",
+    "to_int32",
+    "to_int64",
     "top_k",
 ]
 
@@ -99,6 +103,26 @@ def reciprocal(x, name=None):
     return math.real_div(convert_to_tensor(1, x.dtype), x, name=name or "Reciprocal")
 
 
+def to_float(x, name="ToFloat"):
+    """``cast(x, float32)`` (TF1's shorthand)."""
+    return math.cast(x, dtypes.float32, name=name)
+
+
+def to_double(x, name="ToDouble"):
+    """``cast(x, float64)`` (TF1's shorthand)."""
+    return math.cast(x, dtypes.float64, name=name)
+
+
+def to_int32(x, name="ToInt32"):
+    """``cast(x, int32)`` (TF1's shorthand)."""
+    return math.cast(x, dtypes.int32, name=name)
+
+
+def to_int64(x, name="ToInt64"):
+    """``cast(x, int64)`` (TF1's shorthand)."""
+    return math.cast(x, dtypes.int64, name=name)
+
+
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=dtypes.float32, name=None):
     """An identity matrix ``[num_rows, num_columns]`` (square by default), optionally repeated
     over ``batch_shape``.
@@ -135,7 +159,9 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
         rules.require_kind(mask, "bool", "mask")
         k = mask.shape.rank
         if k is None:
-            raise ValueError("Number of mask dimensions must be specified, even if some dimensions are None.")
+            raise ValueError(
+                "Number of mask dimensions must be specified, even if some dimensions are None."
+            )
         if k == 0:
             raise ValueError("mask cannot be scalar.")
         axis = 0 if axis is None else operator.index(axis)
@@ -149,9 +175,14 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None):
         outer = list(dims[:axis]) + [-1] + list(dims[axis + k :])
         if None in outer:  # unknown dims: take the run-time shape there
             runtime = array.shape(tensor)
-            outer = [runtime[i] if d is None else d for i, d in enumerate(dims[:axis])] + [-1] + [
-                runtime[axis + k + i] if d is None else d for i, d in enumerate(dims[axis + k :])
-            ]
+            outer = (
+                [runtime[i] if d is None else d for i, d in enumerate(dims[:axis])]
+                + [-1]
+                + [
+                    runtime[axis + k + i] if d is None else d
+                    for i, d in enumerate(dims[axis + k :])
+                ]
+            )
         flat = array.reshape(tensor, outer)
         indices = array.squeeze(math.where(array.reshape(mask, [-1])), axis=[1])
         return array.gather(flat, indices, axis=axis)
@@ -202,6 +233,17 @@ def embedding_lookup(
 # ---- Cumsum ----------------------------------------------------------------------------------
 
 
+def _xp_fn(xp, standard: str, legacy: str):
+    # The array-API standard renamed some functions (concat, cumulative_sum); NumPy 2 has
+    # both spellings, CuPy and older NumPy only the legacy one.
+    return getattr(xp, standard, None) or getattr(xp, legacy)
+
+
+def _astype(xp, x, dtype):
+    convert = getattr(xp, "astype", None)  # array-API namespaces; CuPy has only the method
+    return convert(x, dtype) if convert is not None else x.astype(dtype)
+
+
 def _cumsum_infer(inputs, attrs):
     rules.require_kind(inputs[0], "numeric", "x")
     rules.normalize_axis(attrs["axis"], inputs[0].shape.rank)
@@ -212,14 +254,14 @@ def _cumsum_kernel(xp, x, *, axis, exclusive, reverse):
     axis %= max(x.ndim, 1)
     if reverse:
         x = xp.flip(x, axis=axis)
-    running = getattr(xp, "cumulative_sum", None) or xp.cumsum
-    out = running(x, axis=axis, dtype=x.dtype)
+    out = _xp_fn(xp, "cumulative_sum", "cumsum")(x, axis=axis, dtype=x.dtype)
     if exclusive:  # shift by one: the sum of the entries strictly before each one
         head = [slice(None)] * x.ndim
         head[axis] = slice(0, 1)
         body = list(head)
         body[axis] = slice(0, -1)
-        out = xp.concat([xp.zeros_like(x[tuple(head)]), out[tuple(body)]], axis=axis)
+        parts = [xp.zeros_like(x[tuple(head)]), out[tuple(body)]]
+        out = _xp_fn(xp, "concat", "concatenate")(parts, axis=axis)
     return xp.flip(out, axis=axis) if reverse else out
 
 
@@ -353,9 +395,9 @@ def _scatter_nd_kernel(xp, indices, updates, shape):
     flat = xp.zeros(indices.shape[:-1], dtype=indices.dtype)
     for axis in range(depth):
         flat = flat * shape[axis] + where[axis]
-    hot = xp.astype(xp.reshape(flat, (-1, 1)) == xp.arange(rows), updates.dtype)
+    hot = _astype(xp, xp.reshape(flat, (-1, 1)) == xp.arange(rows), updates.dtype)
     values = xp.reshape(updates, (hot.shape[0], -1))
-    return xp.reshape(xp.matmul(xp.matrix_transpose(hot), values), shape)
+    return xp.reshape(xp.matmul(hot.T, values), shape)
 
 
 define_op("ScatterNd", _scatter_nd_infer, kernel=_scatter_nd_kernel)
@@ -370,8 +412,7 @@ def scatter_nd(indices, updates, shape, name=None):
     ...     fg.Session().run(scatter_nd([[1], [3], [1]], [1.0, 2.0, 4.0], [4]))
     array([0., 5., 0., 2.], dtype=float32)
     """
-    indices = convert_to_tensor(indices)
-    inputs = [indices, convert_to_tensor(updates), convert_to_tensor(shape, indices.dtype)]
+    inputs = [convert_to_tensor(indices), convert_to_tensor(updates), convert_to_tensor(shape)]
     return apply_op("ScatterNd", inputs, name=name or "ScatterNd")
 
 
@@ -385,8 +426,7 @@ def _shape_of(t):
 @gradient("GatherNd")
 def _gather_nd_grad(op, grad):
     params, indices = op.inputs
-    shape = convert_to_tensor(_shape_of(params))
-    return [scatter_nd(indices, grad, math.cast(shape, indices.dtype)), None]
+    return [scatter_nd(indices, grad, _shape_of(params)), None]
 
 
 @gradient("ScatterNd")
@@ -426,7 +466,7 @@ def _top_k_kernel(xp, x, *, k, sorted):
         order = xp.argsort(flipped, axis=-1)
     indices = (n - 1) - xp.flip(order, axis=-1)[..., :k]
     values = xp.take_along_axis(x, indices, axis=-1)
-    return values, xp.astype(indices, xp.int32)
+    return values, _astype(xp, indices, xp.int32)
 
 
 define_op("TopKV2", _top_k_infer, kernel=_top_k_kernel, attrs={"k": 1, "sorted": True})
@@ -467,14 +507,14 @@ def _top_k_grad(op, grad_values, grad_indices):
 # ---- Assert and variable-state queries -------------------------------------------------------
 
 
-def _assert_kernel(xp, condition, *data, template, summarize):
-    if bool(xp.all(condition)):
+def _assert_kernel(ctx, condition, *data, template, summarize):
+    if bool(ctx.xp.all(condition)):
         return None
     values = iter(data)
     parts = []
     for item in template:
         if item is None:  # a tensor's place: its first `summarize` values
-            flat = np.asarray(next(values)).ravel()
+            flat = np.asarray(ctx.to_host(next(values))).ravel()
             parts.append(str(flat[:summarize].tolist()))
         else:
             parts.append(item)
@@ -488,6 +528,7 @@ define_op(
     attrs={"template": (), "summarize": 3},
     stateful=True,
     differentiable=False,
+    needs_context=True,
 )
 
 

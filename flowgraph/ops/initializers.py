@@ -132,7 +132,8 @@ class RandomNormal(Initializer):
         return random.random_normal(shape, self.mean, self.stddev, dtype, seed=self.seed)
 
     def get_config(self) -> dict:
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed, "dtype": self.dtype.name}
+        config = {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+        return {**config, "dtype": self.dtype.name}
 
 
 class TruncatedNormal(RandomNormal):
@@ -153,7 +154,8 @@ class RandomUniform(Initializer):
         return random.random_uniform(shape, self.minval, self.maxval, dtype, seed=self.seed)
 
     def get_config(self) -> dict:
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed, "dtype": self.dtype.name}
+        config = {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+        return {**config, "dtype": self.dtype.name}
 
 
 def _fans(shape: list) -> tuple[float, float]:
@@ -178,7 +180,12 @@ class VarianceScaling(Initializer):
     _DISTRIBUTIONS = ("normal", "truncated_normal", "untruncated_normal", "uniform")
 
     def __init__(
-        self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None, dtype=dtypes.float32
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        dtype=dtypes.float32,
     ) -> None:
         super().__init__(dtype)
         if scale <= 0.0:
@@ -250,7 +257,7 @@ glorot_normal = GlorotNormal
 
 
 def xavier_initializer(uniform: bool = True, seed=None, dtype=dtypes.float32) -> VarianceScaling:
-    """``tf.contrib.layers.xavier_initializer``: Glorot uniform, or normal with ``uniform=False``."""
+    """``tf.contrib.layers.xavier_initializer``: Glorot uniform (normal if not ``uniform``)."""
     return GlorotUniform(seed, dtype) if uniform else GlorotNormal(seed, dtype)
 
 

@@ -34,6 +34,7 @@ from flowgraph.ops.activations import (
     softplus,
 )
 from flowgraph.ops.broadcast import broadcast_to_shape_of
+from flowgraph.ops.composite import embedding_lookup, top_k
 from flowgraph.ops.conv import conv2d, conv2d_backprop_filter, conv2d_backprop_input
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.losses import (
@@ -72,6 +73,8 @@ __all__ = [
     "softplus",
     "sparse_softmax_cross_entropy_with_logits",
     "tanh",
+    "embedding_lookup",
+    "top_k",
 ]
 
 _MASK64 = (1 << 64) - 1  # NumPy seed sequences take non-negative entropy; TF seeds are int64

@@ -498,6 +498,38 @@ GRADIENT_CASES.update(
 )
 
 
+from flowgraph.ops import composite  # noqa: E402
+
+GRADIENT_CASES.update(
+    {
+        "Cumsum": [
+            GradCase(lambda x: composite.cumsum(x, 1), ((3, 4),)),
+            GradCase(
+                lambda x: composite.cumsum(x, 0, exclusive=True, reverse=True),
+                ((3, 2),),
+                static=False,
+            ),
+        ],
+        "GatherNd": [
+            GradCase(lambda x: composite.gather_nd(x, [[0, 1], [2, 0], [0, 1]]), ((3, 2),)),
+            GradCase(lambda x: composite.gather_nd(x, [[[1]], [[0]]]), ((2, 3),), static=False),
+        ],
+        "ScatterNd": [
+            GradCase(lambda u: composite.scatter_nd([[1], [3], [1]], u, [5, 2]), ((3, 2),)),
+            GradCase(
+                lambda u: composite.scatter_nd([[0, 1], [1, 0]], u, [2, 2, 3]),
+                ((2, 3),),
+                static=False,
+            ),
+        ],
+        "TopKV2": [
+            GradCase(lambda x: composite.top_k(x, 2).values, ((3, 4),)),
+            GradCase(lambda x: composite.top_k(x, 3).values, ((2, 2, 5),), static=False),
+        ],
+    }
+)
+
+
 # ---- the checks -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,307 @@
+"""TensorFlow 1's spellings, so that TF1 programs run unchanged: ``import flowgraph.compat.v1
+as tf``.
+
+Every name here is an alias of flowgraph's own API (no logic lives in this module); the
+namespaces ``tf.nn``, ``tf.train``, ``tf.random`` and ``tf.math`` are modules gathering
+aliases too.
+
+>>> import flowgraph.compat.v1 as tf
+>>> with tf.Graph().as_default():
+...     x = tf.placeholder(tf.float32, [None, 3])
+...     with tf.variable_scope("model"):
+...         logits = tf.layers.dense(x, 2, kernel_initializer=tf.ones_initializer())
+...     with tf.Session() as sess:
+...         sess.run(tf.global_variables_initializer())
+...         print(sess.run(tf.argmax(logits, 1), {x: [[1.0, 2.0, 3.0]]}), logits.name)
+[0] model/dense/BiasAdd:0
+"""
+
+import types as _types
+
+from flowgraph import (
+    DType,
+    Graph,
+    GraphKeys,
+    InteractiveSession,
+    Operation,
+    Print,
+    RegisterGradient,
+    Session,
+    Tensor,
+    TensorShape,
+    Variable,
+    add_to_collection,
+    as_dtype,
+    assign,
+    assign_add,
+    assign_sub,
+    case,
+    cond,
+    constant,
+    control_dependencies,
+    convert_to_tensor,
+    device,
+    errors,
+    float16,
+    float32,
+    float64,
+    get_collection,
+    get_default_graph,
+    get_default_session,
+    global_variables,
+    global_variables_initializer,
+    gradients,
+    group,
+    int8,
+    int16,
+    int32,
+    int64,
+    layers,
+    matmul,
+    name_scope,
+    newaxis,
+    no_op,
+    placeholder,
+    placeholder_with_default,
+    reset_default_graph,
+    trainable_variables,
+    uint8,
+    variables_initializer,
+    while_loop,
+)
+from flowgraph import bool_ as bool
+from flowgraph import nn as _fg_nn
+from flowgraph import train as _fg_train
+from flowgraph.graph import dtypes
+from flowgraph.ops import initializers
+from flowgraph.ops.array import (
+    concat,
+    expand_dims,
+    fill,
+    gather,
+    identity,
+    one_hot,
+    ones,
+    ones_like,
+    pad,
+    range,
+    rank,
+    reshape,
+    shape,
+    size,
+    split,
+    squeeze,
+    stack,
+    stop_gradient,
+    strided_slice,
+    tile,
+    transpose,
+    unstack,
+    zeros,
+    zeros_like,
+)
+from flowgraph.ops.composite import (
+    Assert,
+    boolean_mask,
+    cumsum,
+    embedding_lookup,
+    eye,
+    gather_nd,
+    is_variable_initialized,
+    reciprocal,
+    reduce_logsumexp,
+    report_uninitialized_variables,
+    scatter_nd,
+    to_double,
+    to_float,
+    to_int32,
+    to_int64,
+    top_k,
+)
+from flowgraph.ops.math import (
+    abs,
+    add,
+    add_n,
+    cast,
+    clip_by_value,
+    cos,
+    divide,
+    equal,
+    exp,
+    floordiv,
+    floormod,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    maximum,
+    minimum,
+    mod,
+    multiply,
+    negative,
+    not_equal,
+    pow,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    squared_difference,
+    subtract,
+    tanh,
+    truediv,
+    where,
+)
+from flowgraph.ops.math import real_div as realdiv
+from flowgraph.ops.random import (
+    multinomial,
+    random_normal,
+    random_shuffle,
+    random_uniform,
+    set_random_seed,
+    truncated_normal,
+)
+from flowgraph.ops.reduce import (
+    argmax,
+    argmin,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+)
+from flowgraph.ops.registry import no_gradient as NoGradient
+from flowgraph.ops.registry import no_gradient as NotDifferentiable
+from flowgraph.ops.variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    local_variables,
+    local_variables_initializer,
+    variable_scope,
+)
+
+initialize_all_variables = global_variables_initializer  # TF1's deprecated name
+initialize_variables = variables_initializer
+
+# ---- initializers, under their tf.* names ----------------------------------------------------
+zeros_initializer = initializers.Zeros
+ones_initializer = initializers.Ones
+constant_initializer = initializers.Constant
+random_normal_initializer = initializers.RandomNormal
+truncated_normal_initializer = initializers.TruncatedNormal
+random_uniform_initializer = initializers.RandomUniform
+glorot_uniform_initializer = initializers.GlorotUniform
+glorot_normal_initializer = initializers.GlorotNormal
+variance_scaling_initializer = initializers.VarianceScaling
+
+
+# ---- namespaces ------------------------------------------------------------------------------
+
+
+def _namespace(name: str, *sources, **extra) -> _types.ModuleType:
+    """A module holding the public names of ``sources`` (modules) and ``extra``."""
+    module = _types.ModuleType(f"{__name__}.{name}")
+    for source in sources:
+        names = getattr(source, "__all__", None) or [
+            n for n in vars(source) if not n.startswith("_")
+        ]
+        for n in names:
+            setattr(module, n, getattr(source, n))
+    for n, value in extra.items():
+        setattr(module, n, value)
+    return module
+
+
+nn = _namespace(
+    "nn",
+    _fg_nn,
+    top_k=top_k,
+    embedding_lookup=embedding_lookup,
+    sigmoid=sigmoid,
+    tanh=tanh,
+)
+
+try:  # the Saver arrives with flowgraph.train.saver
+    from flowgraph.train.saver import Saver, get_checkpoint_state, latest_checkpoint
+
+    _saving = {
+        "Saver": Saver,
+        "get_checkpoint_state": get_checkpoint_state,
+        "latest_checkpoint": latest_checkpoint,
+    }
+except ImportError:  # pragma: no cover - only while the Saver is missing
+    _saving = {}
+
+train = _namespace("train", _fg_train, **_saving)
+
+random = _namespace(
+    "random",
+    normal=random_normal,
+    truncated_normal=truncated_normal,
+    uniform=random_uniform,
+    shuffle=random_shuffle,
+    multinomial=multinomial,
+    set_random_seed=set_random_seed,
+)
+
+math = _namespace(
+    "math",
+    abs=abs,
+    add=add,
+    add_n=add_n,
+    argmax=argmax,
+    argmin=argmin,
+    cos=cos,
+    cumsum=cumsum,
+    divide=divide,
+    equal=equal,
+    exp=exp,
+    floordiv=floordiv,
+    floormod=floormod,
+    greater=greater,
+    greater_equal=greater_equal,
+    less=less,
+    less_equal=less_equal,
+    log=log,
+    log1p=log1p,
+    logical_and=logical_and,
+    logical_not=logical_not,
+    logical_or=logical_or,
+    maximum=maximum,
+    minimum=minimum,
+    multiply=multiply,
+    negative=negative,
+    not_equal=not_equal,
+    pow=pow,
+    reciprocal=reciprocal,
+    reduce_all=reduce_all,
+    reduce_any=reduce_any,
+    reduce_logsumexp=reduce_logsumexp,
+    reduce_max=reduce_max,
+    reduce_mean=reduce_mean,
+    reduce_min=reduce_min,
+    reduce_prod=reduce_prod,
+    reduce_sum=reduce_sum,
+    rsqrt=rsqrt,
+    sigmoid=sigmoid,
+    sign=sign,
+    sin=sin,
+    sqrt=sqrt,
+    square=square,
+    squared_difference=squared_difference,
+    subtract=subtract,
+    tanh=tanh,
+    top_k=top_k,
+    truediv=truediv,
+)
