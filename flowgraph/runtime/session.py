@@ -23,6 +23,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
+from flowgraph.runtime.notices import GrowthWatch
 
 # Ops whose result may be an array the session keeps (a constant, a variable's value, a fed
 # array): a fetched result of theirs is copied so the caller cannot change the session's state.
@@ -46,6 +47,7 @@ class Session:
         self._closed = False
         self._default_cm = None
         self.compile_count = 0  # how many plans were compiled (a repeated signature adds none)
+        self._growth = GrowthWatch(self.graph)
 
     # ---- running ---------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
@@ -56,6 +58,7 @@ class Session:
         tensor may be fed, which cuts off what computes it.
         """
         self._check_open()
+        self._growth.check()
         if isinstance(fetches, (list, tuple, dict)):
             elements, rebuild = flatten(fetches, self.graph)
         else:

@@ -258,3 +258,28 @@ def test_placeholder_with_default(graph):
     with fg.Session() as sess:
         np.testing.assert_array_equal(sess.run(p), [1.0, 2.0])
         np.testing.assert_array_equal(sess.run(p, {p: [7.0]}), [7.0])
+
+
+def test_a_graph_growing_in_the_training_loop_is_reported_once(graph):
+    from flowgraph.runtime.notices import GraphGrowthWarning
+
+    v = fg.Variable(0.0, name="v")
+    with fg.Session() as sess:
+        sess.run(v.initializer)
+        with pytest.warns(GraphGrowthWarning, match=r"AssignAdd.*test_session.py") as record:
+            for _ in range(20):
+                sess.run(v.assign_add(1.0))  # the classic mistake: a new op every step
+        assert len(record) == 1
+        assert sess.run(v) == 20.0
+
+
+def test_a_graph_built_once_gives_no_growth_warning(graph):
+    import warnings
+
+    v = fg.Variable(0.0, name="v")
+    step = v.assign_add(1.0)
+    with fg.Session() as sess, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sess.run(v.initializer)
+        for _ in range(10):
+            sess.run(step)
