@@ -31,6 +31,10 @@ def write_temp(path: str, write: Callable) -> str:
         prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
     )
     try:
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
