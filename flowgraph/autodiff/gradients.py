@@ -17,6 +17,8 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math
@@ -114,25 +116,41 @@ def ops_between(ys, xs, stopped=frozenset()) -> set:
     return reachable
 
 
-def _backpropagate(between: set, grads: dict, xs: set, stopped: set) -> dict:
-    for op in sorted(between, key=lambda o: o._id, reverse=True):
-        out_grads = [_summed(grads.get(t), t) for t in op.outputs]
-        if all(g is None for g in out_grads) or any(t in stopped for t in op.outputs):
+def _backpropagate(between, grads: dict, xs: set, stopped: set, wanted=None) -> dict:
+    """Run the gradient rules of the ops in ``between`` (graph ops, or the tape nodes of
+    flowgraph.dynamic) from the last to the first, adding each input's contributions to
+    ``grads`` (tensor -> list of gradients). ``wanted(t)``, when given, skips the inputs whose
+    gradient nobody needs (dynamic mode: tensors that do not require grad)."""
+    for op in sorted(between, key=_creation_order, reverse=True):
+        outputs = op.outputs
+        out_grads = [_summed(grads.get(t), t) for t in outputs]
+        if all(g is None for g in out_grads) or (stopped and any(t in stopped for t in outputs)):
             continue
         rule = _gradient_rule(op)
         if rule is None:
             continue
         out_grads = [
-            g if g is not None else array.zeros_like(t) for g, t in zip(out_grads, op.outputs)
+            g if g is not None else array.zeros_like(t) for g, t in zip(out_grads, outputs)
         ]
-        with op.graph.name_scope(op.name + "_grad"):
+        with _gradient_scope(op):
             in_grads = rule(op, *out_grads)
             _check_rule_result(op, in_grads)
             for t, g in zip(op.inputs, in_grads):
-                if g is None or not t.dtype.is_floating:
+                if g is None or not t.dtype.is_floating or (wanted is not None and not wanted(t)):
                     continue
                 grads.setdefault(t, []).append(_fit_to_input(g, t))
     return grads
+
+
+def _creation_order(op) -> int:
+    return op._id
+
+
+def _gradient_scope(op):
+    """Gradient ops go in the ``<op>_grad`` name scope; a dynamic-mode tape node has no graph
+    (``op.graph is None``), and its gradients are values with nothing to name."""
+    graph = op.graph
+    return nullcontext() if graph is None else graph.name_scope(op.name + "_grad")
 
 
 def _gradient_rule(op):

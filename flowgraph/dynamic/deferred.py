@@ -1,0 +1,118 @@
+"""Deferred execution for ``backward()``: compute only the gradients somebody needs.
+
+A gradient rule returns one gradient per input (TensorFlow's contract), so ``x @ w`` computes
+``grad @ w.T`` for the input batch ``x`` too, though nothing requires it — in an MLP that is
+the largest matmul of the step. PyTorch skips it; so do we, without touching the rules: during
+``backward()`` (unless ``create_graph``) ops return :class:`Deferred` tensors that know their
+dtype and shape (from the op's shape rule) but run their kernel only when a value is read. The
+driver reads only the gradients it accumulates, so the others are never computed.
+
+>>> import flowgraph.dynamic as fd
+>>> from flowgraph.ops import math
+>>> a = fd.tensor([1.0, 2.0])
+>>> with deferring():
+...     b = math.exp(a)
+>>> type(b).__name__, b.shape, b.is_computed
+('Deferred', Size([2]), False)
+>>> b.value.round(3), b.is_computed
+(array([2.718, 7.389], dtype=float32), True)
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from flowgraph.dynamic import tape
+from flowgraph.dynamic.records import OpInfo
+from flowgraph.dynamic.size import Size
+from flowgraph.dynamic.tensor import EagerTensor, new_tensor
+from flowgraph.errors import InternalError, ShapeError
+from flowgraph.ops.registry import _mode
+
+_value_slot = EagerTensor.__dict__["_value"]  # the storage EagerTensor's ``_value`` names
+
+
+class Deferred(EagerTensor):
+    """An eager tensor whose value is computed on first read (``_thunk`` until then)."""
+
+    __slots__ = ("_thunk",)
+
+    @property
+    def _value(self):
+        if self._thunk is not None:
+            _force(self)
+        return _value_slot.__get__(self, Deferred)
+
+    @_value.setter
+    def _value(self, value) -> None:
+        _value_slot.__set__(self, value)
+
+    @property
+    def is_computed(self) -> bool:
+        return self._thunk is None
+
+
+def _force(t: Deferred) -> None:
+    """Compute ``t`` and the deferred tensors it needs, inputs first (iteratively: a long chain
+    of gradient ops must not recurse)."""
+    stack = [t]
+    while stack:
+        top = stack[-1]
+        thunk = top._thunk
+        if thunk is None:
+            stack.pop()
+            continue
+        waiting = [i for i in thunk[1] if i.__class__ is Deferred and i._thunk is not None]
+        if waiting:
+            stack.extend(waiting)
+            continue
+        stack.pop()
+        out = tape._run_kernel(*thunk)
+        value = out if out.__class__ is tape._ndarray else tape._as_array(out)
+        if value.shape != top._shape or value.dtype.name != top.dtype.name:
+            raise InternalError(
+                message=f"{thunk[0].type} op {thunk[3]!r}: its shape rule promised "
+                f"{top._shape} {top.dtype.name}, its kernel returned {list(value.shape)} "
+                f"{value.dtype.name}"
+            )
+        _value_slot.__set__(top, value)
+        top._thunk = None
+
+
+def execute_deferred(op_def, inputs, attrs, name):
+    """Like :func:`tape.execute` (same checks and shape rule), but the kernel waits until the
+    value is read. Ops whose output shapes the rule cannot tell, ops with several outputs and
+    ops that need a context run at once."""
+    if op_def.type == "Const" or op_def.needs_context or op_def.ref_inputs:
+        return tape.execute(op_def, inputs, attrs, name)
+    for t in inputs:
+        if not isinstance(t, EagerTensor):
+            raise tape.mixing_error(op_def.type, name, inputs)
+    try:
+        specs = op_def.infer(inputs, attrs)
+    except ShapeError:
+        return tape.execute(op_def, inputs, attrs, name)  # raises it, described
+    if len(specs) != 1 or not specs[0][1].is_fully_defined():
+        return tape.execute(op_def, inputs, attrs, name)
+    dtype, shape = specs[0]
+    info = OpInfo(op_def.type, name, attrs, [(t.shape, t.dtype) for t in inputs])
+    t = new_tensor(Deferred, None, dtype, info, 0, False)
+    t._shape = Size(shape.dims)
+    t._thunk = (op_def, tuple(inputs), attrs, name)
+    return t
+
+
+def call_deferred(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with op functions running deferred."""
+    with deferring():
+        return fn(*args, **kwargs)
+
+
+@contextmanager
+def deferring():
+    saved = _mode.eager_executor
+    _mode.eager_executor = execute_deferred
+    try:
+        yield
+    finally:
+        _mode.eager_executor = saved

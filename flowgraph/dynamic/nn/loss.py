@@ -1,0 +1,52 @@
+"""Loss modules: ``CrossEntropyLoss``, ``NLLLoss`` and ``MSELoss`` (thin wrappers of the
+functions in :mod:`flowgraph.dynamic.functional`).
+
+>>> import flowgraph.dynamic as torch
+>>> criterion = CrossEntropyLoss()
+>>> round(criterion(torch.tensor([[0.0, 0.0]]), torch.tensor([0])).item(), 4)
+0.6931
+"""
+
+from __future__ import annotations
+
+from flowgraph.dynamic import functional as F
+from flowgraph.dynamic.nn.module import Module
+
+__all__ = ["CrossEntropyLoss", "MSELoss", "NLLLoss"]
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in F._REDUCTIONS:
+            raise ValueError(f"reduction must be one of {F._REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits ``[N, C]`` with class ids ``[N]`` (int64) or class
+    probabilities ``[N, C]``; averaged over the batch by default."""
+
+    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities ``[N, C]`` (after ``LogSoftmax``)."""
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error ``mean((input - target) ** 2)`` (or its sum, or elementwise)."""
+
+    def forward(self, input, target):
+        return F.mse_loss(input, target, self.reduction)

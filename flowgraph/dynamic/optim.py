@@ -1,0 +1,199 @@
+"""Optimizers for define-by-run training (``torch.optim``): ``SGD`` and ``Adam`` with
+PyTorch's exact update formulas, updating each parameter's array in place.
+
+An optimizer holds ``param_groups`` (dicts with ``"params"`` and the hyperparameters, which
+may be changed between steps, e.g. for a learning-rate schedule) and per-parameter ``state``.
+``step()`` reads each parameter's ``.grad``; parameters without one are skipped.
+
+>>> import flowgraph.dynamic as torch
+>>> w = torch.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = SGD([w], lr=0.1)
+>>> opt.zero_grad()
+>>> (w * w).sum().backward()          # grad = 2 * w
+>>> opt.step()
+>>> w
+tensor([ 0.8000, -1.6000], requires_grad=True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from flowgraph.dynamic.functions import enable_grad, no_grad
+
+__all__ = ["SGD", "Adam", "Optimizer"]
+
+
+class Optimizer:
+    """Base class: subclasses implement ``_update(param, grad, state, group)`` on arrays."""
+
+    def __init__(self, params: Iterable, defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.param_groups: list[dict] = []
+        self.state: dict[int, dict] = {}  # keyed by id(param): tensors compare elementwise
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        params = group["params"]
+        params = [params] if hasattr(params, "requires_grad") else list(params)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for param in params:
+            if not hasattr(param, "requires_grad") or not hasattr(param, "value"):
+                raise TypeError(
+                    f"optimizer can only optimize tensors, but one of the params is "
+                    f"{type(param).__name__}"
+                )
+            if not param.requires_grad:
+                raise ValueError("optimizing a tensor that does not require grad")
+            if id(param) in seen:
+                raise ValueError("some parameters appear in more than one parameter group")
+            seen.add(id(param))
+        group["params"] = params
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (``None``), or zero them in place (``set_to_none=False``)."""
+        for group in self.param_groups:
+            for param in group["params"]:
+                if set_to_none or param.grad is None:
+                    param.grad = None
+                else:
+                    param.grad.value[...] = 0
+
+    def step(self, closure: Callable | None = None):
+        """One update of every parameter that has a gradient; ``closure`` (re-evaluating
+        and returning the loss, with gradients) runs first if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is None:
+                        continue
+                    state = self.state.setdefault(id(param), {})
+                    self._update(param.value, param.grad.value, state, group)
+        return loss
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines) + "\n)"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
+
+    PyTorch's formulas, with ``g = grad + weight_decay * p``:
+    ``b = g`` on the first step, then ``b = momentum * b + (1 - dampening) * g``;
+    ``g = g + momentum * b`` (Nesterov) or ``g = b``; then ``p -= lr * g``.
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+        )
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group):
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        momentum = group["momentum"]
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param -= group["lr"] * grad
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with PyTorch's formulas, at step ``t`` with ``g = grad + wd * p``:
+
+    ``m = b1 * m + (1 - b1) * g``; ``v = b2 * v + (1 - b2) * g * g``;
+    ``p -= lr / (1 - b1**t) * m / (sqrt(v) / sqrt(1 - b2**t) + eps)``
+    (``amsgrad`` uses the running maximum of ``v`` in the denominator).
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+    ) -> None:
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        super().__init__(params, dict(defaults, amsgrad=amsgrad))
+
+    def _update(self, param, grad, state, group):
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        beta1, beta2 = group["betas"]
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        state["step"] += 1
+        step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - beta1) * (grad - m)  # PyTorch's lerp: m + (1 - b1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        if group["amsgrad"]:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            v = state["max_exp_avg_sq"]
+        step_size = group["lr"] / (1 - beta1**step)
+        denom = np.sqrt(v) / math.sqrt(1 - beta2**step) + group["eps"]
+        param -= step_size * m / denom

@@ -1,0 +1,369 @@
+"""The eager executor and the tape: running registry ops on values, recording what autograd needs.
+
+While dynamic mode is on (``executing_with(execute)`` from the registry), every op function of
+the library — ``flowgraph.matmul``, ``flowgraph.nn.relu``, ... — calls :func:`execute` instead
+of adding a graph op. ``execute`` runs the op's build-time shape rule (same checks, same
+messages), then its kernel, and wraps the results as :class:`EagerTensor`. When grad mode is on
+and an input requires grad, it also records a :class:`Node` on the tape.
+
+The tape is not a list: each node is owned by the tensors it produced (``grad_fn``) and holds its
+inputs, so a loss tensor owns exactly the nodes it came from, and dropping it frees them. A node
+keeps its outputs' values (gradient rules read ``op.outputs``) but only weak references to the
+output tensors, so there is no tensor <-> node cycle.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+import weakref
+from contextlib import contextmanager
+
+import numpy as np
+
+from flowgraph.backends import get_backend
+from flowgraph.dynamic.tensor import (
+    EAGER_GRAPH,
+    EagerTensor,
+    OpInfo,
+    new_tensor,
+)
+from flowgraph.errors import InvalidArgumentError, OpError, ShapeError
+from flowgraph.graph.site import _PACKAGE_DIR as PACKAGE_DIR
+from flowgraph.graph.site import UNKNOWN_SITE, CreationSite, user_site
+from flowgraph.ops.registry import _describe_failure, _mode
+
+# ---- grad mode ------------------------------------------------------------------------------
+
+
+class _GradMode(threading.local):
+    enabled = True
+
+
+grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops on tensors that require grad are recorded for ``backward()`` (per thread)."""
+    return grad_mode.enabled
+
+
+@contextmanager
+def grad_mode_set(enabled: bool):
+    """Record (True) or not (False) inside the block, restoring the mode after it."""
+    saved = grad_mode.enabled
+    grad_mode.enabled = bool(enabled)
+    try:
+        yield
+    finally:
+        grad_mode.enabled = saved
+
+
+# ---- the context that kernels needing more than ``xp`` get -------------------------------------
+
+
+class DynamicContext:
+    """What ``needs_context`` kernels (random ops, dropout) see in dynamic mode: the backend,
+    the module-wide random generator (``manual_seed``), no variables."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self.variables: dict = {}
+        self.rng = np.random.default_rng()
+        self.random_generators: dict = {}
+
+    def seed(self, seed) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.random_generators.clear()
+
+    def to_host(self, value):
+        return self.backend.to_host(value)
+
+    def generator_for(self, key: str, seeds=None):
+        """The module generator; an op given its own seed gets a generator for that seed,
+        which moves on with every call (as TF's eager ops do)."""
+        if seeds is None:
+            return self.rng
+        seeds = tuple(seeds)
+        generator = self.random_generators.get(seeds)
+        if generator is None:
+            generator = self.random_generators[seeds] = np.random.default_rng(list(seeds))
+        return generator
+
+    def call(self, function, args):
+        raise NotImplementedError(
+            "cond / while_loop ops do not run in flowgraph.dynamic: use Python's if and while, "
+            "which define-by-run records as it goes"
+        )
+
+
+context = DynamicContext(get_backend("numpy"))
+
+
+# ---- the tape ----------------------------------------------------------------------------------
+
+_ids = itertools.count(1)
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Node:
+    """One recorded op: what its gradient rule reads (``type``, ``name``, ``attrs``,
+    ``inputs``, ``outputs``), where the user called it (``site``) and its place on the tape
+    (``_id``, increasing). ``graph`` is None: gradients of a node are values, not graph ops."""
+
+    __slots__ = (
+        "type",
+        "name",
+        "attrs",
+        "_inputs",
+        "_values",
+        "_dtypes",
+        "_refs",
+        "_id",
+        "_site",
+        "__weakref__",
+    )
+    graph = None
+    device = ""
+    control_inputs = ()
+
+    def __init__(self, op_type, name, attrs, inputs, values, dtypes, site) -> None:
+        self.type = op_type
+        self.name = name
+        self.attrs = attrs
+        self._inputs = inputs
+        self._values = values
+        self._dtypes = dtypes
+        self._refs = None
+        self._id = next(_ids)
+        self._site = site
+
+    @property
+    def site(self) -> CreationSite:
+        """Where the user's code called the op (``model.py:12 in forward``)."""
+        if self._site is None:
+            return UNKNOWN_SITE
+        code, line = self._site
+        return CreationSite(code.co_filename, line, code.co_name)
+
+    @property
+    def inputs(self) -> tuple:
+        inputs = self._inputs
+        if inputs is None:
+            raise RuntimeError(f"{_FREED} (node {self.type} {self.name!r} from {self.site})")
+        return inputs
+
+    @property
+    def outputs(self) -> tuple:
+        """The output tensors: the ones still alive, else stand-ins with the saved values."""
+        values = self._values
+        if values is None:
+            raise RuntimeError(f"{_FREED} (node {self.type} {self.name!r} from {self.site})")
+        refs = self._refs
+        out = []
+        for i, ref in enumerate(refs):
+            t = ref()
+            if t is None:  # a stand-in, the same one for as long as anything holds it
+                dtype = self._dtypes[i]
+                t = new_tensor(EagerTensor, values[i], dtype, self, i, dtype.is_floating)
+                refs[i] = weakref.ref(t)
+            out.append(t)
+        return tuple(out)
+
+    @property
+    def freed(self) -> bool:
+        return self._inputs is None
+
+    def free(self) -> None:
+        """Drop the saved inputs and outputs (after ``backward()`` without retain_graph)."""
+        self._inputs = self._values = self._refs = None
+
+    def get_attr(self, name: str):
+        return self.attrs[name]
+
+    @property
+    def next_functions(self) -> tuple:
+        """The nodes that made this node's inputs (None for leaves), as in PyTorch."""
+        return tuple(t.grad_fn if t._requires_grad else None for t in self.inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.type}Backward {self.name!r} #{self._id} at {self.site}>"
+
+
+# ---- the executor -----------------------------------------------------------------------------
+
+# Ops that need a graph or a session: their state (variables) or functions (control flow)
+# have no meaning when each op runs at once.
+_REFUSED = {
+    "Placeholder": "placeholders have no value in dynamic mode: pass a tensor instead",
+    "VariableV2": "use flowgraph.dynamic.Parameter (or a tensor with requires_grad=True) "
+    "instead of Variable",
+    "IsVariableInitialized": "dynamic mode has no variables",
+    "ReportUninitializedVariables": "dynamic mode has no variables",
+    "If": "use Python's if statement in dynamic mode",
+    "StatelessIf": "use Python's if statement in dynamic mode",
+    "While": "use Python's while statement in dynamic mode",
+    "StatelessWhile": "use Python's while statement in dynamic mode",
+    "WhileGrad": "use Python's while statement in dynamic mode",
+}
+
+
+def execute(op_def, inputs, attrs, name):
+    """Run one op now: shape rule, kernel, wrap the outputs, record a node if needed."""
+    op_type = op_def.type
+    if op_type == "Const":  # a Python value entering an op: no kernel needed
+        value = attrs["value"]
+        return new_tensor(EagerTensor, value, op_def.infer(inputs, attrs)[0][0], None, 0, False)
+    requires_grad = False
+    for t in inputs:
+        if not isinstance(t, EagerTensor):
+            raise mixing_error(op_type, name, inputs)
+        if t._requires_grad:
+            requires_grad = True
+    if op_def.ref_inputs or op_type in _REFUSED:
+        reason = _REFUSED.get(op_type, "ops that assign to variables need a graph")
+        raise TypeError(f"{op_type} op {name!r} is not supported in flowgraph.dynamic: {reason}")
+    try:
+        specs = op_def.infer(inputs, attrs)
+    except ShapeError as e:
+        site = user_site(2)
+        raise type(e)(_describe_failure(op_type, EAGER_GRAPH, name, inputs, site, str(e))) from None
+    out = _run_kernel(op_def, inputs, attrs, name)
+    n = len(specs)
+    if n == 0:
+        return None
+    # Record what can carry a gradient: a differentiable op, with a float output, when grad
+    # mode is on and an input requires grad.
+    record = requires_grad and grad_mode.enabled and op_def.differentiable
+    if record and any(spec[0].is_floating for spec in specs):
+        if n == 1:  # the common case, without the loops
+            dtype = specs[0][0]
+            value = out if out.__class__ is _ndarray else _as_array(out)
+            node = Node(op_type, name, attrs, tuple(inputs), (value,), (dtype,), _caller())
+            t = new_tensor(EagerTensor, value, dtype, node, 0, dtype.is_floating)
+            node._refs = [weakref.ref(t)]
+            return t
+        values = tuple(v if v.__class__ is _ndarray else _as_array(v) for v in out)
+        dtypes = tuple(spec[0] for spec in specs)
+        node = Node(op_type, name, attrs, tuple(inputs), values, dtypes, _caller())
+        results = tuple(
+            new_tensor(EagerTensor, v, d, node, i, d.is_floating)
+            for i, (v, d) in enumerate(zip(values, dtypes))
+        )
+        node._refs = [weakref.ref(t) for t in results]
+        return results
+    info = OpInfo(op_type, name, attrs, [(t.shape, t.dtype) for t in inputs])
+    if n == 1:
+        value = out if out.__class__ is _ndarray else _as_array(out)
+        return new_tensor(EagerTensor, value, specs[0][0], info, 0, False)
+    return tuple(
+        new_tensor(
+            EagerTensor, v if v.__class__ is _ndarray else _as_array(v), spec[0], info, i, False
+        )
+        for i, (v, spec) in enumerate(zip(out, specs))
+    )
+
+
+_ndarray = np.ndarray
+_library_code: dict = {}  # code object -> whether it is flowgraph's own (not the user's)
+
+
+def _caller():
+    """``(code, line)`` of the innermost user frame (outside the flowgraph package): the
+    node's ``site``, made cheap by remembering which code objects are the library's."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        library = _library_code.get(code)
+        if library is None:
+            filename = code.co_filename
+            library = filename.startswith(PACKAGE_DIR) and not filename.endswith("_test.py")
+            _library_code[code] = library
+        if not library:
+            return code, frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _run_kernel(op_def, inputs, attrs, name):
+    values = [t._value for t in inputs]
+    xp = context.xp
+    try:
+        if op_def.xp_name is not None:
+            return getattr(xp, op_def.xp_name)(*values)
+        if len(attrs) > len(op_def.attrs):  # private "_..." attrs are not for the kernel
+            attrs = {k: v for k, v in attrs.items() if not k.startswith("_")}
+        head = context if op_def.needs_context else xp
+        return op_def.kernel(head, *values, **attrs)
+    except Exception as e:  # noqa: BLE001 - every failure is re-raised, naming the op
+        detail = e.message if isinstance(e, OpError) else f"{type(e).__name__}: {e}"
+        shapes = ", ".join(f"{t.shape} {t.dtype.name}" for t in inputs)
+        message = (
+            f"{op_def.type} op {name!r} failed: {detail}\n  called at {user_site(2)}\n"
+            f"  input shapes: {shapes or 'none'}"
+        )
+        error_class = type(e) if isinstance(e, OpError) else InvalidArgumentError
+        raise error_class(message=message) from e
+
+
+def _as_array(value):
+    # NumPy reductions return NumPy scalars; tensors hold arrays (writable, with .shape).
+    return context.xp.asarray(value)
+
+
+def mixing_error(op_type, name, inputs) -> TypeError:
+    eager = next((t for t in inputs if isinstance(t, EagerTensor)), None)
+    other = next(t for t in inputs if not isinstance(t, EagerTensor))
+    what = f"the graph tensor {other.name!r}" if hasattr(other, "graph") else repr(other)
+    eager_what = (
+        f"the dynamic tensor of shape {eager.shape} ({eager.dtype.name})"
+        if eager is not None
+        else "dynamic mode"
+    )
+    return TypeError(
+        f"{op_type} op {name!r} at {user_site(3)} mixes {eager_what} with {what}: "
+        "flowgraph.dynamic tensors hold values and cannot be combined with static-graph "
+        "tensors. Build the whole expression in one mode."
+    )
+
+
+# ---- running op functions eagerly ----------------------------------------------------------------
+
+
+def call(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with the library's op functions running eagerly (the fast
+    path of :func:`eager`, used by every tensor method)."""
+    saved = _mode.eager_executor
+    _mode.eager_executor = execute
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _mode.eager_executor = saved
+
+
+@contextmanager
+def eager():
+    """Run any flowgraph op function define-by-run inside the block.
+
+    >>> import flowgraph as fg
+    >>> import flowgraph.dynamic as fd
+    >>> x = fd.tensor([[1.0, -2.0]], requires_grad=True)
+    >>> with fd.eager():
+    ...     y = fg.reduce_sum(fg.nn.elu(x))
+    >>> y.grad_fn.type
+    'Sum'
+    """
+    saved = _mode.eager_executor
+    _mode.eager_executor = execute
+    try:
+        yield
+    finally:
+        _mode.eager_executor = saved

@@ -1,0 +1,152 @@
+"""flowgraph.dynamic.optim: several steps of SGD and Adam against hand-written NumPy versions
+of PyTorch's update formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import flowgraph.dynamic as torch
+import flowgraph.dynamic.nn as nn
+import flowgraph.dynamic.optim as optim
+
+TARGET = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]])
+
+
+def loss_grad(p):
+    """The loss is sum((p - TARGET) ** 3 / 3) + sum(p ** 2): its gradient, in NumPy."""
+    return (p - TARGET) ** 2 + 2 * p
+
+
+def run(optimizer_cls, steps, **kwargs):
+    """``steps`` updates of a float64 parameter by flowgraph's optimizer; its value each step."""
+    p = torch.tensor(np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+    opt = optimizer_cls([p], **kwargs)
+    values = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((p - torch.tensor(TARGET)) ** 3 / 3).sum() + (p * p).sum()
+        loss.backward()
+        np.testing.assert_allclose(p.grad.numpy(), loss_grad(p.detach().numpy()), rtol=1e-12)
+        opt.step()
+        values.append(p.detach().numpy().copy())
+    return values
+
+
+def reference_sgd(steps, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    p, buf, values = np.linspace(-1, 1, 6).reshape(2, 3), None, []
+    for _ in range(steps):
+        g = loss_grad(p) + weight_decay * p
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        p = p - lr * g
+        values.append(p)
+    return values
+
+
+def reference_adam(steps, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    p = np.linspace(-1, 1, 6).reshape(2, 3)
+    m, v, v_max, values = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), []
+    b1, b2 = betas
+    for t in range(1, steps + 1):
+        g = loss_grad(p) + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        v_max = np.maximum(v_max, v)
+        denom = np.sqrt(v_max if amsgrad else v) / math.sqrt(1 - b2**t) + eps
+        p = p - lr / (1 - b1**t) * m / denom
+        values.append(p)
+    return values
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lr=0.1),
+        dict(lr=0.05, momentum=0.9),
+        dict(lr=0.05, momentum=0.9, nesterov=True),
+        dict(lr=0.05, momentum=0.5, dampening=0.3, weight_decay=0.01),
+    ],
+)
+def test_sgd_matches_pytorch_formulas(kwargs):
+    for ours, ref in zip(run(optim.SGD, 6, **kwargs), reference_sgd(6, **kwargs)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(lr=0.1, betas=(0.8, 0.99)),
+        dict(lr=0.01, weight_decay=0.1, eps=1e-3),
+        dict(lr=0.05, amsgrad=True),
+    ],
+)
+def test_adam_matches_pytorch_formulas(kwargs):
+    for ours, ref in zip(run(optim.Adam, 8, **kwargs), reference_adam(8, **kwargs)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-14)
+
+
+def test_first_adam_step_moves_each_weight_by_lr():
+    p = torch.tensor(np.array([3.0, -2.0, 0.5]), requires_grad=True)
+    opt = optim.Adam([p], lr=0.01)
+    (p * p).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(p.detach().numpy(), [2.99, -1.99, 0.49], rtol=1e-6)
+
+
+def test_updates_are_in_place_and_skip_params_without_grad():
+    layer = nn.Linear(3, 2)
+    weight_array = layer.weight.value
+    bias_before = layer.bias.detach().numpy().copy()
+    opt = optim.SGD(layer.parameters(), lr=0.5)
+    layer.weight.grad = torch.tensor(np.ones((2, 3), dtype=np.float32))
+    opt.step()
+    assert layer.weight.value is weight_array  # the same array, updated in place
+    np.testing.assert_array_equal(layer.bias.detach().numpy(), bias_before)
+
+
+def test_zero_grad_and_param_groups():
+    a = torch.tensor(np.ones(2), requires_grad=True)
+    b = torch.tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 1.0]
+    (a + b).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(a.detach().numpy(), [0.9, 0.9])
+    np.testing.assert_allclose(b.detach().numpy(), [0.0, 0.0])
+    opt.zero_grad(set_to_none=False)
+    assert not a.grad.numpy().any()
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+
+
+def test_step_with_closure_returns_loss():
+    w = torch.tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    assert opt.step(closure).item() == 1.0
+    np.testing.assert_allclose(w.detach().numpy(), [0.5])
+
+
+def test_bad_arguments():
+    p = torch.tensor(np.ones(1), requires_grad=True)
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="beta parameter at index 1"):
+        optim.Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="does not require grad"):
+        optim.Adam([torch.tensor(np.ones(1))])
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
