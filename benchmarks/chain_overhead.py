@@ -12,18 +12,14 @@ Run:  python benchmarks/chain_overhead.py   (needs threadpoolctl: pip install -e
 from __future__ import annotations
 
 import argparse
-import platform
 import time
-import timeit
 
 import numpy as np
-
-try:
-    from threadpoolctl import threadpool_info, threadpool_limits
-except ImportError as e:  # pragma: no cover - a message beats a bare ImportError here
-    raise SystemExit('This benchmark needs threadpoolctl: pip install -e ".[bench]"') from e
+from common import blas_threads, median_seconds, target_line
 
 import flowgraph as fg
+
+TARGET = 1.0  # TF1's C++ executor: ~1 us/op here; a plain NumPy loop: ~1.6 us/op
 
 
 def build_graph(n_ops: int):
@@ -58,38 +54,15 @@ def numpy_unrolled(n_ops: int):
     return namespace["chain"]
 
 
-def best_seconds(fns: dict, repeat: int, number: int) -> dict:
-    """timeit-style: the best of ``repeat`` timings of ``number`` calls, per call, for each
-    function. The functions take turns within each repeat, so a burst of load on the machine
-    hits all of them alike rather than whichever happened to be running."""
-    timers = {name: timeit.Timer(fn) for name, fn in fns.items()}
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeat):
-        for name, timer in timers.items():
-            best[name] = min(best[name], timer.timeit(number) / number)
-    return best
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ops", type=int, default=1000, help="ops in the chain (default 1000)")
-    parser.add_argument("--repeat", type=int, default=7, help="timing repeats (best is kept)")
-    parser.add_argument("--number", type=int, default=200, help="runs per repeat")
+    parser.add_argument("--repeat", type=int, default=15, help="timed rounds (median is kept)")
+    parser.add_argument("--number", type=int, default=100, help="runs per round")
     args = parser.parse_args(argv)
     n = args.ops
 
-    with threadpool_limits(limits=1, user_api="blas"):
-        blas = [
-            f"{p['internal_api']}={p['num_threads']}"
-            for p in threadpool_info()
-            if p["user_api"] == "blas"
-        ]
-        print(
-            f"flowgraph {fg.__version__}, NumPy {np.__version__}, "
-            f"Python {platform.python_version()}, {platform.machine()}"
-        )
-        print(f"BLAS threads (threadpoolctl): {', '.join(blas) or 'no BLAS library loaded'}")
-
+    with blas_threads(1):
         x_value = np.random.default_rng(0).standard_normal(4)
 
         start = time.perf_counter()
@@ -110,26 +83,29 @@ def main(argv=None) -> None:
             def run_numpy():
                 numpy_chain(x_value, n)
 
-            best = best_seconds(
+            medians = median_seconds(
                 {"fg": run_flowgraph, "loop": run_numpy, "flat": lambda: unrolled(x_value)},
                 args.repeat,
                 args.number,
             )
-            fg_s, np_s, flat_s = best["fg"], best["loop"], best["flat"]
+            fg_s, np_s, flat_s = medians["fg"], medians["loop"], medians["flat"]
             assert sess.compile_count == 1, "the plan should be compiled once and reused"
 
     def row(label: str, seconds: float) -> str:
         return f"{label:<34}{seconds * 1e6:>9.1f} us{seconds / n * 1e6:>9.3f} us"
 
-    print(f"{n} chained ops (tanh, add on float64[4]); best of {args.repeat} x {args.number} runs")
+    print(
+        f"{n} chained ops (tanh, add on float64[4]); median of {args.repeat} rounds x "
+        f"{args.number} runs"
+    )
     print("results agree (assert_allclose, rtol=1e-12)")
     print()
     print(f"{'':<34}{'per run':>12}{'per op':>12}")
     print(row("flowgraph Session.run", fg_s))
     print(row("NumPy loop", np_s))
     print(row("NumPy unrolled (no loop)", flat_s))
-    print(f"{'ratio flowgraph / NumPy loop':<34}{fg_s / np_s:>12.2f}")
     print(f"{'ratio flowgraph / NumPy unrolled':<34}{fg_s / flat_s:>12.2f}")
+    print(target_line("ratio flowgraph / NumPy loop", fg_s / np_s, TARGET, width=37))
     print()
     print(f"graph build: {build_s * 1e3:.1f} ms; compile + first run: {first_run_s * 1e3:.1f} ms")
 

@@ -11,7 +11,11 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 [12.]
 """
 
-from flowgraph import errors
+from flowgraph import (
+    errors,
+    layers,  # noqa: E402 - builds on ops and variable scopes
+    train,  # noqa: E402 - builds on everything above
+)
 from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,
@@ -36,13 +40,28 @@ from flowgraph.graph.dtypes import (
     int64,
     uint8,
 )
+from flowgraph.ops import initializers, nn
 from flowgraph.ops.array import *  # noqa: F403
-from flowgraph.ops import nn
+from flowgraph.ops.composite import (
+    Assert,
+    boolean_mask,
+    cumsum,
+    embedding_lookup,
+    eye,
+    gather_nd,
+    is_variable_initialized,
+    reciprocal,
+    reduce_logsumexp,
+    report_uninitialized_variables,
+    scatter_nd,
+    top_k,
+)
 from flowgraph.ops.control import Print, control_dependencies, group, no_op
 from flowgraph.ops.control_flow import case, cond, while_loop
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.math import *  # noqa: F403
+from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
 from flowgraph.ops.random import *  # noqa: F403
 from flowgraph.ops.reduce import *  # noqa: F403
 from flowgraph.ops.registry import RegisterGradient, no_gradient
@@ -59,22 +78,6 @@ from flowgraph.ops.state import (
     trainable_variables,
     variables_initializer,
 )
-from flowgraph.runtime.session import InteractiveSession, Session
-from flowgraph.ops import initializers
-from flowgraph.ops.composite import (
-    Assert,
-    boolean_mask,
-    cumsum,
-    embedding_lookup,
-    eye,
-    gather_nd,
-    is_variable_initialized,
-    reciprocal,
-    reduce_logsumexp,
-    report_uninitialized_variables,
-    scatter_nd,
-    top_k,
-)
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -85,8 +88,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
-from flowgraph import train  # noqa: E402 - builds on everything above
-from flowgraph import layers  # noqa: E402 - builds on ops and variable scopes
+from flowgraph.runtime.session import InteractiveSession, Session
 
 bool = bool_  # noqa: A001 - TF spells it flowgraph.bool
 newaxis = None

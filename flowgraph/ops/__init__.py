@@ -15,6 +15,8 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     losses,
     math,
     nn,
+    numerics,
+    operators,  # noqa: F401 - installs Tensor operators
     pooling,
     random,
     reduce,
@@ -23,7 +25,6 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     state,
     tiling,
 )
-from flowgraph.ops import operators  # noqa: F401 - installs Tensor operators
 from flowgraph.ops.registry import get_op_def, registered_op_types
 
 __all__ = ["get_op_def", "registered_op_types"]

@@ -21,7 +21,7 @@ import pytest
 import flowgraph as fg
 from flowgraph.autodiff.checker import check_gradients
 from flowgraph.autodiff.gradients import gradients
-from flowgraph.ops import broadcast, control, gradient_ops, linalg, math, reduce
+from flowgraph.ops import broadcast, control, gradient_ops, linalg, math, numerics, reduce
 from flowgraph.ops.registry import get_op_def, registered_op_types
 
 
@@ -198,6 +198,10 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
     "Min": _reduce_cases(reduce.reduce_min),
     "Prod": _reduce_cases(reduce.reduce_prod, "nonzero"),
     "Print": [GradCase(_print, ((3,), (2,)))],
+    "CheckNumerics": [
+        GradCase(lambda x: numerics.check_numerics(x, "gradient check"), ((3, 4),)),
+        GradCase(lambda x: numerics.check_numerics(x, "gradient check"), ((2, 3),), static=False),
+    ],
     "KeepReducedDims": [
         GradCase(lambda g, x: gradient_ops.keep_reduced_dims(g, x, (1,)), ((3,), (3, 4))),
         GradCase(lambda g, x: gradient_ops.keep_reduced_dims(g, x, None), ((), (2, 3))),
