@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+from flowgraph.graph.bulk import collector_paused
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math
@@ -63,7 +64,7 @@ def gradients(
         if t.graph is not graph:
             raise ValueError(f"gradients: {t.name!r} is not in the same graph as ys[0]")
     stopped = set(_as_tensor_list(stop_gradients, "stop_gradients"))
-    with graph.as_default(), graph.name_scope(name):
+    with collector_paused(), graph.as_default(), graph.name_scope(name):
         seeds = _seed_gradients(ys, grad_ys)
         between = ops_between(ys, xs, stopped)
         grads = _backpropagate(between, seeds, set(xs), stopped)
