@@ -11,11 +11,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 [12.]
 """
 
-from flowgraph import (
-    errors,
-    layers,  # noqa: E402 - builds on ops and variable scopes
-    train,  # noqa: E402 - builds on everything above
-)
+from flowgraph import errors, layers, train
 from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,
@@ -113,3 +109,6 @@ def add_to_collection(name, value):
 
 
 __version__ = "0.1.0"
+
+# Tracing turns define-by-run functions into graphs: it builds on everything above.
+from flowgraph.dynamic.tracing import TensorSpec, function  # noqa: E402

@@ -66,6 +66,8 @@ def constant(value, dtype=None, shape=None, name: str = "Const"):
                 f"constant {name!r}: cannot make a value with {array.size} elements "
                 f"into shape {list(shape)}"
             )
+    if array is value or getattr(array, "base", None) is not None:
+        array = array.copy()  # never freeze (or alias) the caller's own array
     array.setflags(write=False)  # a graph constant must never change
     return apply_op("Const", [], {"value": array}, name=name)
 
