@@ -68,14 +68,13 @@ from flowgraph.graph import dtypes as _dtypes
 Tensor = EagerTensor
 
 # ---- the PyTorch-style layers on top: torch.nn, torch.optim, nn.functional, a DataLoader ------
-from flowgraph.dynamic import data, functional, nn, optim  # noqa: E402
+from flowgraph.dynamic import compare, data, functional, nn, optim  # noqa: E402
 from flowgraph.dynamic.tracing import (  # noqa: E402
     ConcreteFunction,
     RetracingWarning,
     TensorSpec,
     function,
 )
-from flowgraph.dynamic import compare  # noqa: E402
 
 # ---- dtypes, with PyTorch's names ---------------------------------------------------------------
 float16 = half = _dtypes.float16
