@@ -1,5 +1,9 @@
 """The Plan: what one (fetches, feeds) signature compiles to, ready to run many times.
 
+Compiling prunes the graph to what the fetches need, builds the IR, runs the passes of the
+optimization level (``O0``: none; ``O1``, the default: see ``flowgraph.compiler.passes``) and
+generates straight-line code.
+
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
 ...     x = fg.placeholder(fg.float32, [None], name="x")
@@ -11,6 +15,12 @@
 >>> print(plan.source)
 def run(ctx, x):
     Mul = xp_multiply(x, Const)  # Mul 'Mul'  <doctest ...>:3 in <module>
+    y = xp_tanh(Mul, Mul)  # Tanh 'y' (in place)  <doctest ...>:3 in <module>
+    return (y,)
+<BLANKLINE>
+>>> print(compile_plan([y], [x], level="O0").source)
+def run(ctx, x):
+    Mul = xp_multiply(x, Const)  # Mul 'Mul'  <doctest ...>:3 in <module>
     y = xp_tanh(Mul)  # Tanh 'y'  <doctest ...>:3 in <module>
     del Mul
     return (y,)
@@ -19,12 +29,15 @@ def run(ctx, x):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import gc
+from dataclasses import dataclass, field
 
 from flowgraph import errors
 from flowgraph.backends import get_backend
 from flowgraph.compiler.codegen import GeneratedCode, generate
-from flowgraph.compiler.prune import check_feeds, dependency_graph, execution_order
+from flowgraph.compiler.ir import IR, build_ir
+from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for, run_passes
+from flowgraph.compiler.prune import pruned_ops
 
 
 @dataclass
@@ -33,8 +46,12 @@ class Plan:
 
     fetches: list  # Tensors / Operations, in the order ``run`` returns them
     feeds: list  # fed Tensors, in the order ``run`` takes their values
-    ops: list  # the pruned ops in execution order
+    ops: list  # the pruned ops of the user's graph, in execution order (before any pass)
     code: GeneratedCode
+    ir: IR | None = None  # what the passes made of ``ops``: the nodes the code runs
+    passes: list = field(default_factory=list)  # PassResult per pass run
+    level: str = DEFAULT_LEVEL
+    traced: bool = False  # the code records per-op timings (``run_traced``)
 
     @property
     def source(self) -> str:
@@ -47,28 +64,44 @@ class Plan:
         except Exception as e:  # noqa: BLE001 - every failure is re-raised, named
             raise self._op_error(e) from e
 
+    def run_traced(self, ctx, feed_values, records: list):
+        """Execute a traced plan, appending ``(node, start_ns, end_ns, output_bytes)`` per op
+        to ``records``."""
+        raw: list = []
+        try:
+            values = self.code.function(ctx, *feed_values, raw)
+        except Exception as e:  # noqa: BLE001 - every failure is re-raised, named
+            raise self._op_error(e) from e
+        finally:
+            nodes = self.code.traced_nodes
+            records.extend((nodes[i], start, end, size) for i, start, end, size in raw)
+        return values
+
     def _op_error(self, exc: Exception) -> Exception:
-        op, frame_locals = self._failing_op(exc.__traceback__)
-        if op is None:
+        node, frame_locals = self._failing_node(exc.__traceback__)
+        if node is None:
             return exc
-        inputs = ", ".join(_describe_value(frame_locals, t, self.code) for t in op.inputs)
+        op = node.origin
+        inputs = ", ".join(_describe_value(frame_locals, r, self.code) for r in node.inputs)
         detail = exc.message if isinstance(exc, errors.OpError) else f"{type(exc).__name__}: {exc}"
         message = (
             f"{op.type} op {op.name!r} failed: {detail}\n"
             f"  created at {op.site}\n"
             f"  input shapes: {inputs or 'none'}"
         )
-        error_class = type(exc) if isinstance(exc, errors.OpError) else _ERROR_FOR.get(
-            type(exc), errors.InvalidArgumentError
+        error_class = (
+            type(exc)
+            if isinstance(exc, errors.OpError)
+            else _ERROR_FOR.get(type(exc), errors.InvalidArgumentError)
         )
         return error_class(op=op, message=message)
 
-    def _failing_op(self, tb):
-        """The op whose generated line raised, found from the traceback (costs nothing until
+    def _failing_node(self, tb):
+        """The node whose generated line raised, found from the traceback (costs nothing until
         an error happens, unlike tracking the current op while running)."""
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.code.filename:
-                return self.code.line_to_op.get(tb.tb_lineno), tb.tb_frame.f_locals
+                return self.code.line_to_node.get(tb.tb_lineno), tb.tb_frame.f_locals
             tb = tb.tb_next
         return None, {}
 
@@ -79,14 +112,14 @@ _ERROR_FOR = {
 }
 
 
-def _describe_value(frame_locals, tensor, code) -> str:
+def _describe_value(frame_locals, ref, code) -> str:
     # Values live in locals named after their ops; look the input up by its generated name.
-    shape = getattr(_lookup(frame_locals, tensor, code), "shape", None)
-    return str(list(shape)) if shape is not None else str(tensor.shape)
+    shape = getattr(_lookup(frame_locals, ref, code), "shape", None)
+    return str(list(shape)) if shape is not None else str(ref[0].specs[ref[1]][1])
 
 
-def _lookup(frame_locals, tensor, code):
-    name = code.value_names.get(tensor)
+def _lookup(frame_locals, ref, code):
+    name = code.value_names.get(ref)
     if name is None:
         return None
     if name in frame_locals:
@@ -94,17 +127,28 @@ def _lookup(frame_locals, tensor, code):
     return code.function.__globals__.get(name)
 
 
-def compile_plan(fetches, feeds, backend: str = "numpy") -> Plan:
-    """Prune to what ``fetches`` need given ``feeds``, order, and generate code.
+def compile_plan(
+    fetches, feeds, backend="numpy", level: str = DEFAULT_LEVEL, trace: bool = False
+) -> Plan:
+    """Prune to what ``fetches`` need given ``feeds``, order, optimize at ``level`` and
+    generate code (``trace``: the instrumented variant, run with ``Plan.run_traced``).
 
     ``fetches`` are Tensors or Operations; ``feeds`` the tensors whose values will be passed in.
-    Raises InvalidArgumentError for an unfed placeholder or a cycle.
+    Raises InvalidArgumentError for an unfed placeholder or a cycle, ValueError for an unknown
+    level.
     """
-    fed = set(feeds)
-    # A fetched tensor that is also fed is returned as fed: its producer need not run.
-    fetch_ops = list(dict.fromkeys(getattr(f, "op", f) for f in fetches if f not in fed))
-    deps = dependency_graph(fetch_ops, feeds)
-    check_feeds(deps, fetch_ops, fed)
-    ordered = execution_order(deps)
-    code = generate(ordered, list(fetches), list(feeds), get_backend(backend))
-    return Plan(list(fetches), list(feeds), ordered, code)
+    passes = passes_for(level)
+    fetches, feeds = list(fetches), list(feeds)
+    collecting = gc.isenabled()
+    # Compiling makes many small objects that all stay alive: the cyclic collector would
+    # rescan them again and again for nothing (a third of the time on a 100k-op graph).
+    gc.disable()
+    try:
+        ordered = pruned_ops(fetches, feeds)
+        ir = build_ir(ordered, fetches, feeds, get_backend(backend))
+        results = run_passes(ir, passes)
+        code = generate(ir, trace=trace)
+    finally:
+        if collecting:
+            gc.enable()
+    return Plan(fetches, feeds, ordered, code, ir, results, level, trace)

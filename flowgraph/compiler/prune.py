@@ -4,6 +4,18 @@ Pruning walks back from the fetched ops through data inputs and control inputs; 
 cuts the walk (its producer need not run), and an Assign's target variable is not read.
 Ordering is a topological sort (networkx) that keeps the user's creation order where the
 dependencies allow it, so generated code reads like the program that built the graph.
+:func:`pruned_ops` does both in one linear walk when every dependency points from an older op
+to a newer one (always, unless a control input was added after the fact): creation order is
+then that topological order, and networkx is needed only for the other case and for errors.
+
+>>> import flowgraph as fg
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float32, [], name="x")
+...     y = fg.exp(x, name="y")
+...     unused = fg.sin(x, name="unused")
+...     z = fg.tanh(y, name="z")
+>>> [op.name for op in pruned_ops([z], [x])]
+['y', 'z']
 """
 
 from __future__ import annotations
@@ -12,6 +24,51 @@ import networkx as nx
 
 from flowgraph.errors import InvalidArgumentError
 from flowgraph.ops.registry import get_op_def
+
+
+def pruned_ops(fetches, feeds) -> list:
+    """The ops that ``fetches`` (Tensors or Operations) need given the fed tensors ``feeds``,
+    in execution order: :func:`dependency_graph`, :func:`check_feeds` and
+    :func:`execution_order` in one linear walk when creation order allows it.
+
+    A fetched tensor that is also fed needs nothing: its fed value is returned.
+    """
+    fed = set(feeds)
+    fetch_ops = list(dict.fromkeys(getattr(f, "op", f) for f in fetches if f not in fed))
+    seen = set(fetch_ops)
+    stack = list(fetch_ops)
+    forward = True  # every edge goes from an older op to a newer one
+    unfed = False
+    while stack:
+        op = stack.pop()
+        if op.type == "Placeholder":
+            unfed = True
+        refs = get_op_def(op.type).ref_inputs
+        op_id = op._id
+        for i, t in enumerate(op.inputs):
+            if t in fed or (refs and i in refs):
+                continue
+            producer = t.op
+            if producer._id >= op_id:
+                forward = False
+            if producer not in seen:
+                seen.add(producer)
+                stack.append(producer)
+        for producer in op.control_inputs:
+            if producer._id >= op_id:
+                forward = False
+            if producer not in seen:
+                seen.add(producer)
+                stack.append(producer)
+    if forward and not unfed:
+        return sorted(seen, key=_creation_order)
+    deps = dependency_graph(fetch_ops, feeds)
+    check_feeds(deps, fetch_ops, fed)
+    return execution_order(deps)
+
+
+def _creation_order(op) -> int:
+    return op._id
 
 
 def dependency_graph(fetch_ops, fed_tensors) -> nx.DiGraph:

@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
 from flowgraph.backends import get_backend
+from flowgraph.compiler.explain import Explanation
+from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
@@ -24,6 +27,7 @@ from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
 from flowgraph.runtime.notices import GrowthWatch
+from flowgraph.runtime.profiling import wants_trace
 
 # Ops whose result may be an array the session keeps (a constant, a variable's value, a fed
 # array): a fetched result of theirs is copied so the caller cannot change the session's state.
@@ -35,10 +39,22 @@ class Session:
 
     ``Session(graph=None, backend="numpy")`` uses the default graph at creation time. Each
     Session holds its own variable values. ``run`` is thread-safe: per-run values live in the
-    run, and the plan cache is locked while compiling.
+    run, and the plan cache is locked while compiling. ``level`` is the optimization level of
+    its plans: ``"O1"`` (the default: all passes) or ``"O0"`` (prune only); ``explain`` shows
+    what the passes do.
     """
 
-    def __init__(self, target: str = "", graph=None, config=None, backend="numpy", seed=None):
+    def __init__(
+        self,
+        target: str = "",
+        graph=None,
+        config=None,
+        backend="numpy",
+        seed=None,
+        level: str = DEFAULT_LEVEL,
+    ):
+        passes_for(level)  # an unknown level fails here, not at the first run
+        self.level = level
         self.graph = graph if graph is not None else get_default_graph()
         self._backend = get_backend(backend)
         self._context = RunContext(self._backend, seed)
@@ -55,7 +71,9 @@ class Session:
         dict / namedtuple of them) and return their values in the same structure.
 
         Operations give None. ``feed_dict`` maps tensors (or their names) to values; any
-        tensor may be fed, which cuts off what computes it.
+        tensor may be fed, which cuts off what computes it. With
+        ``options=RunOptions(trace_level=RunOptions.FULL_TRACE)``, per-op timings go into
+        ``run_metadata`` (a ``RunMetadata``; see ``flowgraph.runtime.profiling``).
         """
         self._check_open()
         self._growth.check()
@@ -64,8 +82,13 @@ class Session:
         else:
             elements, rebuild = [as_fetch_element(fetches, self.graph)], None
         feeds = self._prepare_feeds(feed_dict)
-        plan = self._plan_for(tuple(elements), feeds)
-        values = plan.run(self._context, [feeds[t] for t in plan.feeds])
+        traced = options is not None and wants_trace(options)
+        plan = self._plan_for(tuple(elements), feeds, traced)
+        self._growth.report_skipped(plan)  # side-effect ops created since the last run, left out
+        if traced:
+            values = self._run_traced(plan, [feeds[t] for t in plan.feeds], run_metadata)
+        else:
+            values = plan.run(self._context, [feeds[t] for t in plan.feeds])
         values = [self._to_user(e, v) for e, v in zip(elements, values)]
         return values[0] if rebuild is None else rebuild(values)
 
@@ -109,17 +132,49 @@ class Session:
             feeds[tensor] = from_host(feed_value(tensor, value))
         return feeds
 
-    def _plan_for(self, elements: tuple, feeds: dict):
-        key = (elements, frozenset(feeds))
+    def _plan_for(self, elements: tuple, feeds: dict, traced: bool = False):
+        key = (elements, frozenset(feeds), traced)
         plan = self._plans.get(key)
         if plan is None:
             with self._compile_lock:
                 plan = self._plans.get(key)
                 if plan is None:
-                    plan = compile_plan(list(elements), list(feeds), self._backend)
+                    plan = compile_plan(
+                        list(elements), list(feeds), self._backend, self.level, traced
+                    )
                     self._plans[key] = plan
                     self.compile_count += 1
         return plan
+
+    def _run_traced(self, plan, feed_values, run_metadata):
+        """Run the instrumented plan; its per-op records go into ``run_metadata``."""
+        records: list = []
+        start = time.perf_counter_ns()
+        try:
+            return plan.run_traced(self._context, feed_values, records)
+        finally:
+            if run_metadata is not None:
+                run_metadata.record(records, start)
+
+    def explain(self, fetches, feed_dict=None, level=None) -> Explanation:
+        """What compiling ``fetches`` (given the keys of ``feed_dict``) does, for reading: the
+        pruned graph's op count, each pass's op counts and changes, and the generated code.
+        ``print`` it. ``level`` defaults to the session's.
+
+        >>> import flowgraph as fg
+        >>> with fg.Graph().as_default():
+        ...     x = fg.placeholder(fg.float32, [2], name="x")
+        ...     y = fg.tanh(x * 1.0, name="y")
+        ...     text = str(fg.Session().explain(y, {x: [0, 1]}))
+        >>> print(text.splitlines()[4])
+          replaced Mul 'Mul' (x * 1) by its input
+        """
+        self._check_open()
+        single = not isinstance(fetches, (list, tuple, dict))
+        elements, _ = flatten([fetches] if single else fetches, self.graph)
+        feeds = [feed_key(k, self.graph) for k in feed_dict or {}]
+        plan = compile_plan(elements, feeds, self._backend, level or self.level)
+        return Explanation(plan)
 
     def _to_user(self, element, value):
         """A fetched value as the user gets it: NumPy, copied if the session could alias it."""
@@ -176,8 +231,16 @@ class InteractiveSession(Session):
     3.0
     """
 
-    def __init__(self, target: str = "", graph=None, config=None, backend="numpy", seed=None):
-        super().__init__(target, graph, config, backend, seed)
+    def __init__(
+        self,
+        target: str = "",
+        graph=None,
+        config=None,
+        backend="numpy",
+        seed=None,
+        level: str = DEFAULT_LEVEL,
+    ):
+        super().__init__(target, graph, config, backend, seed, level)
         context.push_session(self)
 
     def close(self) -> None:

@@ -1,0 +1,222 @@
+"""The compiler's IR: the pruned, ordered ops of one (fetches, feeds) signature as plain nodes
+that the passes may rewrite freely, leaving the user's Graph untouched.
+
+A :class:`Node` is one op to run: its ``type`` and op definition, its ``inputs`` as
+references ``(node, output_index)`` to other nodes' outputs (a fed tensor is a ``Feed`` node),
+its ``attrs``, one ``(dtype, shape)`` spec per output, and its ``origin``: the user's
+Operation, which gives the node its name and creation site in generated code, errors and
+traces. Passes build new nodes (a folded constant, a composed transpose) with the origin of
+the op they replace, so what runs is always traceable to a line the user wrote.
+
+>>> import flowgraph as fg
+>>> from flowgraph.compiler.prune import pruned_ops
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float32, [3], name="x")
+...     y = fg.tanh(x * 1.0, name="y")
+>>> ir = build_ir(pruned_ops([y], [x]), [y], [x])
+>>> [(n.type, n.name) for n in ir.nodes]
+[('Const', 'Const'), ('Mul', 'Mul'), ('Tanh', 'y')]
+>>> ir.nodes[1].inputs[0][0].type, ir.outputs[0][0].name
+('Feed', 'y')
+"""
+
+from __future__ import annotations
+
+from flowgraph.graph.dtypes import as_dtype
+from flowgraph.graph.shape import TensorShape
+from flowgraph.ops.registry import get_op_def
+
+
+class Node:
+    """One op of the IR (or a ``Feed``: a value passed in when the plan runs)."""
+
+    __slots__ = (
+        "type",
+        "op_def",
+        "inputs",
+        "control_inputs",
+        "attrs",
+        "specs",
+        "origin",
+        "name",
+        "inplace",
+    )
+
+    def __init__(self, op_type, op_def, inputs, control_inputs, attrs, specs, origin, name):
+        self.type = op_type
+        self.op_def = op_def  # None for a Feed
+        self.inputs = inputs  # [(node, output_index)]: the values the kernel receives
+        self.control_inputs = control_inputs  # [node]: run before this one
+        self.attrs = attrs
+        self.specs = specs  # ((dtype, TensorShape), ...) per output
+        self.origin = origin  # the user's Operation (a Feed: the fed tensor)
+        self.name = name
+        self.inplace = None  # set by plan_memory: the input whose buffer the output reuses
+
+    @classmethod
+    def from_op(cls, op, inputs, control_inputs) -> Node:
+        specs = tuple((t.dtype, t.shape) for t in op.outputs)
+        return cls(
+            op.type, get_op_def(op.type), inputs, control_inputs, op.attrs, specs, op, op.name
+        )
+
+    @classmethod
+    def feed(cls, tensor) -> Node:
+        name = tensor.op.name if tensor.value_index == 0 else tensor.name
+        return cls("Feed", None, [], [], {}, ((tensor.dtype, tensor.shape),), tensor, name)
+
+    @classmethod
+    def constant(cls, value, origin, name=None) -> Node:
+        """A Const node holding ``value`` (a read-only NumPy array) in place of ``origin``."""
+        specs = ((as_dtype(value.dtype), TensorShape(value.shape)),)
+        attrs = {"value": value}
+        return cls("Const", get_op_def("Const"), [], [], attrs, specs, origin, name or origin.name)
+
+    def derived(self, op_type, inputs, attrs) -> Node:
+        """A new node of ``op_type`` standing in for this one (same outputs, origin and name)."""
+        return Node(
+            op_type, get_op_def(op_type), inputs, [], attrs, self.specs, self.origin, self.name
+        )
+
+    @property
+    def site(self):
+        origin = self.origin
+        return origin.site if self.type != "Feed" else origin.op.site
+
+    def describe(self) -> str:
+        """``Mul 'dense/mul'``: how explanations and traces name a node."""
+        return f"{self.type} {self.origin_name!r}"
+
+    @property
+    def origin_name(self) -> str:
+        return self.origin.name
+
+    def __repr__(self) -> str:
+        return f"<Node {self.type} {self.name!r}>"
+
+
+def is_const(ref) -> bool:
+    return ref[0].type == "Const"
+
+
+def spec(ref):
+    """``(dtype, TensorShape)`` of the value ``ref`` names."""
+    return ref[0].specs[ref[1]]
+
+
+def is_volatile(ref) -> bool:
+    """Whether ``ref`` is a variable read, evaluated anew where each consumer runs: replacing
+    a node's output with it would move the read past an assignment."""
+    op_def = ref[0].op_def
+    return op_def is not None and op_def.read_at_use
+
+
+def broadcasts_into(small, big) -> bool:
+    """Whether broadcasting a value of static shape ``small`` against one of shape ``big``
+    surely leaves ``big``'s run-time shape unchanged: each of ``small``'s dims is 1 or equals
+    the known dim of ``big`` it lines up with.
+
+    >>> from flowgraph.graph.shape import TensorShape as S
+    >>> broadcasts_into(S([256]), S([None, 256])), broadcasts_into(S([None, 1]), S([None, 4]))
+    (True, False)
+    """
+    s, b = small.dims, big.dims
+    if s is None or b is None or len(s) > len(b):
+        return False
+    for d, e in zip(reversed(s), reversed(b)):
+        if d != 1 and (e is None or d != e):
+            return False
+    return True
+
+
+class IR:
+    """The nodes of one plan, in execution order, and what goes in and out of it.
+
+    ``feeds``: Feed nodes, in the order the plan takes their values. ``outputs``: one reference
+    per fetch (None for a fetched Operation, which only has to run); ``required``: the nodes of
+    fetched Operations. ``original_outputs`` keeps the references before any pass ran.
+    """
+
+    def __init__(self, nodes, feeds, outputs, required, fetches, backend=None) -> None:
+        self.nodes = nodes
+        self.feeds = feeds
+        self.outputs = outputs
+        self.original_outputs = list(outputs)
+        self.required = required
+        self.fetches = fetches  # the user's fetch elements, for messages
+        self.backend = backend  # where the plan runs (memory planning asks what it can do)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def pinned(self) -> set:
+        """Nodes that order side effects: they have control inputs, or are one. Passes keep
+        them as they are (their inputs may still be rewritten)."""
+        pinned = set()
+        for node in self.nodes:
+            if node.control_inputs:
+                pinned.add(node)
+                pinned.update(node.control_inputs)
+        return pinned
+
+
+class Rewrites:
+    """Replacements ``(node, index) -> (node, index)`` made during one sweep of a pass.
+
+    A pass visits nodes in execution order and calls :meth:`update` on each before looking at
+    it, so the node sees its inputs' replacements (producers always come first).
+    """
+
+    def __init__(self) -> None:
+        self.map: dict = {}
+
+    def replace(self, old, new) -> None:
+        self.map[old] = new
+
+    def resolve(self, ref):
+        m = self.map
+        while ref in m:
+            ref = m[ref]
+        return ref
+
+    def update(self, node) -> None:
+        m = self.map
+        if m and any(r in m for r in node.inputs):
+            node.inputs = [self.resolve(r) for r in node.inputs]
+
+    def finish(self, ir: IR) -> None:
+        if self.map:
+            ir.outputs = [None if r is None else self.resolve(r) for r in ir.outputs]
+
+
+def build_ir(ordered_ops, fetches, feeds, backend=None) -> IR:
+    """The IR of ``ordered_ops`` (pruned and in execution order) for ``fetches`` given ``feeds``.
+
+    Ref inputs (an assignment's target variable) are left out of ``inputs``: the kernel gets no
+    value for them.
+    """
+    feed_nodes = {t: Node.feed(t) for t in feeds}
+    node_of: dict = {}
+    nodes = []
+    for op in ordered_ops:
+        refs = get_op_def(op.type).ref_inputs
+        inputs = []
+        for i, t in enumerate(op.inputs):
+            if refs and i in refs:
+                continue
+            fed = feed_nodes.get(t)
+            inputs.append((fed, 0) if fed is not None else (node_of[t.op], t.value_index))
+        node = Node.from_op(op, inputs, [node_of[c] for c in op.control_inputs])
+        node_of[op] = node
+        nodes.append(node)
+    outputs, required = [], []
+    for f in fetches:
+        if f in feed_nodes:
+            outputs.append((feed_nodes[f], 0))
+        elif hasattr(f, "value_index"):
+            outputs.append((node_of[f.op], f.value_index))
+        else:
+            outputs.append(None)
+            required.append(node_of[f])
+    feed_list = [feed_nodes[t] for t in feeds]
+    return IR(nodes, feed_list, outputs, required, list(fetches), backend)

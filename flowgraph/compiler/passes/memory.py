@@ -1,0 +1,198 @@
+"""Memory planning: compute elementwise ops into a buffer that is dying anyway.
+
+Generated code already releases each value right after its last use (``del``). This pass goes
+one step further: an elementwise op whose input dies at that op writes its result into that
+input's buffer (``xp_tanh(a, a)``: NumPy's ``out`` argument, given by position because that is
+the fastest way to call a ufunc), so a chain of such ops allocates nothing. That is safe only
+when no one can see the old value again, so the pass tracks, for every value, which buffers it
+may share memory with:
+
+- fed arrays, constants and variable values belong to the caller or the session (EXTERNAL):
+  never written;
+- the outputs of ufuncs (``xp_name`` ops) and of a few kernels known to return a new array
+  (``FRESH_KERNELS``) own a new buffer;
+- any other kernel may return its input or a view of it (``reshape``, ``transpose``,
+  ``identity``, a slice): its output shares every buffer its inputs may use;
+- a value handed to a stateful op or one with the session's context may be kept by it
+  (stored in a variable, passed into a loop body): its buffer is never written.
+
+A buffer is written only if none of the values sharing it is used later (uses that read just
+the shape, like the ``like`` input of ``SumToShapeOf``, do not count) or fetched, and the
+output surely has the buffer's dtype and shape (the other inputs broadcast into it).
+
+>>> import flowgraph as fg
+>>> from flowgraph.compiler.passes import optimized
+>>> with fg.Graph().as_default():
+...     x = fg.placeholder(fg.float64, [4], name="x")
+...     y = fg.tanh(fg.tanh(x, name="a") + x, name="b")
+>>> ir, results = optimized([y], [x], passes=[plan_memory])
+>>> print("\\n".join(results[0].changes))
+Add 'Add' writes into the buffer of Tanh 'a'
+Tanh 'b' writes into the buffer of Add 'Add'
+"""
+
+from __future__ import annotations
+
+from flowgraph.compiler.ir import broadcasts_into, spec
+
+# Kernels (not ``xp_name`` ufuncs) that always return a new array, never an input or a view.
+FRESH_KERNELS = frozenset(
+    {
+        "MatMul",
+        "Relu",
+        "Sigmoid",
+        "Rsqrt",
+        "SquaredDifference",
+        "BiasAdd",
+        "Cast",
+        "ZerosLike",
+        "OnesLike",
+        "Fill",
+        "SoftmaxCrossEntropyWithLogits",
+    }
+)
+# Inputs that a kernel reads only for their shape (and dtype): a later use of this kind does
+# not keep a buffer's values alive, since writing in place keeps the shape.
+SHAPE_ONLY_INPUTS = {
+    "SumToShapeOf": (1,),
+    "BroadcastToShapeOf": (1,),
+    "KeepReducedDims": (1,),
+    "Shape": (0,),
+    "Size": (0,),
+    "Rank": (0,),
+    "ZerosLike": (0,),
+    "OnesLike": (0,),
+}
+INPLACE_BACKENDS = frozenset({"numpy", "cupy"})  # namespaces whose ufuncs take ``out``
+EXTERNAL = "external"  # the buffers of feeds, constants and variables
+_EXTERNAL_ONLY = frozenset([EXTERNAL])
+_NEVER = float("inf")
+
+
+def plan_memory(ir) -> list[str]:
+    """``y = f(x)`` with ``x`` dying here, owned by the run -> ``y = f(x, out=x)``: mark each
+    elementwise ufunc op that can write its result into the buffer of one of its inputs
+    (``node.inplace`` = that input's position); code generation emits the ``out`` argument.
+    Never writes into feeds, constants, variable values, fetched values, or anything that may
+    share memory with them.
+    """
+    backend = ir.backend
+    if backend is None or backend.name not in INPLACE_BACKENDS:
+        return []
+    xp = backend.xp
+    last = _last_uses(ir)
+    roots: dict = {(f, 0): _EXTERNAL_ONLY for f in ir.feeds}
+    owned: set = set()  # values holding a buffer of their own (new, or reused in place)
+    busy_until: dict = {}  # buffer -> the last position where a value sharing it is used
+    escaped: set = set()  # buffers some stateful op may keep
+    changes: list[str] = []
+    for k, node in enumerate(ir.nodes):
+        node.inplace = None
+        target = _inplace_target(node, k, xp, roots, owned, busy_until, escaped)
+        if target is not None:
+            node.inplace = target
+            source = node.inputs[target]
+            changes.append(f"{node.describe()} writes into the buffer of {source[0].describe()}")
+        op_def = node.op_def
+        if op_def.stateful or op_def.needs_context:
+            for r in node.inputs:
+                escaped.update(roots[r])
+        for i, (_, shape) in enumerate(node.specs):
+            ref = (node, i)
+            if node.type == "Const" or op_def.read_at_use:
+                roots[ref] = _EXTERNAL_ONLY
+                continue
+            if node.inplace is not None:
+                shared = roots[node.inputs[node.inplace]]
+                owned.add(ref)
+            elif _fresh(node) and shape.rank:
+                shared = frozenset([ref])
+                owned.add(ref)
+            else:
+                shared = frozenset().union(*(roots[r] for r in node.inputs))
+                if op_def.stateful or op_def.needs_context or not node.inputs:
+                    shared |= {EXTERNAL}
+            roots[ref] = shared
+            until = last.get(ref, -1)
+            for buffer in shared:
+                if busy_until.get(buffer, -1) < until:
+                    busy_until[buffer] = until
+    return changes
+
+
+def _inplace_target(node, k, xp, roots, owned, busy_until, escaped):
+    """The position of the input ``node`` can write its result into, or None."""
+    xp_name = node.op_def.xp_name
+    if xp_name is None or len(node.specs) != 1 or _arity(xp, xp_name) != len(node.inputs):
+        return None  # not a ufunc (np.where): no ``out`` argument
+    dtype, shape = node.specs[0]
+    if not shape.rank:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
+        return None
+    for j, ref in enumerate(node.inputs):
+        if ref not in owned:
+            continue
+        shared = roots[ref]
+        if len(shared) != 1:
+            continue
+        (buffer,) = shared
+        if buffer in escaped or busy_until.get(buffer, -1) > k:
+            continue
+        ref_dtype, ref_shape = spec(ref)
+        if ref_dtype is not dtype or ref_shape.rank != shape.rank:
+            continue
+        others = [r for i, r in enumerate(node.inputs) if i != j and r != ref]  # x + x is fine
+        if any(buffer in roots[r] for r in others):
+            continue  # another operand overlaps the buffer in a different layout
+        if all(broadcasts_into(spec(r)[1], ref_shape) for r in others):
+            return j
+    return None
+
+
+_ARITY: dict = {}
+
+
+def _arity(xp, name: str):
+    """The number of inputs of the ufunc ``xp.<name>`` with one output, else None."""
+    key = (id(xp), name)
+    if key not in _ARITY:
+        fn = getattr(xp, name, None)
+        _ARITY[key] = getattr(fn, "nin", None) if getattr(fn, "nout", None) == 1 else None
+    return _ARITY[key]
+
+
+def _fresh(node) -> bool:
+    """Whether ``node``'s kernel returns new arrays (never an input or a view of one)."""
+    return node.op_def.xp_name is not None or node.type in FRESH_KERNELS
+
+
+def _last_uses(ir) -> dict:
+    """``{value: position of its last use that reads its values}``; fetched: never released."""
+    last: dict = {}
+    for k, node in enumerate(ir.nodes):
+        shape_only = SHAPE_ONLY_INPUTS.get(node.type)
+        for j, ref in enumerate(node.inputs):
+            if shape_only is None or j not in shape_only:
+                last[ref] = k
+    for ref in ir.outputs:
+        if ref is not None:
+            last[ref] = _NEVER
+    return last
+
+
+def may_alias_external(ref) -> bool:
+    """Whether the value ``ref`` may share memory with a feed, a constant or a variable (then a
+    fetch of it is copied, so the caller never receives the session's arrays)."""
+    stack, seen = [ref], set()
+    while stack:
+        node, index = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        op_def = node.op_def
+        if op_def is None or node.type == "Const" or op_def.stateful or op_def.needs_context:
+            return True
+        if node.inplace is not None:
+            stack.append(node.inputs[node.inplace])
+        elif not _fresh(node) or not node.specs[index][1].rank:
+            stack.extend(node.inputs)
+    return False
