@@ -96,7 +96,11 @@ def check_gradients(
     sess.close()
     result = GradientCheckResult(ok, worst, details)
     if not ok and raise_on_failure:
-        lines = "\n".join(f"  direction {k}: numeric {n:.8g}, symbolic {a:.8g}" for k, n, a in details)
+        lines = "\n".join(
+            f"  direction {k}: numeric {n:.8g}, symbolic {a:.8g}" for k, n, a in details
+        )
         names = ", ".join(y.op.type for y in ys)
-        raise GradientCheckError(f"gradient check failed for {names} (max error {worst:.3g}):\n{lines}")
+        raise GradientCheckError(
+            f"gradient check failed for {names} (max error {worst:.3g}):\n{lines}"
+        )
     return result

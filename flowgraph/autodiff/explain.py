@@ -1,4 +1,4 @@
-""""Why is this gradient None?": say whether x is disconnected from y or what blocks the path.
+""" "Why is this gradient None?": say whether x is disconnected from y or what blocks the path.
 
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
@@ -26,7 +26,9 @@ def blocking_reason(op, tensor=None) -> str | None:
     if "_gradient_op_type" not in op.attrs and not get_op_def(op.type).differentiable:
         return f"{op.describe()} is not differentiable"
     if tensor is not None and not tensor.dtype.is_floating:
-        return f"{op.describe()} outputs {tensor.dtype.name}, and only float tensors carry gradients"
+        return (
+            f"{op.describe()} outputs {tensor.dtype.name}, and only float tensors carry gradients"
+        )
     return None
 
 

@@ -58,13 +58,17 @@ class Operation:
         self.device = device
         self.site = site
         self._id = op_id  # creation order within the graph; used for stable ordering
-        self.outputs = tuple(Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs))
+        self.outputs = tuple(
+            Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs)
+        )
 
     def get_attr(self, name: str):
         try:
             return self.attrs[name]
         except KeyError:
-            raise ValueError(f"Operation {self.name!r} ({self.type}) has no attr {name!r}") from None
+            raise ValueError(
+                f"Operation {self.name!r} ({self.type}) has no attr {name!r}"
+            ) from None
 
     def _add_control_input(self, op: Operation) -> None:
         """Make this op run after ``op`` (may create a cycle; the compiler reports it)."""

@@ -32,6 +32,7 @@ define_op(
     "SumToShapeOf",
     lambda inputs, attrs: [(inputs[0].dtype, inputs[1].shape)],
     kernel=_sum_to_shape,
+    shape_only_inputs=(1,),
 )
 
 
@@ -43,6 +44,7 @@ define_op(
     "BroadcastToShapeOf",
     lambda inputs, attrs: [(inputs[0].dtype, inputs[1].shape)],
     kernel=_broadcast_to_shape,
+    shape_only_inputs=(1,),
 )
 
 

@@ -53,7 +53,10 @@ def trace(python_fn, name: str, input_specs) -> Function:
     """Trace ``python_fn(*inputs)`` into a new FuncGraph of the default graph."""
     graph = FuncGraph(name, get_default_graph())
     with graph.as_default():
-        inputs = [placeholder(dtype, shape, name=f"arg{i}") for i, (dtype, shape) in enumerate(input_specs)]
+        inputs = [
+            placeholder(dtype, shape, name=f"arg{i}")
+            for i, (dtype, shape) in enumerate(input_specs)
+        ]
         graph.inputs.extend(inputs)
         result = python_fn(*inputs)
         if result is None:
@@ -127,7 +130,9 @@ def cond(pred, true_fn, false_fn, name: str = "cond"):
     """
     pred = convert_to_tensor(pred)
     if not pred.dtype.is_bool or pred.shape.rank not in (0, None):
-        raise ShapeError(f"cond: pred must be a scalar bool tensor, got {pred.dtype.name}{pred.shape}")
+        raise ShapeError(
+            f"cond: pred must be a scalar bool tensor, got {pred.dtype.name}{pred.shape}"
+        )
     then_fn = trace(lambda: true_fn(), f"{name}_true", [])
     else_fn = trace(lambda: false_fn(), f"{name}_false", [])
     if len(then_fn.outputs) != len(else_fn.outputs):
@@ -137,7 +142,9 @@ def cond(pred, true_fn, false_fn, name: str = "cond"):
         )
     for i, (t, e) in enumerate(zip(then_fn.outputs, else_fn.outputs)):
         if t.dtype is not e.dtype:
-            raise TypeError(f"cond: output {i} is {t.dtype.name} in true_fn but {e.dtype.name} in false_fn")
+            raise TypeError(
+                f"cond: output {i} is {t.dtype.name} in true_fn but {e.dtype.name} in false_fn"
+            )
     captured = _align_captures([then_fn, else_fn], 0)
     op_type = "If" if then_fn.side_effects or else_fn.side_effects else "StatelessIf"
     attrs = {"then_branch": then_fn, "else_branch": else_fn}
@@ -154,7 +161,7 @@ def case(pred_fn_pairs, default=None, exclusive: bool = False, name: str = "case
         *pairs, (_, default) = pairs
     result = default
     for pred, fn in reversed(pairs):
-        result = (lambda p, f, rest: (lambda: cond(p, f, rest, name=name)))(pred, fn, result)
+        result = (lambda p, f, rest: lambda: cond(p, f, rest, name=name))(pred, fn, result)
     return result()
 
 
@@ -175,7 +182,9 @@ def _if_grad(op, *out_grads):
     grad_then = _branch_gradient(then_fn)
     grad_else = _branch_gradient(else_fn)
     attrs = {"then_branch": grad_then, "else_branch": grad_else}
-    outs = _as_list(apply_op("StatelessIf", [op.inputs[0], *captured, *out_grads], attrs, name="If"))
+    outs = _as_list(
+        apply_op("StatelessIf", [op.inputs[0], *captured, *out_grads], attrs, name="If")
+    )
     floats = iter(outs)
     return [None] + [next(floats) if t.dtype.is_floating else None for t in captured]
 
@@ -192,7 +201,10 @@ def _while_infer(inputs, attrs):
     n = attrs["num_vars"]
     shapes = attrs["shape_invariants"]
     loop = [(t.dtype, s) for t, s in zip(inputs[:n], shapes)]
-    history = [(t.dtype, TensorShape((None,) + (s.dims if s.dims is not None else ()))) for t, s in zip(body.outputs, shapes)]
+    history = [
+        (t.dtype, TensorShape((None,) + (s.dims if s.dims is not None else ())))
+        for t, s in zip(body.outputs, shapes)
+    ]
     if any(s.rank is None for s in shapes):
         history = [(d, TensorShape(None)) for d, _ in history]
     return loop + history
@@ -280,9 +292,12 @@ def _check_body(body_fn, loop_vars, invariants, name) -> None:
         )
     for i, (out, var, inv) in enumerate(zip(body_fn.outputs, loop_vars, invariants)):
         if out.dtype is not var.dtype:
-            raise TypeError(f"{name}: loop var {i} is {var.dtype.name} but body returns {out.dtype.name}")
+            raise TypeError(
+                f"{name}: loop var {i} is {var.dtype.name} but body returns {out.dtype.name}"
+            )
         if not inv.is_compatible_with(out.shape) or (
-            inv.rank is not None and out.shape.rank is not None
+            inv.rank is not None
+            and out.shape.rank is not None
             and any(a is not None and b is None for a, b in zip(inv.dims, out.shape.dims))
         ):
             raise ValueError(
@@ -301,7 +316,7 @@ def _while_grad(op, *out_grads):
     seeds = [out_grads[i] for i in float_vars]
     attrs = {"body_grad": body_grad, "num_vars": n, "num_float_vars": len(float_vars)}
     grads = _as_list(apply_op("WhileGrad", [*history, *captured, *seeds], attrs, name="WhileGrad"))
-    var_grads, cap_grads = iter(grads[: len(float_vars)]), iter(grads[len(float_vars):])
+    var_grads, cap_grads = iter(grads[: len(float_vars)]), iter(grads[len(float_vars) :])
     result = [next(var_grads) if i in float_vars else None for i in range(n)]
     return result + [next(cap_grads) if t.dtype.is_floating else None for t in captured]
 
@@ -314,7 +329,7 @@ def _loop_body_gradient(body: Function, float_vars) -> Function:
         outputs = [body.outputs[i] for i in float_vars]
         seeds = [placeholder(o.dtype, o.shape, name="output_grad") for o in outputs]
         wrt = [body.inputs[i] for i in float_vars]
-        wrt += [t for t in body.inputs[len(body.outputs):] if t.dtype.is_floating]
+        wrt += [t for t in body.inputs[len(body.outputs) :] if t.dtype.is_floating]
         grads = gradients(outputs, wrt, grad_ys=seeds, unconnected_gradients="zero")
     return Function(body.graph, list(body.inputs) + seeds, grads)
 
@@ -325,8 +340,8 @@ gradient("StatelessWhile")(_while_grad)
 
 def _while_grad_infer(inputs, attrs):
     n, k = attrs["num_vars"], attrs["num_float_vars"]
-    seeds = inputs[len(inputs) - k:]
-    captured = inputs[n: len(inputs) - k]
+    seeds = inputs[len(inputs) - k :]
+    captured = inputs[n : len(inputs) - k]
     return [(s.dtype, s.shape) for s in seeds] + [
         (t.dtype, t.shape) for t in captured if t.dtype.is_floating
     ]
@@ -334,7 +349,10 @@ def _while_grad_infer(inputs, attrs):
 
 def _while_grad_kernel(ctx, *args, body_grad, num_vars, num_float_vars):
     history, rest = args[:num_vars], args[num_vars:]
-    captured, grads = list(rest[: len(rest) - num_float_vars]), list(rest[len(rest) - num_float_vars:])
+    captured, grads = (
+        list(rest[: len(rest) - num_float_vars]),
+        list(rest[len(rest) - num_float_vars :]),
+    )
     if any(h is None for h in history):
         raise NotImplementedError("gradient of a while_loop whose loop variables change shape")
     float_captured = sum(1 for c in captured if c.dtype.kind == "f")

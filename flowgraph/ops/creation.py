@@ -119,6 +119,7 @@ define_op(
     kernel=lambda xp, x, *, out_type: xp.asarray(x.shape, dtype=getattr(xp, out_type.name)),
     attrs={"out_type": dtypes.int32},
     differentiable=False,
+    shape_only_inputs=(0,),
 )
 define_op(
     "Size",
@@ -126,12 +127,14 @@ define_op(
     kernel=lambda xp, x, *, out_type: xp.asarray(prod(x.shape), dtype=getattr(xp, out_type.name)),
     attrs={"out_type": dtypes.int32},
     differentiable=False,
+    shape_only_inputs=(0,),
 )
 define_op(
     "Rank",
     lambda inputs, attrs: [(dtypes.int32, TensorShape([]))],
     kernel=lambda xp, x: xp.asarray(x.ndim, dtype=xp.int32),
     differentiable=False,
+    shape_only_inputs=(0,),
 )
 
 
@@ -194,6 +197,7 @@ define_op(
     kernel=_fill_kernel,
     attrs={"shape": REQUIRED, "value": REQUIRED, "dtype": REQUIRED},
     differentiable=False,
+    fresh_output=True,
 )
 
 
@@ -261,6 +265,8 @@ for _type, _fn in (("ZerosLike", "zeros_like"), ("OnesLike", "ones_like")):
         kernel=_like_kernel(_fn),
         attrs={"dtype": REQUIRED},
         differentiable=False,
+        fresh_output=True,
+        shape_only_inputs=(0,),
     )
 
 

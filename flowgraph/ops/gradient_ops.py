@@ -77,7 +77,11 @@ def _keep_reduced_dims(xp, g, like, *, axis):
 
 
 define_op(
-    "KeepReducedDims", _keep_reduced_dims_infer, kernel=_keep_reduced_dims, attrs={"axis": None}
+    "KeepReducedDims",
+    _keep_reduced_dims_infer,
+    kernel=_keep_reduced_dims,
+    attrs={"axis": None},
+    shape_only_inputs=(1,),
 )
 
 

@@ -59,6 +59,7 @@ define_op(
     _matmul_infer,
     kernel=_matmul_kernel,
     attrs={"transpose_a": False, "transpose_b": False},
+    fresh_output=True,
 )
 
 

@@ -71,7 +71,13 @@ def _xent_kernel(xp, logits, labels, *, axis):
     return loss, backprop
 
 
-define_op("SoftmaxCrossEntropyWithLogits", _xent_infer, kernel=_xent_kernel, attrs={"axis": -1})
+define_op(
+    "SoftmaxCrossEntropyWithLogits",
+    _xent_infer,
+    kernel=_xent_kernel,
+    attrs={"axis": -1},
+    fresh_output=True,
+)
 
 
 @gradient("SoftmaxCrossEntropyWithLogits")

@@ -54,8 +54,15 @@ def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
 # ---- unary ----------------------------------------------------------------------------
 
 
-def _unary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=""):
-    define_op(op_type, infer, xp_name=xp_name, kernel=kernel, differentiable=differentiable)
+def _unary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False):
+    define_op(
+        op_type,
+        infer,
+        xp_name=xp_name,
+        kernel=kernel,
+        differentiable=differentiable,
+        fresh_output=fresh,
+    )
 
     def op(x, name=None):
         return apply_op(op_type, [convert_to_tensor(x)], name=name or op_type)
@@ -70,7 +77,11 @@ sign = _unary("Sign", rules.numeric_unary, "sign", differentiable=False)
 square = _unary("Square", rules.numeric_unary, "square")
 sqrt = _unary("Sqrt", rules.float_unary, "sqrt")
 rsqrt = _unary(
-    "Rsqrt", rules.float_unary, kernel=lambda xp, x: 1 / xp.sqrt(x), doc="``1/sqrt(x)``."
+    "Rsqrt",
+    rules.float_unary,
+    kernel=lambda xp, x: 1 / xp.sqrt(x),
+    doc="``1/sqrt(x)``.",
+    fresh=True,
 )
 exp = _unary("Exp", rules.float_unary, "exp")
 log = _unary("Log", rules.float_unary, "log", doc="Natural logarithm, elementwise.")
@@ -84,9 +95,14 @@ sigmoid = _unary(
     rules.float_unary,
     kernel=lambda xp, x: 0.5 * (1 + xp.tanh(0.5 * x)),
     doc="Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.",
+    fresh=True,
 )
 relu = _unary(
-    "Relu", rules.numeric_unary, kernel=lambda xp, x: xp.maximum(x, 0), doc="``max(x, 0)``."
+    "Relu",
+    rules.numeric_unary,
+    kernel=lambda xp, x: xp.maximum(x, 0),
+    doc="``max(x, 0)``.",
+    fresh=True,
 )
 logical_not = _unary(
     "LogicalNot", lambda i, a: rules.logical_binary(i, a), "logical_not", differentiable=False
@@ -96,8 +112,15 @@ logical_not = _unary(
 # ---- binary ---------------------------------------------------------------------------
 
 
-def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=""):
-    define_op(op_type, infer, xp_name=xp_name, kernel=kernel, differentiable=differentiable)
+def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False):
+    define_op(
+        op_type,
+        infer,
+        xp_name=xp_name,
+        kernel=kernel,
+        differentiable=differentiable,
+        fresh_output=fresh,
+    )
 
     def op(x, y, name=None):
         x, y = binary_operands(op_type, x, y)
@@ -120,7 +143,10 @@ pow = _binary("Pow", rules.numeric_binary, "pow", doc="``x ** y`` with broadcast
 maximum = _binary("Maximum", rules.numeric_binary, "maximum")
 minimum = _binary("Minimum", rules.numeric_binary, "minimum")
 squared_difference = _binary(
-    "SquaredDifference", rules.numeric_binary, kernel=lambda xp, x, y: xp.square(x - y)
+    "SquaredDifference",
+    rules.numeric_binary,
+    kernel=lambda xp, x, y: xp.square(x - y),
+    fresh=True,
 )
 
 equal = _binary("Equal", rules.comparison, "equal", differentiable=False)
@@ -162,7 +188,7 @@ def _cast_kernel(xp, x, *, dtype):
     return xp.astype(x, getattr(xp, dtype.name))
 
 
-define_op("Cast", _cast_infer, kernel=_cast_kernel, attrs={"dtype": REQUIRED})
+define_op("Cast", _cast_infer, kernel=_cast_kernel, attrs={"dtype": REQUIRED}, fresh_output=True)
 
 
 def cast(x, dtype, name=None):

@@ -131,7 +131,13 @@ def _bias_add_grad_infer(inputs, attrs):
     return [(g.dtype, TensorShape([g.shape[_channel_axis(g.shape.rank, attrs["data_format"])]]))]
 
 
-define_op("BiasAdd", _bias_add_infer, kernel=_bias_add_kernel, attrs={"data_format": "NHWC"})
+define_op(
+    "BiasAdd",
+    _bias_add_infer,
+    kernel=_bias_add_kernel,
+    attrs={"data_format": "NHWC"},
+    fresh_output=True,
+)
 define_op(
     "BiasAddGrad",
     _bias_add_grad_infer,

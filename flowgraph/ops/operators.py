@@ -32,7 +32,12 @@ _BINARY = {
     "or": math.logical_or,
     "xor": _logical_xor,
 }
-_COMPARISONS = {"lt": math.less, "le": math.less_equal, "gt": math.greater, "ge": math.greater_equal}
+_COMPARISONS = {
+    "lt": math.less,
+    "le": math.less_equal,
+    "gt": math.greater,
+    "ge": math.greater_equal,
+}
 _UNARY = {"neg": math.negative, "abs": math.abs, "invert": math.logical_not}
 
 

@@ -54,6 +54,11 @@ class OpDef:
     # A variable read: generated code reads it where each consumer runs (not once, up front),
     # so a consumer ordered after an assignment sees the new value, as TF1's ref reads do.
     read_at_use: bool = False
+    # Facts for the memory planner. fresh_output: the kernel always returns a new array, never
+    # an input or a view of one (ops with xp_name are fresh by construction). shape_only_inputs:
+    # inputs read only for their shape, so a later such use does not keep a buffer's values.
+    fresh_output: bool = False
+    shape_only_inputs: tuple[int, ...] = ()
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed)."""
@@ -144,7 +149,9 @@ def executing_eagerly() -> bool:
     return _mode.eager_executor is not None
 
 
-def apply_op(op_type: str, inputs: list[Tensor], attrs: dict | None = None, name: str | None = None):
+def apply_op(
+    op_type: str, inputs: list[Tensor], attrs: dict | None = None, name: str | None = None
+):
     """Create an op of ``op_type`` in the inputs' graph (or the default graph).
 
     Fills attribute defaults, runs the shape/dtype rule — a ShapeError there is re-raised naming

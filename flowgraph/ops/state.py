@@ -157,7 +157,9 @@ def _assign_infer(inputs, attrs):
     if value.dtype is not ref.dtype:
         raise ShapeError(f"cannot assign a {value.dtype.name} value to a {ref.dtype.name} variable")
     if attrs["validate_shape"] and not ref.shape.is_compatible_with(value.shape):
-        raise ShapeError(f"cannot assign a value of shape {value.shape} to a variable of shape {ref.shape}")
+        raise ShapeError(
+            f"cannot assign a value of shape {value.shape} to a variable of shape {ref.shape}"
+        )
     return [(ref.dtype, ref.shape if attrs["validate_shape"] else value.shape)]
 
 

@@ -114,7 +114,9 @@ class Session:
         def call(*values):
             self._check_open()
             if len(values) != len(feed_list):
-                raise TypeError(f"This callable takes {len(feed_list)} feed values, got {len(values)}")
+                raise TypeError(
+                    f"This callable takes {len(feed_list)} feed values, got {len(values)}"
+                )
             checked = [feed_value(feed_list[i], values[i]) for i in order]
             out = plan.run(self._context, [self._backend.from_host(v) for v in checked])
             out = rebuild([self._to_user(e, v) for e, v in zip(elements, out)])

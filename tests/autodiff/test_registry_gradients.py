@@ -240,8 +240,8 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
 from flowgraph.ops import (  # noqa: E402
     activations,
     array,
-    conv,
     control_flow,
+    conv,
     losses,
     nn,
     pooling,

@@ -96,7 +96,9 @@ def test_gradient_through_while_loop(graph):
 
 def test_gradient_reaches_a_variable_read_inside_a_loop(graph):
     v = fg.Variable(np.array([0.5, -1.0]), name="v")
-    _, y = while_loop(lambda i, s: i < 2, lambda i, s: (i + 1, s * v), [0, fg.ones([2], fg.float64)])
+    _, y = while_loop(
+        lambda i, s: i < 2, lambda i, s: (i + 1, s * v), [0, fg.ones([2], fg.float64)]
+    )
     (dv,) = gradients(fg.reduce_sum(y), [v])
     with fg.Session() as sess:
         sess.run(fg.global_variables_initializer())

@@ -10,15 +10,16 @@ may share memory with:
 - fed arrays, constants and variable values belong to the caller or the session (EXTERNAL):
   never written;
 - the outputs of ufuncs (``xp_name`` ops) and of a few kernels known to return a new array
-  (``FRESH_KERNELS``) own a new buffer;
+  (``OpDef.fresh_output``) own a new buffer;
 - any other kernel may return its input or a view of it (``reshape``, ``transpose``,
   ``identity``, a slice): its output shares every buffer its inputs may use;
 - a value handed to a stateful op or one with the session's context may be kept by it
   (stored in a variable, passed into a loop body): its buffer is never written.
 
-A buffer is written only if none of the values sharing it is used later (uses that read just
-the shape, like the ``like`` input of ``SumToShapeOf``, do not count) or fetched, and the
-output surely has the buffer's dtype and shape (the other inputs broadcast into it).
+A buffer is written only if none of the values sharing it is used later or fetched (uses that
+read just the shape, ``OpDef.shape_only_inputs`` such as the ``like`` input of ``SumToShapeOf``,
+do not count), and the output surely has the buffer's dtype and shape (the other inputs
+broadcast into it).
 
 >>> import flowgraph as fg
 >>> from flowgraph.compiler.passes import optimized
@@ -35,34 +36,6 @@ from __future__ import annotations
 
 from flowgraph.compiler.ir import broadcasts_into, spec
 
-# Kernels (not ``xp_name`` ufuncs) that always return a new array, never an input or a view.
-FRESH_KERNELS = frozenset(
-    {
-        "MatMul",
-        "Relu",
-        "Sigmoid",
-        "Rsqrt",
-        "SquaredDifference",
-        "BiasAdd",
-        "Cast",
-        "ZerosLike",
-        "OnesLike",
-        "Fill",
-        "SoftmaxCrossEntropyWithLogits",
-    }
-)
-# Inputs that a kernel reads only for their shape (and dtype): a later use of this kind does
-# not keep a buffer's values alive, since writing in place keeps the shape.
-SHAPE_ONLY_INPUTS = {
-    "SumToShapeOf": (1,),
-    "BroadcastToShapeOf": (1,),
-    "KeepReducedDims": (1,),
-    "Shape": (0,),
-    "Size": (0,),
-    "Rank": (0,),
-    "ZerosLike": (0,),
-    "OnesLike": (0,),
-}
 INPLACE_BACKENDS = frozenset({"numpy", "cupy"})  # namespaces whose ufuncs take ``out``
 EXTERNAL = "external"  # the buffers of feeds, constants and variables
 _EXTERNAL_ONLY = frozenset([EXTERNAL])
@@ -162,16 +135,16 @@ def _arity(xp, name: str):
 
 def _fresh(node) -> bool:
     """Whether ``node``'s kernel returns new arrays (never an input or a view of one)."""
-    return node.op_def.xp_name is not None or node.type in FRESH_KERNELS
+    return node.op_def.xp_name is not None or node.op_def.fresh_output
 
 
 def _last_uses(ir) -> dict:
     """``{value: position of its last use that reads its values}``; fetched: never released."""
     last: dict = {}
     for k, node in enumerate(ir.nodes):
-        shape_only = SHAPE_ONLY_INPUTS.get(node.type)
+        shape_only = node.op_def.shape_only_inputs
         for j, ref in enumerate(node.inputs):
-            if shape_only is None or j not in shape_only:
+            if j not in shape_only:
                 last[ref] = k
     for ref in ir.outputs:
         if ref is not None:
