@@ -84,6 +84,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
+from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
 
 bool = bool_  # noqa: A001 - TF spells it flowgraph.bool

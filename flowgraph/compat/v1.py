@@ -26,6 +26,8 @@ from flowgraph import (
     Operation,
     Print,
     RegisterGradient,
+    RunMetadata,
+    RunOptions,
     Session,
     Tensor,
     TensorShape,

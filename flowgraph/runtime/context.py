@@ -22,6 +22,22 @@ class RunContext:
         self.random_generators: dict = {}
         self._function_plans: dict = {}
         self._lock = threading.Lock()
+        self._scratch = threading.local()
+
+    def scratch(self, like):
+        """A work array of ``like``'s shape and dtype, reused by later calls on this thread.
+
+        Fused kernels (optimizer updates) compute into it instead of allocating temporaries
+        each step: for MNIST-sized weights, fresh 800 KB temporaries were returned to the OS and
+        faulted back in every step, which cost more than the arithmetic. Per thread, because
+        concurrent runs of one session must not share it; its contents are garbage on entry.
+        """
+        buffers = self._scratch.__dict__.setdefault("buffers", {})
+        key = (like.shape, like.dtype)
+        buffer = buffers.get(key)
+        if buffer is None:
+            buffer = buffers[key] = self.xp.empty_like(like)
+        return buffer
 
     def to_host(self, value):
         return self.backend.to_host(value)

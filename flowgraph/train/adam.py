@@ -35,17 +35,19 @@ def _apply_adam(
     m_name, v_name = slot_names
     var, m, v = stored(ctx, var_name), stored(ctx, m_name), stored(ctx, v_name)
     lr_t = lr * xp.sqrt(1 - beta2_power) / (1 - beta1_power)
+    work = ctx.scratch(var)  # every temporary of the update lives in this one reused buffer
     m *= beta1
-    m += (1 - beta1) * grad
+    xp.multiply(grad, 1 - beta1, out=work)
+    m += work
     v *= beta2
-    squared = grad * grad
-    squared *= 1 - beta2
-    v += squared
-    step = xp.sqrt(v)
-    step += epsilon
-    step = m / step
-    step *= lr_t
-    var -= step
+    xp.multiply(grad, grad, out=work)
+    work *= 1 - beta2
+    v += work
+    xp.sqrt(v, out=work)
+    work += epsilon
+    xp.divide(m, work, out=work)
+    work *= lr_t
+    var -= work
     ctx.variables[var_name], ctx.variables[m_name], ctx.variables[v_name] = var, m, v
 
 
