@@ -19,11 +19,11 @@ y:f32[?,3] = Mul x:f32[?,3] 2.0
 True
 """
 
+from flowgraph.graph.graph import Graph
 from flowgraph.viz.draw import draw
 from flowgraph.viz.networkx_export import to_networkx
 from flowgraph.viz.render import FlowDigraph, GraphvizNotFoundError, render_to
 from flowgraph.viz.scopes import value_summary
-from flowgraph.graph.graph import Graph
 from flowgraph.viz.text import expressions, summary
 
 # print(graph) shows the op table. The viz layer installs it on Graph (as ops/operators.py
