@@ -1,7 +1,8 @@
 """The TF1 MNIST program of flowgraph's design documents, run on flowgraph.
 
 It is shared/seed-programs/mnist_tf1_seed.py with only its imports and data loading changed
-(plus command-line flags for the step count and data directory, and a progress bar):
+(plus command-line flags for the step count and data directory, a progress bar, and a picture
+of the trained graph at the end):
 ``import flowgraph.compat.v1 as tf`` and flowgraph's own MNIST reader, which without
 ``--data-dir`` loads the sample of real MNIST bundled with flowgraph.
 
@@ -11,16 +12,23 @@ It is shared/seed-programs/mnist_tf1_seed.py with only its imports and data load
 
 # ruff: noqa: UP031 - the seed program's own %-formatted prints, kept as they are
 import argparse
+import os
 
 from tqdm import tqdm
 
 import flowgraph.compat.v1 as tf
+from flowgraph import viz
 from flowgraph.datasets.mnist import read_data_sets
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--steps", type=int, default=10000, help="training steps (default 10000)")
 parser.add_argument(
     "--data-dir", default=None, help="directory of the MNIST IDX files (default: bundled sample)"
+)
+parser.add_argument(
+    "--graph-picture",
+    default="mnist_tf1_graph.svg",
+    help="where to draw the model's graph (.svg/.png/.pdf; '' to skip)",
 )
 args = parser.parse_args()
 
@@ -63,3 +71,11 @@ with tf.Session() as sess:
     # 4. 评估网络
     test_accuracy = sess.run(accuracy, feed_dict={x: mnist.test.images, y: mnist.test.labels})
     print("Test accuracy: %g" % test_accuracy)
+
+# A picture of the graph that was trained: forward pass, gradients and Adam's updates.
+if args.graph_picture:
+    try:
+        written = viz.render_to(viz.draw(tf.get_default_graph()), args.graph_picture)
+        print("Graph picture written to %s" % os.path.abspath(written))
+    except viz.GraphvizNotFoundError as e:
+        print("No graph picture: %s" % e)
