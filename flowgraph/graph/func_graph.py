@@ -9,6 +9,8 @@ variable store; a variable that is only read is captured as a value, so gradient
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flowgraph.graph.graph import Graph
 
 
@@ -24,6 +26,25 @@ class FuncGraph(Graph):
         self.outputs: list = []
         self.captures: dict = {}  # outer Tensor -> inner placeholder (an extra input)
         self._mirrors: dict = {}  # outer variable Tensor -> inner VariableV2 mirror
+        # Outer ops named in control_dependencies inside the function: the control-flow op
+        # that calls the function runs after them (TF2's control captures).
+        self.control_captures: list = []
+
+    @contextmanager
+    def control_dependencies(self, control_inputs):
+        if control_inputs is None:
+            with super().control_dependencies(None):
+                yield
+            return
+        inner = []
+        for c in control_inputs:
+            op = c if hasattr(c, "control_inputs") else getattr(c, "op", c)
+            if getattr(op, "graph", self) is self:
+                inner.append(op)
+            elif op not in self.control_captures:
+                self.control_captures.append(op)
+        with super().control_dependencies(inner):
+            yield
 
     def _capture(self, tensor, op_type, name, site, as_ref=False):
         known = (self._mirrors if as_ref else self.captures).get(tensor)

@@ -22,7 +22,7 @@ from flowgraph.errors import ShapeError
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape, as_shape
-from flowgraph.ops import array
+from flowgraph.ops import array, namespace
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, get_op_def, gradient
 from flowgraph.ops.state import placeholder
@@ -149,7 +149,16 @@ def cond(pred, true_fn, false_fn, name: str = "cond"):
     op_type = "If" if then_fn.side_effects or else_fn.side_effects else "StatelessIf"
     attrs = {"then_branch": then_fn, "else_branch": else_fn}
     out = _as_list(apply_op(op_type, [pred] + captured, attrs, name=name))
+    _add_control_captures(out[0].op, [then_fn, else_fn])
     return out if then_fn.returns_sequence else out[0]
+
+
+def _add_control_captures(op, functions) -> None:
+    """Outer ops a function named in control_dependencies run before the op calling it."""
+    for fn in functions:
+        for control in fn.graph.control_captures:
+            if control.graph is op.graph:
+                op._add_control_input(control)
 
 
 def case(pred_fn_pairs, default=None, exclusive: bool = False, name: str = "case"):
@@ -280,6 +289,7 @@ def while_loop(
     }
     op_type = "While" if cond_fn.side_effects or body_fn.side_effects else "StatelessWhile"
     outs = apply_op(op_type, loop_vars + captured, attrs, name=name)
+    _add_control_captures(outs[0].op, [cond_fn, body_fn])
     final = list(outs[: len(loop_vars)])
     # TF1 (return_same_structure=False) unpacks a single loop variable.
     return final[0] if len(final) == 1 else final
@@ -355,10 +365,10 @@ def _while_grad_kernel(ctx, *args, body_grad, num_vars, num_float_vars):
     )
     if any(h is None for h in history):
         raise NotImplementedError("gradient of a while_loop whose loop variables change shape")
-    float_captured = sum(1 for c in captured if c.dtype.kind == "f")
+    float_captured = sum(1 for c in captured if namespace.is_floating(ctx.xp, c.dtype))
     captured_grads = None
     for step in reversed(range(history[0].shape[0] - 1)):
-        values = [h[step] for h in history]
+        values = [h[step, ...] for h in history]
         out = ctx.call(body_grad, values + captured + grads)
         grads, step_captured = out[:num_float_vars], out[num_float_vars:]
         if captured_grads is None:
@@ -366,7 +376,8 @@ def _while_grad_kernel(ctx, *args, body_grad, num_vars, num_float_vars):
         else:
             captured_grads = [a + b for a, b in zip(captured_grads, step_captured)]
     if captured_grads is None:  # the loop ran zero times
-        captured_grads = [ctx.xp.zeros_like(c) for c in captured if c.dtype.kind == "f"]
+        xp = ctx.xp
+        captured_grads = [xp.zeros_like(c) for c in captured if namespace.is_floating(xp, c.dtype)]
     assert len(captured_grads) == float_captured
     out = list(grads) + captured_grads
     return out[0] if len(out) == 1 else tuple(out)

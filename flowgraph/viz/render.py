@@ -71,9 +71,13 @@ class FlowDigraph(graphviz.Digraph):
         except graphviz.ExecutableNotFound:
             return {"text/plain": f"{INSTALL_HINT}\n\n{self.source}"}
 
-    def _repr_svg_(self) -> str:
-        """The SVG drawing, for front ends that ask for ``_repr_svg_`` only."""
-        return self.pipe(format="svg", encoding="utf-8")
+    def _repr_svg_(self) -> str | None:
+        """The SVG drawing, for front ends that ask for ``_repr_svg_`` only; None without
+        ``dot`` (IPython then falls back to the mimebundle, which shows the install hint)."""
+        try:
+            return self.pipe(format="svg", encoding="utf-8")
+        except graphviz.ExecutableNotFound:
+            return None
 
     def show(self):
         """Display inline in Jupyter (IPython.display); elsewhere return self (the DOT source

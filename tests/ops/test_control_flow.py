@@ -103,3 +103,21 @@ def test_gradient_reaches_a_variable_read_inside_a_loop(graph):
     with fg.Session() as sess:
         sess.run(fg.global_variables_initializer())
         np.testing.assert_allclose(sess.run(dv), 2 * np.array([0.5, -1.0]))
+
+
+def test_control_dependency_on_an_outer_op_inside_a_branch_runs_it_first(graph):
+    # TF1's surprise: an op created OUTSIDE the branch runs whichever branch is taken.
+    counter = fg.Variable(0.0, name="counter")
+    bump = counter.assign_add(1.0)
+    flag = fg.placeholder(fg.bool, [])
+
+    def taken():
+        with fg.control_dependencies([bump]):
+            return fg.identity(fg.constant(1.0))
+
+    out = cond(flag, taken, lambda: fg.constant(0.0))
+    with fg.Session() as sess:
+        sess.run(fg.global_variables_initializer())
+        assert sess.run(out, {flag: True}) == 1.0
+        assert sess.run(out, {flag: False}) == 0.0
+        assert sess.run(counter) == 2.0
