@@ -174,6 +174,12 @@ def test_errors_exit_2_from_a_subprocess(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path, monkeypatch):
+    """The demo draws its graph into the working directory: keep that out of the repo."""
+    monkeypatch.chdir(tmp_path)
+
+
 def test_demo_trains_and_saves_its_graph(capsys, tmp_path):
     graph_out = tmp_path / "mnist.json"
     code, out, err = run_cli(capsys, "demo", "--steps", "50", "--graph-out", graph_out)

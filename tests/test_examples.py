@@ -7,6 +7,7 @@ still catch a model that no longer learns (chance is 0.10).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -15,16 +16,24 @@ from pathlib import Path
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# The TF1 program draws its graph into the working directory; the tests don't need it.
+_NO_PICTURE = {"mnist_tf1.py": ("--graph-picture", "")}
+
+
+# One BLAS thread: on a shared 2-core machine a second OpenBLAS thread next to a busy
+# neighbour made each MNIST step 50x slower; one thread is unaffected.
+_ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def run_example(name: str, *args: str, timeout: int = 120) -> str:
     """Run examples/<name> with ``args`` in a fresh interpreter; its stdout."""
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *args],
+        [sys.executable, str(EXAMPLES / name), *args, *_NO_PICTURE.get(name, ())],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        env={**os.environ, **_ONE_BLAS_THREAD},
     )
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
