@@ -77,6 +77,8 @@ from flowgraph import bool_ as bool
 from flowgraph import nn as _fg_nn
 from flowgraph import train as _fg_train
 from flowgraph.graph import dtypes
+from flowgraph.io import export_graph, import_graph
+from flowgraph.io import import_graph_dict as import_graph_def  # a GraphDef here is its dict
 from flowgraph.ops import initializers
 from flowgraph.ops.array import (
     concat,

@@ -6,6 +6,7 @@ Neither format ever pickles: reading a file runs no code from it.
 - :mod:`flowgraph.io.checkpoint`: the files :class:`flowgraph.train.Saver` writes.
 """
 
+from flowgraph.graph.graph import Graph
 from flowgraph.io.checkpoint import (
     get_checkpoint_state,
     latest_checkpoint,
@@ -19,6 +20,9 @@ from flowgraph.io.graph_json import (
     import_graph,
     import_graph_dict,
 )
+
+# TF1's graph.as_graph_def(): installed from here so the graph layer never imports io.
+Graph.as_graph_def = graph_to_dict
 
 __all__ = [
     "GraphFileError",
