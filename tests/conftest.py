@@ -1,12 +1,192 @@
-"""Shared fixtures: every test starts from an empty default graph."""
+"""Shared fixtures: every test starts from an empty default graph; backend-generic tests run
+once per array backend.
+
+Tests that request the ``backend`` fixture (the op tables in tests/ops through their folder's
+conftest, the registry gradient checks, the optimizer and seed-model training tests, and
+tests/backends/test_generic_ops.py) run on every backend of ``--backends`` (default
+``numpy,array_api_strict``), with that backend made the default of the Sessions they create.
+``--backends=cupy`` runs them on the GPU (benchmarks/gpu_check.sh). A test marked
+``numpy_only`` (it builds its own backend) runs once, on NumPy. Tests marked ``cupy`` skip
+where there is no CUDA GPU / CuPy.
+
+Coverage: the kernels bound while those tests run are recorded per namespace. After a run
+that selected every backend-generic test, an op type in the registry whose kernel never ran
+on one of the backends fails the run, naming it; the summary says how many ran.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import flowgraph
+from flowgraph.backends import BackendUnavailableError, default_backend, get_backend
+from flowgraph.ops.registry import OpDef, registered_op_types
+
+DEFAULT_BACKENDS = "numpy,array_api_strict"
+# Where the backend-generic tests live (relative to tests/), and op types that bind no kernel.
+GENERIC_TESTS = (
+    "ops/",
+    "autodiff/test_registry_gradients.py",
+    "train/test_optimizers.py",
+    "train/test_training.py",
+    "backends/test_generic_ops.py",
+)
+NO_KERNEL = frozenset({"Const", "NoOp", "Placeholder"})  # generated code inlines or skips them
+_TESTS = Path(__file__).parent
+_BOUND: dict[str, set] = defaultdict(set)  # namespace name -> op types whose kernel was bound
+_COVERAGE = {"complete": False}
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(
+        "--backends",
+        default=DEFAULT_BACKENDS,
+        help="comma-separated array backends that backend-generic tests run on "
+        f"(default {DEFAULT_BACKENDS}; e.g. cupy on a GPU machine)",
+    )
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "numpy_only: a backend-generic folder's test that runs on NumPy alone"
+    )
+    config.addinivalue_line("markers", "cupy: needs CuPy and an NVIDIA GPU (skipped elsewhere)")
+    _record_kernel_binds()
+
+
+def _record_kernel_binds() -> None:
+    """Note the op type and namespace of every kernel bound (by generated code, the
+    interpreters): compile-time only, so runs cost nothing more."""
+    original = OpDef.bind
+    if getattr(original, "_records", False):
+        return
+
+    def bind(self, xp, attrs):
+        _BOUND[getattr(xp, "__name__", type(xp).__name__)].add(self.type)
+        return original(self, xp, attrs)
+
+    bind._records = True
+    OpDef.bind = bind
+
+
+def _generic_file(item) -> str | None:
+    try:
+        relative = Path(item.path).resolve().relative_to(_TESTS).as_posix()
+    except ValueError:
+        return None
+    return next((g for g in GENERIC_TESTS if relative.startswith(g)), None)
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    selected = {_generic_file(item) for item in items}
+    _COVERAGE["complete"] = all(g in selected for g in GENERIC_TESTS)
+
+
+def pytest_deselected(items) -> None:
+    if any(_generic_file(item) for item in items):
+        _COVERAGE["complete"] = False  # -k / -m / --deselect left some out
+
+
+def _missing_kernels(config) -> dict[str, list[str]]:
+    for package in ("flowgraph.ops", "flowgraph.train"):
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            importlib.import_module(f"{package}.{info.name}")
+    wanted = set(registered_op_types()) - NO_KERNEL
+    missing = {}
+    for name in _backend_names(config):
+        if _skip_reason(name):
+            continue
+        ran = _BOUND.get(getattr(get_backend(name).xp, "__name__", name), set())
+        missing[name] = sorted(wanted - ran)
+    return missing
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if not _COVERAGE["complete"] or exitstatus != 0:
+        return
+    missing = {k: v for k, v in _missing_kernels(session.config).items() if v}
+    if missing:
+        _COVERAGE["failure"] = missing
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if not _COVERAGE["complete"]:
+        return
+    total = len(set(registered_op_types()) - NO_KERNEL)
+    for name, missing in _missing_kernels(config).items():
+        ran = total - len(missing)
+        terminalreporter.write_line(f"{name}: the kernels of {ran} of {total} op types ran")
+        if missing:
+            terminalreporter.write_line(
+                f"FAILED: no backend-generic test ran these op types on {name}: "
+                + ", ".join(missing),
+                red=True,
+            )
+
+
+def _backend_names(config) -> list[str]:
+    return [n.strip() for n in config.getoption("--backends").split(",") if n.strip()]
+
+
+def pytest_generate_tests(metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    names = _backend_names(metafunc.config)
+    if metafunc.definition.get_closest_marker("numpy_only") is not None:
+        names = ["numpy"]
+    metafunc.parametrize("backend", names, indirect=True, ids=[f"on_{n}" for n in names])
+
+
+_UNAVAILABLE: dict[str, str] = {}
+
+
+def _skip_reason(name: str) -> str | None:
+    if name not in _UNAVAILABLE:
+        try:
+            get_backend(name)
+            _UNAVAILABLE[name] = ""
+        except BackendUnavailableError as e:
+            reason = "no CUDA GPU / CuPy here" if name == "cupy" else f"{name} is not installed"
+            _UNAVAILABLE[name] = f"{reason}: {e}"
+    return _UNAVAILABLE[name] or None
+
+
+@pytest.fixture
+def backend(request):
+    """The Backend this test runs on, entered as the default of the Sessions it creates."""
+    name = getattr(request, "param", "numpy")
+    reason = _skip_reason(name)
+    if reason:
+        pytest.skip(reason)
+    with default_backend(name) as b:
+        yield b
+
+
+@pytest.fixture
+def require_dtype(backend):
+    """``require_dtype(fg.float16)``: skip unless the test's backend has that dtype (the
+    strict array API has no float16)."""
+
+    def check(dtype) -> None:
+        name = getattr(dtype, "name", str(dtype))
+        if getattr(backend.xp, name, None) is None:
+            pytest.skip(f"the {backend.name} backend has no {name} dtype")
+
+    return check
+
+
+def pytest_runtest_setup(item) -> None:
+    if item.get_closest_marker("cupy") is not None:
+        reason = _skip_reason("cupy")
+        if reason:
+            pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

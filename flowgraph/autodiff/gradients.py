@@ -17,7 +17,7 @@ array([2., 4., 6.])
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from flowgraph.graph.bulk import collector_paused
 from flowgraph.graph.context import get_default_graph
@@ -48,12 +48,14 @@ def gradients(
     name: str = "gradients",
     stop_gradients=None,
     unconnected_gradients: str = "none",
+    colocate_gradients_with_ops: bool = False,
 ):
     """Symbolic derivatives of ``sum(ys)`` with respect to each of ``xs`` (TF1 semantics).
 
     ``grad_ys`` seeds each y (default: ones). Integer and bool tensors get no gradient;
     ``stop_gradient`` ops and ``stop_gradients=`` tensors block flow. An x that ``ys`` do not
-    depend on gets ``None``, or zeros with ``unconnected_gradients="zero"``.
+    depend on gets ``None``, or zeros with ``unconnected_gradients="zero"``. Gradient ops go on
+    the device in effect here, or with ``colocate_gradients_with_ops`` on their forward op's.
     """
     ys = _as_tensor_list(ys, "ys")
     xs = _as_tensor_list(xs, "xs")
@@ -67,7 +69,7 @@ def gradients(
     with collector_paused(), graph.as_default(), graph.name_scope(name):
         seeds = _seed_gradients(ys, grad_ys)
         between = ops_between(ys, xs, stopped)
-        grads = _backpropagate(between, seeds, set(xs), stopped)
+        grads = _backpropagate(between, seeds, set(xs), stopped, None, colocate_gradients_with_ops)
         return [_result_for(x, grads, unconnected_gradients) for x in xs]
 
 
@@ -117,7 +119,9 @@ def ops_between(ys, xs, stopped=frozenset()) -> set:
     return reachable
 
 
-def _backpropagate(between, grads: dict, xs: set, stopped: set, wanted=None) -> dict:
+def _backpropagate(
+    between, grads: dict, xs: set, stopped: set, wanted=None, colocate: bool = False
+) -> dict:
     """Run the gradient rules of the ops in ``between`` (graph ops, or the tape nodes of
     flowgraph.dynamic) from the last to the first, adding each input's contributions to
     ``grads`` (tensor -> list of gradients). ``wanted(t)``, when given, skips the inputs whose
@@ -133,7 +137,7 @@ def _backpropagate(between, grads: dict, xs: set, stopped: set, wanted=None) -> 
         out_grads = [
             g if g is not None else array.zeros_like(t) for g, t in zip(out_grads, outputs)
         ]
-        with _gradient_scope(op):
+        with _gradient_scope(op, colocate):
             in_grads = rule(op, *out_grads)
             _check_rule_result(op, in_grads)
             for t, g in zip(op.inputs, in_grads):
@@ -147,11 +151,22 @@ def _creation_order(op) -> int:
     return op._id
 
 
-def _gradient_scope(op):
-    """Gradient ops go in the ``<op>_grad`` name scope; a dynamic-mode tape node has no graph
-    (``op.graph is None``), and its gradients are values with nothing to name."""
+def _gradient_scope(op, colocate: bool = False):
+    """Gradient ops go in the ``<op>_grad`` name scope (and on ``op``'s device when
+    ``colocate``); a dynamic-mode tape node has no graph (``op.graph is None``), and its
+    gradients are values with nothing to name."""
     graph = op.graph
-    return nullcontext() if graph is None else graph.name_scope(op.name + "_grad")
+    if graph is None:
+        return nullcontext()
+    if not colocate:
+        return graph.name_scope(op.name + "_grad")
+    return _colocated_scope(graph, op)
+
+
+@contextmanager
+def _colocated_scope(graph, op):
+    with graph.name_scope(op.name + "_grad"), graph.device(op.device):
+        yield
 
 
 def _gradient_rule(op):

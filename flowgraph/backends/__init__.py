@@ -1,4 +1,9 @@
-"""Array backends: the namespaces (``xp``) kernels compute with, and host transfers.
+"""Array backends: the namespaces (``xp``) kernels compute with, devices, and host transfers.
+
+Kernels never import an array library: they get ``xp`` (NumPy, CuPy, or any array-API
+namespace) from the backend that runs them. ``registry`` names the backends, ``devices`` maps
+``with fg.device(...)`` strings to them, and :func:`cross_check` runs one plan on two
+backends and names the first op whose results disagree.
 
 >>> from flowgraph.backends import get_backend
 >>> b = get_backend("numpy")
@@ -8,65 +13,66 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
-
-@dataclass(frozen=True)
-class Backend:
-    """An array namespace plus the two transfers the runtime needs."""
-
-    name: str
-    xp: Any
-    from_host: Callable  # NumPy array -> backend array
-    to_host: Callable  # backend array -> NumPy array
-
-    def random_generator(self, seed=None):
-        return np.random.default_rng(seed)
+from flowgraph.backends.devices import DevicePlacement, canonical_device, device_label
+from flowgraph.backends.registry import (
+    GPU_INSTALL_HINT,
+    Backend,
+    BackendUnavailableError,
+    available_backends,
+    current_default_backend,
+    default_backend,
+    get_backend,
+    namespace_backend,
+    register_backend,
+    to_numpy,
+)
 
 
-def _numpy_backend() -> Backend:
-    return Backend("numpy", np, np.asarray, np.asarray)
+def cross_check(
+    fetches,
+    feed_dict=None,
+    backends=("numpy", "array_api_strict"),
+    rtol: float | None = None,
+    atol: float | None = None,
+    graph=None,
+    session=None,
+    seed: int = 0,
+    raise_on_mismatch: bool = True,
+):
+    """Run the unoptimized plan of ``fetches`` op by op on two backends and compare every
+    intermediate; see :func:`flowgraph.runtime.cross_check.cross_check`.
+
+    It lives in the runtime (it compiles and executes plans); this is its name among the
+    backends, where a user asking "is my GPU result right?" looks for it.
+    """
+    from flowgraph.runtime.cross_check import cross_check as run_cross_check
+
+    return run_cross_check(
+        fetches,
+        feed_dict,
+        backends=backends,
+        rtol=rtol,
+        atol=atol,
+        graph=graph,
+        session=session,
+        seed=seed,
+        raise_on_mismatch=raise_on_mismatch,
+    )
 
 
-def _cupy_backend() -> Backend:
-    try:
-        import cupy
-
-        cupy.cuda.runtime.getDeviceCount()
-    except Exception as e:  # noqa: BLE001 - any import or driver failure means "no GPU here"
-        raise RuntimeError(
-            "The 'cupy' backend needs CuPy and an NVIDIA GPU. Install it with "
-            f'`pip install "flowgraph[gpu]"`. It failed here with: {type(e).__name__}: {e}'
-        ) from e
-    return Backend("cupy", cupy, cupy.asarray, cupy.asnumpy)
-
-
-_FACTORIES = {"numpy": _numpy_backend, "cupy": _cupy_backend}
-_CACHE: dict[str, Backend] = {}
-
-
-def get_backend(name: str = "numpy") -> Backend:
-    """The backend called ``name`` (``"numpy"`` or ``"cupy"``), created on first use."""
-    if isinstance(name, Backend):
-        return name
-    if name not in _CACHE:
-        if name not in _FACTORIES:
-            raise ValueError(f"Unknown backend {name!r}; available: {sorted(_FACTORIES)}")
-        _CACHE[name] = _FACTORIES[name]()
-    return _CACHE[name]
-
-
-def available_backends() -> list[str]:
-    """Names of the backends that can be created on this machine."""
-    names = []
-    for name in _FACTORIES:
-        try:
-            get_backend(name)
-        except RuntimeError:
-            continue
-        names.append(name)
-    return names
+__all__ = [
+    "GPU_INSTALL_HINT",
+    "Backend",
+    "BackendUnavailableError",
+    "DevicePlacement",
+    "available_backends",
+    "canonical_device",
+    "cross_check",
+    "current_default_backend",
+    "default_backend",
+    "device_label",
+    "get_backend",
+    "namespace_backend",
+    "register_backend",
+    "to_numpy",
+]

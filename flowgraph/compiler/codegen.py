@@ -19,6 +19,12 @@ until the result dies, and both names are deleted together.
 
 The traced variant (``trace=True``) wraps each statement in two ``perf_counter_ns`` calls and
 records the op's output bytes; it is a separate function, so the plain one pays nothing.
+
+A plan whose ops run on several devices calls each op's function from its own backend
+(``cupy_matmul``, beside the session backend's ``xp_add``), gives kernels that need the run's
+context one per backend (``ctx_cupy = ctx.on(...)``, made once per run) and moves values
+between devices in explicit statements (``MatMul_on_cpu = to_cpu(MatMul)``, see
+``compiler/passes/transfers.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from time import perf_counter_ns
 
+from flowgraph.backends import get_backend
 from flowgraph.compiler.passes.memory import may_alias_external
 
 _plan_ids = count()
@@ -56,6 +63,7 @@ class _Names:
 
     def __init__(self) -> None:
         self._used = set(_RESERVED)
+        self.transfers: dict = {}  # (source, target, device label) -> its function's name
 
     def reserve(self, name: str) -> None:
         self._used.add(name)
@@ -75,12 +83,13 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
     """Compile ``ir`` into ``run(ctx, *feed_values) -> tuple of fetched values`` (with
     ``trace``: ``run(ctx, *feed_values, _trace)``, appending one record per op to ``_trace``).
     """
-    backend = ir.backend
     names = _Names()
+    prefixes = _prefixes(ir)
     for node in ir.nodes:
         if node.op_def.xp_name is not None:
-            names.reserve("xp_" + node.op_def.xp_name)
+            names.reserve(f"{prefixes[id(node.backend)]}_{node.op_def.xp_name}")
     namespace: dict = {}
+    contexts = _contexts(ir, prefixes, names, namespace)
     value_of: dict = {}  # (node, index) -> Python expression holding its value
     params = ["ctx"]
     for f in ir.feeds:
@@ -94,7 +103,7 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
     traced: list = []
     for k, node in enumerate(ir.nodes):
         unread = not trace and node not in read and (node, 0) not in fetched
-        statement = _statement(node, value_of, names, namespace, backend, unread)
+        statement = _statement(node, value_of, names, namespace, prefixes, contexts, unread)
         if statement is not None:
             if trace:
                 body.append(("_t0 = _clock()", None))
@@ -130,12 +139,13 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
             stale[out] = names_of_buffer
         if dead:
             body.append(("del " + ", ".join(dict.fromkeys(dead)), None))
-    returned = _returned(ir, value_of, namespace, backend)
+    returned = _returned(ir, value_of, namespace)
     if trace:
         params.append("_trace")
         namespace["_nbytes"] = _nbytes
         namespace["_clock"] = perf_counter_ns
     lines = [f"def run({', '.join(params)}):"]
+    lines += [f"    {name} = ctx.on({ref})" for name, ref in contexts.values()]
     line_to_op, line_to_node = {}, {}
     for statement, node in body:
         lines.append("    " + statement)
@@ -152,10 +162,38 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
     )
 
 
-def _statement(node, value_of, names, namespace, backend, unread):
+_DEFAULT = get_backend("numpy")  # for nodes of an IR built without a backend
+
+
+def _prefixes(ir) -> dict:
+    """``{id(backend): prefix}`` of the names bound from each backend: ``xp`` for the
+    session's, the backend's own name for the others (``cupy_matmul``)."""
+    prefixes = {id(ir.backend): "xp", id(None): "xp"}
+    for b in ir.backends():
+        prefixes.setdefault(id(b), _NON_WORD.sub("_", b.name))
+    return prefixes
+
+
+def _contexts(ir, prefixes, names, namespace) -> dict:
+    """``{id(backend): (context name, backend global)}`` for the backends other than the
+    session's that run kernels needing the run's context."""
+    contexts: dict = {}
+    for node in ir.nodes:
+        b = node.backend
+        if b is None or b is ir.backend or id(b) in contexts or not node.op_def.needs_context:
+            continue
+        prefix = prefixes[id(b)]
+        ref = names.make(f"_backend_{prefix}")
+        namespace[ref] = b
+        contexts[id(b)] = (names.make(f"ctx_{prefix}"), ref)
+    return contexts
+
+
+def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
     """One line of code for ``node`` (or None when it needs none), naming its outputs
     (``unread``: nobody reads them, so a single output needs no name)."""
     op_def = node.op_def
+    backend = node.backend or _DEFAULT
     if node.type == "Const":
         const = names.make(node.name)
         namespace[const] = backend.from_host(node.attrs["value"])
@@ -164,15 +202,17 @@ def _statement(node, value_of, names, namespace, backend, unread):
     if node.type == "NoOp":
         return None
     args = [value_of[r] for r in node.inputs]
+    if node.type == "Transfer":
+        return _transfer(node, args[0], value_of, names, namespace)
     if op_def.xp_name is not None:
-        callee = "xp_" + op_def.xp_name
+        callee = f"{prefixes[id(backend)]}_{op_def.xp_name}"
         if callee not in namespace:
             namespace[callee] = op_def.bind(backend.xp, node.attrs)
     else:
         callee = names.make("k_" + node.name)
         namespace[callee] = op_def.bind(backend.xp, node.attrs)
         if op_def.needs_context:
-            args.insert(0, "ctx")
+            args.insert(0, contexts[id(backend)][0] if id(backend) in contexts else "ctx")
     if op_def.read_at_use:
         value_of[(node, 0)] = f"{callee}({', '.join(args)})"
         return None
@@ -196,6 +236,19 @@ def _statement(node, value_of, names, namespace, backend, unread):
     return f"{', '.join(outputs)} = {call}{comment}"
 
 
+def _transfer(node, source, value_of, names, namespace) -> str:
+    """``MatMul_on_cpu = to_cpu(MatMul)``: the value moved to the node's device."""
+    attrs = node.attrs
+    key = (id(attrs["source"]), id(attrs["target"]), attrs["label"])
+    callee = names.transfers.get(key)
+    if callee is None:  # one function per route: ``to_cpu``, ``to_gpu``
+        callee = names.transfers[key] = names.make(f"to_{attrs['label']}")
+        namespace[callee] = node.op_def.bind(None, attrs)
+    value_of[(node, 0)] = name = names.make(node.name)
+    route = f"{attrs['source'].name} -> {attrs['target'].name}"
+    return f"{name} = {callee}({source})  # {node.type} {node.origin_name!r} ({route})"
+
+
 def _deaths(ir, fetched) -> tuple:
     """``({position: values whose last use is the op there}, nodes whose outputs are read)``;
     fetched values never die, and an output nobody reads dies where it is made."""
@@ -213,7 +266,7 @@ def _deaths(ir, fetched) -> tuple:
     return by_position, read
 
 
-def _returned(ir, value_of, namespace, backend) -> str:
+def _returned(ir, value_of, namespace) -> str:
     """The return expression. A fetch that a pass redirected to a value that may share memory
     with a feed, a constant or a variable (``x * 1 -> x``) is copied, as is a value returned
     for two fetches that were different before the passes: the caller gets arrays of its own,
@@ -226,8 +279,7 @@ def _returned(ir, value_of, namespace, backend) -> str:
             continue
         expr = value_of[ref]
         if ref != original and (returned[ref] > 1 or may_alias_external(ref)):
-            if "_copy" not in namespace:
-                namespace["_copy"] = _copier(backend.xp)
+            namespace["_copy"] = _copy
             expr = f"_copy({expr})"
         parts.append(expr)
     return ", ".join(parts)
@@ -262,11 +314,10 @@ def _positional_out(fn, xp) -> bool:
     return ok
 
 
-def _copier(xp):
-    def copy(value):
-        return value.copy() if hasattr(value, "copy") else xp.asarray(value, copy=True)
-
-    return copy
+def _copy(value):
+    if hasattr(value, "copy"):  # NumPy, CuPy
+        return value.copy()
+    return value.__array_namespace__().asarray(value, copy=True)
 
 
 def _nbytes(*values) -> int:

@@ -3,10 +3,11 @@ that the passes may rewrite freely, leaving the user's Graph untouched.
 
 A :class:`Node` is one op to run: its ``type`` and op definition, its ``inputs`` as
 references ``(node, output_index)`` to other nodes' outputs (a fed tensor is a ``Feed`` node),
-its ``attrs``, one ``(dtype, shape)`` spec per output, and its ``origin``: the user's
-Operation, which gives the node its name and creation site in generated code, errors and
-traces. Passes build new nodes (a folded constant, a composed transpose) with the origin of
-the op they replace, so what runs is always traceable to a line the user wrote.
+its ``attrs``, one ``(dtype, shape)`` spec per output, its ``backend`` (the array namespace
+that runs it, from the op's device), and its ``origin``: the user's Operation, which gives the
+node its name and creation site in generated code, errors and traces. Passes build new nodes
+(a folded constant, a composed transpose) with the origin and backend of the op they replace,
+so what runs is always traceable to a line the user wrote.
 
 >>> import flowgraph as fg
 >>> from flowgraph.compiler.prune import pruned_ops
@@ -40,9 +41,12 @@ class Node:
         "origin",
         "name",
         "inplace",
+        "backend",
     )
 
-    def __init__(self, op_type, op_def, inputs, control_inputs, attrs, specs, origin, name):
+    def __init__(
+        self, op_type, op_def, inputs, control_inputs, attrs, specs, origin, name, backend=None
+    ):
         self.type = op_type
         self.op_def = op_def  # None for a Feed
         self.inputs = inputs  # [(node, output_index)]: the values the kernel receives
@@ -52,30 +56,41 @@ class Node:
         self.origin = origin  # the user's Operation (a Feed: the fed tensor)
         self.name = name
         self.inplace = None  # set by plan_memory: the input whose buffer the output reuses
+        self.backend = backend  # the Backend that runs it (where its values live)
 
     @classmethod
-    def from_op(cls, op, inputs, control_inputs) -> Node:
+    def from_op(cls, op, inputs, control_inputs, backend=None) -> Node:
         specs = tuple((t.dtype, t.shape) for t in op.outputs)
-        return cls(
-            op.type, get_op_def(op.type), inputs, control_inputs, op.attrs, specs, op, op.name
-        )
+        op_def = get_op_def(op.type)
+        return cls(op.type, op_def, inputs, control_inputs, op.attrs, specs, op, op.name, backend)
 
     @classmethod
-    def feed(cls, tensor) -> Node:
+    def feed(cls, tensor, backend=None) -> Node:
         name = tensor.op.name if tensor.value_index == 0 else tensor.name
-        return cls("Feed", None, [], [], {}, ((tensor.dtype, tensor.shape),), tensor, name)
+        specs = ((tensor.dtype, tensor.shape),)
+        return cls("Feed", None, [], [], {}, specs, tensor, name, backend)
 
     @classmethod
-    def constant(cls, value, origin, name=None) -> Node:
+    def constant(cls, value, origin, name=None, backend=None) -> Node:
         """A Const node holding ``value`` (a read-only NumPy array) in place of ``origin``."""
         specs = ((as_dtype(value.dtype), TensorShape(value.shape)),)
         attrs = {"value": value}
-        return cls("Const", get_op_def("Const"), [], [], attrs, specs, origin, name or origin.name)
+        const = get_op_def("Const")
+        return cls("Const", const, [], [], attrs, specs, origin, name or origin.name, backend)
 
     def derived(self, op_type, inputs, attrs) -> Node:
-        """A new node of ``op_type`` standing in for this one (same outputs, origin and name)."""
+        """A new node of ``op_type`` standing in for this one (same outputs, origin, name and
+        backend)."""
         return Node(
-            op_type, get_op_def(op_type), inputs, [], attrs, self.specs, self.origin, self.name
+            op_type,
+            get_op_def(op_type),
+            inputs,
+            [],
+            attrs,
+            self.specs,
+            self.origin,
+            self.name,
+            self.backend,
         )
 
     @property
@@ -144,10 +159,18 @@ class IR:
         self.original_outputs = list(outputs)
         self.required = required
         self.fetches = fetches  # the user's fetch elements, for messages
-        self.backend = backend  # where the plan runs (memory planning asks what it can do)
+        self.backend = backend  # the session's backend: ops without a device of their own
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    def backends(self) -> list:
+        """The distinct backends the nodes run on, the session's first."""
+        found = {id(self.backend): self.backend} if self.backend is not None else {}
+        for node in (*self.feeds, *self.nodes):
+            if node.backend is not None:
+                found.setdefault(id(node.backend), node.backend)
+        return list(found.values())
 
     def pinned(self) -> set:
         """Nodes that order side effects: they have control inputs, or are one. Passes keep
@@ -189,13 +212,27 @@ class Rewrites:
             ir.outputs = [None if r is None else self.resolve(r) for r in ir.outputs]
 
 
-def build_ir(ordered_ops, fetches, feeds, backend=None) -> IR:
+def op_device(op) -> str:
+    """The device an op runs on: its own, but an update's (``Assign``, ``ApplyAdam``) is its
+    variable's, so a variable's value is written where it lives (TF colocates them too)."""
+    refs = get_op_def(op.type).ref_inputs
+    if refs:
+        return op.inputs[refs[0]].op.device
+    return op.device
+
+
+def build_ir(ordered_ops, fetches, feeds, backend=None, placement=None) -> IR:
     """The IR of ``ordered_ops`` (pruned and in execution order) for ``fetches`` given ``feeds``.
 
     Ref inputs (an assignment's target variable) are left out of ``inputs``: the kernel gets no
-    value for them.
+    value for them. ``placement`` (a ``DevicePlacement``) picks each node's backend from its
+    op's device; without it every node runs on ``backend``.
     """
-    feed_nodes = {t: Node.feed(t) for t in feeds}
+
+    def backend_of(op):
+        return backend if placement is None else placement.backend_for(op_device(op))
+
+    feed_nodes = {t: Node.feed(t, backend_of(t.op)) for t in feeds}
     node_of: dict = {}
     nodes = []
     for op in ordered_ops:
@@ -206,7 +243,7 @@ def build_ir(ordered_ops, fetches, feeds, backend=None) -> IR:
                 continue
             fed = feed_nodes.get(t)
             inputs.append((fed, 0) if fed is not None else (node_of[t.op], t.value_index))
-        node = Node.from_op(op, inputs, [node_of[c] for c in op.control_inputs])
+        node = Node.from_op(op, inputs, [node_of[c] for c in op.control_inputs], backend_of(op))
         node_of[op] = node
         nodes.append(node)
     outputs, required = [], []

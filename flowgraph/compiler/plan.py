@@ -36,7 +36,8 @@ from flowgraph import errors
 from flowgraph.backends import get_backend
 from flowgraph.compiler.codegen import GeneratedCode, generate
 from flowgraph.compiler.ir import IR, build_ir
-from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for, run_passes
+from flowgraph.compiler.passes import DEFAULT_LEVEL, PassResult, passes_for, run_passes
+from flowgraph.compiler.passes.transfers import Transfer, insert_transfers
 from flowgraph.compiler.prune import pruned_ops
 
 
@@ -52,6 +53,15 @@ class Plan:
     passes: list = field(default_factory=list)  # PassResult per pass run
     level: str = DEFAULT_LEVEL
     traced: bool = False  # the code records per-op timings (``run_traced``)
+    # The backend each fed value must be on, and each fetched value is on (None: an
+    # Operation); ``backends``: the distinct backends the plan runs on, the session's first.
+    feed_backends: list = field(default_factory=list)
+    output_backends: list = field(default_factory=list)
+    backends: list = field(default_factory=list)
+    # Only where a placeholder is placed on another backend than the session's: per feed, the
+    # Transfer from the session's backend to its own (None: none needed).
+    feed_transfers: list | None = None
+    single_backend: bool = True  # every fetched value is on the session's backend
 
     @property
     def source(self) -> str:
@@ -128,14 +138,21 @@ def _lookup(frame_locals, ref, code):
 
 
 def compile_plan(
-    fetches, feeds, backend="numpy", level: str = DEFAULT_LEVEL, trace: bool = False
+    fetches,
+    feeds,
+    backend="numpy",
+    level: str = DEFAULT_LEVEL,
+    trace: bool = False,
+    placement=None,
 ) -> Plan:
-    """Prune to what ``fetches`` need given ``feeds``, order, optimize at ``level`` and
-    generate code (``trace``: the instrumented variant, run with ``Plan.run_traced``).
+    """Prune to what ``fetches`` need given ``feeds``, order, optimize at ``level``, insert
+    the transfers between devices and generate code (``trace``: the instrumented variant, run
+    with ``Plan.run_traced``).
 
     ``fetches`` are Tensors or Operations; ``feeds`` the tensors whose values will be passed in.
-    Raises InvalidArgumentError for an unfed placeholder or a cycle, ValueError for an unknown
-    level.
+    ``placement`` (a ``DevicePlacement``) maps the ops' devices to backends; without it every
+    op runs on ``backend``. Raises InvalidArgumentError for an unfed placeholder or a cycle,
+    ValueError for an unknown level.
     """
     passes = passes_for(level)
     fetches, feeds = list(fetches), list(feeds)
@@ -145,10 +162,24 @@ def compile_plan(
     gc.disable()
     try:
         ordered = pruned_ops(fetches, feeds)
-        ir = build_ir(ordered, fetches, feeds, get_backend(backend))
+        ir = build_ir(ordered, fetches, feeds, get_backend(backend), placement)
         results = run_passes(ir, passes)
+        before = len(ir.nodes)
+        moved = insert_transfers(ir)
+        if moved:
+            results.append(PassResult("insert_transfers", before, len(ir.nodes), moved))
         code = generate(ir, trace=trace)
     finally:
         if collecting:
             gc.enable()
-    return Plan(fetches, feeds, ordered, code, ir, results, level, trace)
+    plan = Plan(fetches, feeds, ordered, code, ir, results, level, trace)
+    default = ir.backend
+    plan.feed_backends = [f.backend for f in ir.feeds]
+    plan.output_backends = [None if r is None else r[0].backend for r in ir.outputs]
+    plan.backends = ir.backends()
+    if any(b is not default for b in plan.feed_backends):
+        plan.feed_transfers = [
+            None if b is default else Transfer(default, b) for b in plan.feed_backends
+        ]
+    plan.single_backend = all(b is default or b is None for b in plan.output_backends)
+    return plan

@@ -29,7 +29,7 @@ from math import prod
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import creation, rules
+from flowgraph.ops import creation, namespace, rules
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.creation import *  # noqa: F403 - re-exported: see __all__ below
 from flowgraph.ops.gradient_ops import stop_gradient  # StopGradient is defined there
@@ -51,12 +51,6 @@ _irange = builtins.range
 
 
 # ---- helpers ------------------------------------------------------------------------------
-
-
-def _xp_fn(xp, standard: str, legacy: str):
-    # The array-API standard renamed some functions (concat, permute_dims); NumPy 2 has both
-    # spellings, CuPy and older NumPy only the legacy one.
-    return getattr(xp, standard, None) or getattr(xp, legacy)
 
 
 def _convert_all(values, op_type: str) -> list[Tensor]:
@@ -169,7 +163,7 @@ def _transpose_infer(inputs, attrs):
 
 def _transpose_kernel(xp, a, *, perm):
     axes = tuple(_irange(a.ndim))[::-1] if perm is None else tuple(p % a.ndim for p in perm)
-    return _xp_fn(xp, "permute_dims", "transpose")(a, axes)
+    return namespace.fn(xp, "permute_dims", "transpose")(a, axes)
 
 
 define_op("Transpose", _transpose_infer, kernel=_transpose_kernel, attrs={"perm": None})
@@ -310,7 +304,7 @@ def _concat_infer(inputs, attrs):
 define_op(
     "ConcatV2",
     _concat_infer,
-    kernel=lambda xp, *values, axis: _xp_fn(xp, "concat", "concatenate")(values, axis=axis),
+    kernel=lambda xp, *values, axis: namespace.fn(xp, "concat", "concatenate")(values, axis=axis),
     attrs={"axis": REQUIRED},
 )
 

@@ -39,7 +39,7 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.dtypes import DType, as_dtype
 from flowgraph.graph.shape import TensorShape
-from flowgraph.ops import array, math, reduce, rules
+from flowgraph.ops import array, math, namespace, reduce, rules
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.creation import python_scalar, static_value
 from flowgraph.ops.gradient_ops import stop_gradient
@@ -233,17 +233,6 @@ def embedding_lookup(
 # ---- Cumsum ----------------------------------------------------------------------------------
 
 
-def _xp_fn(xp, standard: str, legacy: str):
-    # The array-API standard renamed some functions (concat, cumulative_sum); NumPy 2 has
-    # both spellings, CuPy and older NumPy only the legacy one.
-    return getattr(xp, standard, None) or getattr(xp, legacy)
-
-
-def _astype(xp, x, dtype):
-    convert = getattr(xp, "astype", None)  # array-API namespaces; CuPy has only the method
-    return convert(x, dtype) if convert is not None else x.astype(dtype)
-
-
 def _cumsum_infer(inputs, attrs):
     rules.require_kind(inputs[0], "numeric", "x")
     rules.normalize_axis(attrs["axis"], inputs[0].shape.rank)
@@ -254,14 +243,14 @@ def _cumsum_kernel(xp, x, *, axis, exclusive, reverse):
     axis %= max(x.ndim, 1)
     if reverse:
         x = xp.flip(x, axis=axis)
-    out = _xp_fn(xp, "cumulative_sum", "cumsum")(x, axis=axis, dtype=x.dtype)
+    out = namespace.fn(xp, "cumulative_sum", "cumsum")(x, axis=axis, dtype=x.dtype)
     if exclusive:  # shift by one: the sum of the entries strictly before each one
         head = [slice(None)] * x.ndim
         head[axis] = slice(0, 1)
         body = list(head)
         body[axis] = slice(0, -1)
         parts = [xp.zeros_like(x[tuple(head)]), out[tuple(body)]]
-        out = _xp_fn(xp, "concat", "concatenate")(parts, axis=axis)
+        out = namespace.fn(xp, "concat", "concatenate")(parts, axis=axis)
     return xp.flip(out, axis=axis) if reverse else out
 
 
@@ -340,7 +329,18 @@ def _coordinates(xp, indices, shape, what):
 
 
 def _gather_nd_kernel(xp, params, indices):
-    return params[_coordinates(xp, indices, params.shape, "GatherNd")]
+    where = _coordinates(xp, indices, params.shape, "GatherNd")
+    if namespace.numpy_like(xp):
+        return params[where]
+    # The array API indexes with integer arrays only on every axis: take rows of the
+    # leading axes flattened into one.
+    depth, shape = len(where), params.shape
+    flat = xp.zeros(indices.shape[:-1], dtype=indices.dtype)
+    for axis in range(depth):
+        flat = flat * shape[axis] + where[axis]
+    rows = xp.reshape(params, (int(np.prod(shape[:depth])),) + shape[depth:])
+    taken = xp.take(rows, xp.reshape(flat, (-1,)), axis=0)
+    return xp.reshape(taken, indices.shape[:-1] + shape[depth:])
 
 
 define_op("GatherNd", _gather_nd_infer, kernel=_gather_nd_kernel)
@@ -395,7 +395,7 @@ def _scatter_nd_kernel(xp, indices, updates, shape):
     flat = xp.zeros(indices.shape[:-1], dtype=indices.dtype)
     for axis in range(depth):
         flat = flat * shape[axis] + where[axis]
-    hot = _astype(xp, xp.reshape(flat, (-1, 1)) == xp.arange(rows), updates.dtype)
+    hot = namespace.astype(xp, xp.reshape(flat, (-1, 1)) == xp.arange(rows), updates.dtype)
     values = xp.reshape(updates, (hot.shape[0], -1))
     return xp.reshape(xp.matmul(hot.T, values), shape)
 
@@ -466,7 +466,7 @@ def _top_k_kernel(xp, x, *, k, sorted):
         order = xp.argsort(flipped, axis=-1)
     indices = (n - 1) - xp.flip(order, axis=-1)[..., :k]
     values = xp.take_along_axis(x, indices, axis=-1)
-    return values, _astype(xp, indices, xp.int32)
+    return values, namespace.astype(xp, indices, xp.int32)
 
 
 define_op("TopKV2", _top_k_infer, kernel=_top_k_kernel, attrs={"k": 1, "sorted": True})

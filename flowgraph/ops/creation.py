@@ -25,7 +25,7 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype, dtype_of_python_value
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import rules
+from flowgraph.ops import namespace, rules
 from flowgraph.ops.convert import convert_to_tensor, to_numpy_value
 from flowgraph.ops.math import add, cast
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op
@@ -116,7 +116,7 @@ def _index_type(out_type):
 define_op(
     "Shape",
     lambda inputs, attrs: [(_index_type(attrs["out_type"]), TensorShape([inputs[0].shape.rank]))],
-    kernel=lambda xp, x, *, out_type: xp.asarray(x.shape, dtype=getattr(xp, out_type.name)),
+    kernel=lambda xp, x, *, out_type: xp.asarray(x.shape, dtype=namespace.dtype_of(xp, out_type)),
     attrs={"out_type": dtypes.int32},
     differentiable=False,
     shape_only_inputs=(0,),
@@ -124,7 +124,9 @@ define_op(
 define_op(
     "Size",
     lambda inputs, attrs: [(_index_type(attrs["out_type"]), TensorShape([]))],
-    kernel=lambda xp, x, *, out_type: xp.asarray(prod(x.shape), dtype=getattr(xp, out_type.name)),
+    kernel=lambda xp, x, *, out_type: xp.asarray(
+        prod(x.shape), dtype=namespace.dtype_of(xp, out_type)
+    ),
     attrs={"out_type": dtypes.int32},
     differentiable=False,
     shape_only_inputs=(0,),
@@ -188,7 +190,7 @@ def _fill_infer(inputs, attrs):
 
 
 def _fill_kernel(xp, *dims, shape, value, dtype):
-    return xp.full(run_time_dims(shape, dims), value, dtype=getattr(xp, dtype.name))
+    return xp.full(run_time_dims(shape, dims), value, dtype=namespace.dtype_of(xp, dtype))
 
 
 define_op(
@@ -253,7 +255,7 @@ def fill(dims, value, name=None):
 
 def _like_kernel(fn_name: str):
     def kernel(xp, x, *, dtype):
-        return getattr(xp, fn_name)(x, dtype=getattr(xp, dtype.name))
+        return getattr(xp, fn_name)(x, dtype=namespace.dtype_of(xp, dtype))
 
     return kernel
 
@@ -319,7 +321,7 @@ def _range_kernel(xp, start, limit, delta, *, dtype):
     py = float if dtype.is_floating else int
     if py(delta) == 0:
         raise ValueError("range: delta must not be zero")
-    return xp.arange(py(start), py(limit), py(delta), dtype=getattr(xp, dtype.name))
+    return xp.arange(py(start), py(limit), py(delta), dtype=namespace.dtype_of(xp, dtype))
 
 
 define_op(
@@ -379,7 +381,7 @@ def _one_hot_kernel(xp, indices, *, depth, on_value, off_value, axis, dtype):
     hot = xp.expand_dims(indices, axis=-1) == xp.arange(depth)
     if axis != -1:
         hot = xp.moveaxis(hot, -1, axis)
-    dt = getattr(xp, dtype.name)
+    dt = namespace.dtype_of(xp, dtype)
     return xp.where(hot, xp.asarray(on_value, dtype=dt), xp.asarray(off_value, dtype=dt))
 
 

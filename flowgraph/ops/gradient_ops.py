@@ -106,7 +106,7 @@ def _exclusive_cumprod(xp, flat):
     cumprod = getattr(xp, "cumprod", None) or xp.cumulative_prod
     concat = getattr(xp, "concat", None) or xp.concatenate
     ones = xp.ones((1,) + flat.shape[1:], dtype=flat.dtype)
-    return concat([ones, cumprod(flat[:-1], axis=0)], axis=0)
+    return concat([ones, cumprod(flat[:-1, ...], axis=0)], axis=0)
 
 
 def _prod_of_others(xp, x, *, axis):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape, broadcast_shapes
-from flowgraph.ops import rules
+from flowgraph.ops import namespace, rules
 from flowgraph.ops.math import binary_operands
 from flowgraph.ops.registry import apply_op, define_op, gradient
 
@@ -48,9 +48,9 @@ def _matmul_infer(inputs, attrs):
 
 def _matmul_kernel(xp, a, b, *, transpose_a, transpose_b):
     if transpose_a:
-        a = xp.swapaxes(a, -1, -2)
+        a = namespace.matrix_transpose(xp, a)
     if transpose_b:
-        b = xp.swapaxes(b, -1, -2)
+        b = namespace.matrix_transpose(xp, b)
     return xp.matmul(a, b)
 
 

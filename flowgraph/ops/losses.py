@@ -20,7 +20,7 @@ from __future__ import annotations
 from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import array, math, reduce, rules
+from flowgraph.ops import array, math, namespace, reduce, rules
 from flowgraph.ops.activations import _axis_arg, _neg_log_softmax, log_softmax, softmax
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, gradient
@@ -182,7 +182,7 @@ def _sparse_xent_kernel(xp, logits, labels):
             f"[0, {classes})."
         )
     nlp = _neg_log_softmax(xp, logits, -1)
-    one_hot = xp.astype(labels[..., None] == xp.arange(classes), logits.dtype)
+    one_hot = namespace.astype(xp, labels[..., None] == xp.arange(classes), logits.dtype)
     return xp.sum(one_hot * nlp, axis=-1), xp.exp(-nlp) - one_hot
 
 

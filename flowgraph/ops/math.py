@@ -19,7 +19,7 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import rules
+from flowgraph.ops import namespace, rules
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 
@@ -185,7 +185,7 @@ def _cast_infer(inputs, attrs):
 
 
 def _cast_kernel(xp, x, *, dtype):
-    return xp.astype(x, getattr(xp, dtype.name))
+    return namespace.astype(xp, x, namespace.dtype_of(xp, dtype))
 
 
 define_op("Cast", _cast_infer, kernel=_cast_kernel, attrs={"dtype": REQUIRED}, fresh_output=True)
@@ -247,7 +247,7 @@ def _where_indices_infer(inputs, attrs):
 def _where_indices(xp, cond):
     if cond.ndim == 0:  # nonzero refuses 0-d arrays; a scalar has no coordinates to list
         return xp.zeros((1 if bool(cond) else 0, 0), dtype=xp.int64)
-    return xp.astype(xp.stack(xp.nonzero(cond), axis=-1), xp.int64)
+    return namespace.astype(xp, xp.stack(xp.nonzero(cond), axis=-1), xp.int64)
 
 
 define_op("Where", _where_indices_infer, kernel=_where_indices, differentiable=False)

@@ -40,7 +40,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape, as_shape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import math
+from flowgraph.ops import math, namespace
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op
 
@@ -388,24 +388,28 @@ def _multinomial_kernel(
     xp = ctx.xp
     count = int(ctx.to_host(num_samples))
     batch, classes = logits.shape
-    out_dtype = getattr(xp, output_dtype.name)
+    out_dtype = namespace.dtype_of(xp, output_dtype)
     if count < 0:
         raise InvalidArgumentError(message=f"num_samples must be >= 0, got {count}")
     if classes == 0 and batch and count:
         raise InvalidArgumentError(message="logits must have at least one class")
     generator = _generator(ctx, key, seed, seed2)
     draws = _to_backend(ctx, generator.random((batch, count)))
-    z = xp.astype(logits, xp.float64)
+    z = namespace.astype(xp, logits, xp.float64)
     z = xp.exp(z - xp.max(z, axis=1, keepdims=True)) if classes else z
-    cdf = xp.cumsum(z, axis=1)
+    cdf = namespace.fn(xp, "cumulative_sum", "cumsum")(z, axis=1)
     cdf = cdf / cdf[:, -1:] if classes else cdf
     # Class k is drawn when cdf[k-1] <= u < cdf[k]: count the bounds at or below u.
     bounds = cdf[:, :-1]
     out = xp.zeros((batch, count), dtype=out_dtype)
     rows = max(1, _CHUNK_ELEMENTS // max(1, count * classes))
     for start in range(0, batch, rows):
-        below = draws[start : start + rows, :, None] >= bounds[start : start + rows, None, :]
-        out[start : start + rows] = xp.sum(below, axis=-1, dtype=out_dtype)
+        stop = min(batch, start + rows)  # in bounds: the array API does not clip slices
+        below = draws[start:stop, :, None] >= bounds[start:stop, None, :]
+        if namespace.numpy_like(xp):
+            out[start:stop, ...] = xp.sum(below, axis=-1, dtype=out_dtype)
+        else:  # the array API sums numbers only
+            out[start:stop, ...] = namespace.astype(xp, xp.count_nonzero(below, axis=-1), out_dtype)
     return out
 
 

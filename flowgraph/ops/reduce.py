@@ -27,7 +27,7 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import array, math, rules
+from flowgraph.ops import array, math, namespace, rules
 from flowgraph.ops.broadcast import broadcast_to_shape_of
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.gradient_ops import keep_reduced_dims, prod_of_others
@@ -118,14 +118,14 @@ def _is_floating(xp, dtype) -> bool:
 
 def _mean(xp, x, *, axis, keepdims):
     if _is_floating(xp, x.dtype):
-        return xp.astype(xp.mean(x, axis=axis, keepdims=keepdims), x.dtype)
+        return namespace.astype(xp, xp.mean(x, axis=axis, keepdims=keepdims), x.dtype)
     # Integer mean as TF computes it: the sum in the input dtype divided by the count,
     # truncating toward zero (C++ division). Dividing in 64 bits keeps a count larger than the
     # input dtype can hold from overflowing.
     total = xp.sum(x, axis=axis, dtype=x.dtype, keepdims=keepdims)
     count = prod(x.shape) if axis is None else prod(x.shape[a] for a in axis)
-    wide = xp.astype(total, xp.int64 if xp.iinfo(x.dtype).min < 0 else xp.uint64)
-    return xp.astype(xp.abs(wide) // max(count, 1) * xp.sign(wide), x.dtype)
+    wide = namespace.astype(xp, total, xp.int64 if xp.iinfo(x.dtype).min < 0 else xp.uint64)
+    return namespace.astype(xp, xp.abs(wide) // max(count, 1) * xp.sign(wide), x.dtype)
 
 
 def _max(xp, x, *, axis, keepdims):
@@ -145,11 +145,11 @@ def _all(xp, x, *, axis, keepdims):
 
 
 def _argmax(xp, x, *, axis, output_type):
-    return xp.astype(xp.argmax(x, axis=axis), getattr(xp, output_type.name))
+    return namespace.astype(xp, xp.argmax(x, axis=axis), namespace.dtype_of(xp, output_type))
 
 
 def _argmin(xp, x, *, axis, output_type):
-    return xp.astype(xp.argmin(x, axis=axis), getattr(xp, output_type.name))
+    return namespace.astype(xp, xp.argmin(x, axis=axis), namespace.dtype_of(xp, output_type))
 
 
 _REDUCE_ATTRS = {"axis": None, "keepdims": False}

@@ -27,6 +27,7 @@ from itertools import islice
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
+from flowgraph.ops import namespace
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.rules import normalize_axis, require_kind
@@ -83,7 +84,9 @@ def _index(key: tuple) -> tuple:
 
 
 def _strided_slice_kernel(xp, x, *, key):
-    return x[_index(key)]
+    if namespace.numpy_like(xp):
+        return x[_index(key)]
+    return x[namespace.in_bounds(_index(key), x.shape)]
 
 
 def _check_index(i: int, axis: int, dim: int | None) -> None:
@@ -207,7 +210,13 @@ def _strided_slice_grad_infer(inputs, attrs):
 
 def _strided_slice_grad_kernel(xp, grad, like, *, key):
     out = xp.zeros(like.shape, dtype=grad.dtype)
-    out[_index(key)] = grad  # basic indexing takes each element once: plain assignment
+    if namespace.numpy_like(xp):
+        out[_index(key)] = grad  # basic indexing takes each element once: plain assignment
+        return out
+    # The array API allows no None (new axis) in an assignment: index without the new axes,
+    # whose size-1 dims the gradient drops.
+    index = tuple(i for i in namespace.in_bounds(_index(key), like.shape) if i is not None)
+    out[index] = xp.reshape(grad, out[index].shape)
     return out
 
 
@@ -300,7 +309,7 @@ def _gather_grad_kernel(xp, grad, indices, like, *, axis):
     add_at = getattr(xp.add, "at", None)  # NumPy's and CuPy's ufunc.at; not array-API
     if add_at is None:  # another array-API namespace: the scatter-add as a one-hot product
         n = like.shape[axis]
-        hot = xp.astype(xp.reshape(flat % n, (-1, 1)) == xp.arange(n), grad.dtype)
+        hot = namespace.astype(xp, xp.reshape(flat % n, (-1, 1)) == xp.arange(n), grad.dtype)
         return xp.moveaxis(xp.moveaxis(grad, axis, -1) @ hot, -1, axis)
     out = xp.zeros(like.shape, dtype=grad.dtype)
     add_at(out, (slice(None),) * axis + (flat,), grad)  # unbuffered: repeated indices add up

@@ -23,6 +23,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape, as_shape
+from flowgraph.ops import namespace
 from flowgraph.ops.convert import convert_to_tensor, to_numpy_value
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 
@@ -165,7 +166,7 @@ def _assign_infer(inputs, attrs):
 
 def _assign(ctx, value, *, var_name, validate_shape):
     # Copy: the stored value must not alias a fed array or another variable.
-    value = ctx.xp.array(value, copy=True)
+    value = namespace.copy(ctx.xp, value)
     ctx.variables[var_name] = value
     return value
 

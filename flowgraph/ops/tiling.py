@@ -19,7 +19,7 @@ import operator
 
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
-from flowgraph.ops import creation
+from flowgraph.ops import creation, namespace
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.slicing import getitem
@@ -129,9 +129,7 @@ def _pad_kernel(xp, x, *, paddings, mode, constant_values):
         raise ValueError(f"{mode} paddings {list(paddings)} too large for shape {x.shape}")
     if not paddings:
         return x[...]  # a scalar: xp.pad rejects empty paddings
-    if mode == "CONSTANT":
-        return xp.pad(x, paddings, mode="constant", constant_values=constant_values)
-    return xp.pad(x, paddings, mode=mode.lower())
+    return namespace.pad(xp, x, paddings, mode, constant_values)
 
 
 define_op(
@@ -182,18 +180,18 @@ def _fold_axis(xp, g, axis: int, before: int, after: int, mode: str):
     were copied from (REFLECT skips the edge element, SYMMETRIC repeats it)."""
     head = (slice(None),) * axis
     n = g.shape[axis] - before - after
-    out = g[head + (slice(before, before + n),)]
+    out = g[head + (slice(before, before + n), ...)]
     skip = 1 if mode == "REFLECT" else 0
 
     def placed(part, start):  # the reversed ``part`` at [start, start + len(part)), zeros around
         widths = [(0, 0)] * g.ndim
         widths[axis] = (start, n - start - part.shape[axis])
-        return xp.pad(xp.flip(part, axis=axis), widths)
+        return namespace.pad(xp, xp.flip(part, axis=axis), widths)
 
     if mode != "CONSTANT" and before:
-        out = out + placed(g[head + (slice(0, before),)], skip)
+        out = out + placed(g[head + (slice(0, before), ...)], skip)
     if mode != "CONSTANT" and after:
-        out = out + placed(g[head + (slice(before + n, None),)], n - after - skip)
+        out = out + placed(g[head + (slice(before + n, None), ...)], n - after - skip)
     return out
 
 

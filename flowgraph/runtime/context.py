@@ -3,6 +3,7 @@ and a way to run the functions of control-flow ops (``cond`` branches, loop bodi
 
 from __future__ import annotations
 
+import copy
 import threading
 
 from flowgraph.compiler.plan import compile_plan
@@ -10,7 +11,12 @@ from flowgraph.compiler.plan import compile_plan
 
 class RunContext:
     """Shared by all runs of one Session: per-run values never live here, only state that
-    belongs to the session (variable values, random generators, compiled function plans)."""
+    belongs to the session (variable values, random generators, compiled function plans).
+
+    Kernels on another device than the session's get ``ctx.on(backend)``: a context sharing
+    all of that state whose ``backend`` / ``xp`` are the device's (variables placed there keep
+    arrays of that backend in the shared store).
+    """
 
     def __init__(self, backend, seed=None) -> None:
         self.backend = backend
@@ -23,6 +29,20 @@ class RunContext:
         self._function_plans: dict = {}
         self._lock = threading.Lock()
         self._scratch = threading.local()
+        self._siblings: dict = {id(backend): self}
+
+    def on(self, backend) -> RunContext:
+        """This context as seen by kernels running on ``backend``."""
+        sibling = self._siblings.get(id(backend))
+        if sibling is None:
+            with self._lock:
+                sibling = self._siblings.get(id(backend))
+                if sibling is None:
+                    sibling = copy.copy(self)
+                    sibling.backend, sibling.xp = backend, backend.xp
+                    sibling._scratch = threading.local()  # its arrays are the backend's
+                    self._siblings[id(backend)] = sibling
+        return sibling
 
     def scratch(self, like):
         """A work array of ``like``'s shape and dtype, reused by later calls on this thread.
@@ -55,12 +75,13 @@ class RunContext:
     def call(self, function, args) -> list:
         """Run a traced function (see ``flowgraph.ops.control_flow.Function``) on ``args``;
         its plan is compiled on first use and cached for the session."""
-        plan = self._function_plans.get(function)
+        key = (function, id(self.backend))  # a function runs where the op calling it runs
+        plan = self._function_plans.get(key)
         if plan is None:
             with self._lock:
-                plan = self._function_plans.get(function)
+                plan = self._function_plans.get(key)
                 if plan is None:
                     fetches = list(function.outputs) + list(function.side_effects)
                     plan = compile_plan(fetches, list(function.inputs), self.backend)
-                    self._function_plans[function] = plan
+                    self._function_plans[key] = plan
         return list(plan.run(self, args)[: len(function.outputs)])

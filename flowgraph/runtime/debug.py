@@ -27,11 +27,13 @@ Inf first appeared in the output of Log op 'log_x' (created at <doctest ...>:3 i
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from flowgraph import errors
+from flowgraph.compiler.ir import op_device
 from flowgraph.compiler.prune import pruned_ops
 from flowgraph.graph.operation import Operation
 from flowgraph.ops.registry import get_op_def
@@ -126,15 +128,18 @@ class _Interpreter:
 
     def __init__(self, sess, fetches, feed_dict) -> None:
         graph = sess.graph
+        self.sess = sess
         self.ctx = sess._context  # the session's variables and random generators
         self.backend = self.ctx.backend
+        self.backend_of: dict = {}  # tensor -> the backend its value is on (ops' devices)
         structured = isinstance(fetches, (list, tuple, dict))
         self.elements, self.rebuild = flatten(fetches if structured else [fetches], graph)
         self.single = not structured
         self.feeds = {}
         for key, value in (feed_dict or {}).items():
             tensor = feed_key(key, graph)
-            self.feeds[tensor] = self.backend.from_host(feed_value(tensor, value))
+            backend = self.backend_of[tensor] = sess.backend_for(tensor.op.device)
+            self.feeds[tensor] = backend.from_host(feed_value(tensor, value))
         # The user's ops, unoptimized, in the order a plan runs them; an unfed placeholder
         # raises here as it does in Session.run.
         self.ops = pruned_ops(self.elements, list(self.feeds))
@@ -156,9 +161,13 @@ class _Interpreter:
                 return self._report(t.op, t, v, "feed", [], 0)
         for done, op in enumerate(self.ops):
             op_def = get_op_def(op.type)
-            fn = op_def.bind(self.backend.xp, op.attrs)
+            backend = self.sess.backend_for(op_device(op))
+            ctx = self.ctx.on(backend)
+            fn = op_def.bind(backend.xp, op.attrs)
+            for t in op.outputs:
+                self.backend_of.setdefault(t, backend)
             if op_def.read_at_use:
-                self.lazy[op.outputs[0]] = fn
+                self.lazy[op.outputs[0]] = functools.partial(fn, ctx)
                 continue
             args = []
             for i, t in enumerate(op.inputs):
@@ -168,9 +177,12 @@ class _Interpreter:
                 if isinstance(value, NonFiniteReport):
                     value.ops_run, value.ops_total = done, len(self.ops)
                     return value
+                source = self.backend_of[t]
+                if source is not backend:  # made on another device: moved, as a plan does
+                    value = backend.from_host(source.to_host(value))
                 args.append(value)
             if op_def.needs_context:
-                args.insert(0, self.ctx)
+                args.insert(0, ctx)
             try:
                 result = fn(*args)
             except Exception as e:  # noqa: BLE001 - re-raised, naming the op
@@ -181,14 +193,14 @@ class _Interpreter:
                     continue  # a fed output keeps its fed value
                 self.values[t] = v
                 if self._bad(t, v):
-                    inputs = [_summary(i, self._peek(i), self.backend) for i in op.inputs]
+                    inputs = [_summary(i, self._peek(i), self.backend_of.get(i)) for i in op.inputs]
                     return self._report(op, t, v, "op", inputs, done + 1)
         return None
 
     def _value(self, t):
         if t in self.values:
             return self.values[t]
-        value = self.lazy[t](self.ctx)
+        value = self.lazy[t]()
         if self._bad(t, value):
             return self._report(t.op, t, value, "variable", [], 0)
         return value
@@ -197,19 +209,21 @@ class _Interpreter:
         """An input's value for a summary (a variable is read again: reading changes nothing)."""
         if t in self.values:
             return self.values[t]
-        return self.lazy[t](self.ctx) if t in self.lazy else None
+        return self.lazy[t]() if t in self.lazy else None
 
     def _bad(self, t, value) -> bool:
         if value is None or not t.dtype.is_floating:
             return False
-        return not bool(self.backend.xp.all(self.backend.xp.isfinite(value)))
+        xp = self.backend_of[t].xp
+        return not bool(xp.all(xp.isfinite(value)))
 
     def _report(self, op, t, value, source, inputs, ops_run) -> NonFiniteReport:
-        host = np.asarray(self.backend.to_host(value))
+        backend = self.backend_of[t]
+        host = np.asarray(backend.to_host(value))
         nan, inf = int(np.isnan(host).sum()), int(np.isinf(host).sum())
         kind = "Inf and NaN" if nan and inf else "NaN" if nan else "Inf"
         return NonFiniteReport(
-            op, t, kind, source, _summary(t, value, self.backend), inputs, ops_run, len(self.ops)
+            op, t, kind, source, _summary(t, value, backend), inputs, ops_run, len(self.ops)
         )
 
     def _to_user(self, element):
@@ -217,8 +231,8 @@ class _Interpreter:
             return None
         value = self.values.get(element)
         if value is None:
-            value = self.lazy[element](self.ctx)
-        value = np.array(self.backend.to_host(value), copy=True)
+            value = self.lazy[element]()
+        value = np.array(self.backend_of[element].to_host(value), copy=True)
         return value[()] if value.ndim == 0 else value
 
 

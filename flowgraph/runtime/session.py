@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from flowgraph.backends import get_backend
+from flowgraph.backends import DevicePlacement, get_backend
 from flowgraph.compiler.explain import Explanation
 from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for
 from flowgraph.compiler.plan import compile_plan
@@ -37,11 +37,18 @@ _ALIASING_OPS = frozenset({"Const", "VariableV2", "Identity", "Assign", "AssignA
 class Session:
     """Runs a graph: compiles each distinct (fetches, feeds) signature once, then executes it.
 
-    ``Session(graph=None, backend="numpy")`` uses the default graph at creation time. Each
-    Session holds its own variable values. ``run`` is thread-safe: per-run values live in the
-    run, and the plan cache is locked while compiling. ``level`` is the optimization level of
-    its plans: ``"O1"`` (the default: all passes) or ``"O0"`` (prune only); ``explain`` shows
-    what the passes do.
+    ``Session(graph=None, backend=None)`` uses the default graph at creation time and the
+    default backend (NumPy, or the one of an enclosing ``flowgraph.backends.default_backend``;
+    ``"cupy"`` runs on the GPU). Each Session holds its own variable values. ``run`` is
+    thread-safe: per-run values live in the run, and the plan cache is locked while compiling.
+    ``level`` is the optimization level of its plans: ``"O1"`` (the default: all passes) or
+    ``"O0"`` (prune only); ``explain`` shows what the passes do.
+
+    Ops placed with ``fg.device(...)`` run on the backend their device maps to:
+    ``device_backends`` (or ``config={"device_backends": ...}``) maps device strings to
+    backends; by default ``/cpu:*`` and ops without a device run on the session's backend and
+    ``/gpu:0`` on CuPy. Values cross devices in explicit transfers; variables live on their
+    device; ``run`` returns NumPy arrays unless ``return_device_arrays=True``.
     """
 
     def __init__(
@@ -49,14 +56,18 @@ class Session:
         target: str = "",
         graph=None,
         config=None,
-        backend="numpy",
+        backend=None,
         seed=None,
         level: str = DEFAULT_LEVEL,
+        device_backends: dict | None = None,
     ):
         passes_for(level)  # an unknown level fails here, not at the first run
         self.level = level
         self.graph = graph if graph is not None else get_default_graph()
         self._backend = get_backend(backend)
+        if device_backends is None:
+            device_backends = _config_value(config, "device_backends")
+        self._placement = DevicePlacement(self._backend, device_backends)
         self._context = RunContext(self._backend, seed)
         self._plans: dict = {}
         self._compile_lock = threading.Lock()
@@ -65,15 +76,28 @@ class Session:
         self.compile_count = 0  # how many plans were compiled (a repeated signature adds none)
         self._growth = GrowthWatch(self.graph)
 
+    @property
+    def backend(self):
+        """The Backend ops without a device (and ``/cpu:*`` ops) run on."""
+        return self._backend
+
+    def backend_for(self, device: str):
+        """The Backend that runs ops placed on ``device`` in this session."""
+        return self._placement.backend_for(device)
+
     # ---- running ---------------------------------------------------------------------------
-    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+    def run(
+        self, fetches, feed_dict=None, options=None, run_metadata=None, return_device_arrays=False
+    ):
         """Evaluate ``fetches`` (a Tensor, Operation, name, or any nesting of list / tuple /
         dict / namedtuple of them) and return their values in the same structure.
 
         Operations give None. ``feed_dict`` maps tensors (or their names) to values; any
         tensor may be fed, which cuts off what computes it. With
         ``options=RunOptions(trace_level=RunOptions.FULL_TRACE)``, per-op timings go into
-        ``run_metadata`` (a ``RunMetadata``; see ``flowgraph.runtime.profiling``).
+        ``run_metadata`` (a ``RunMetadata``; see ``flowgraph.runtime.profiling``). Values come
+        back as NumPy arrays; ``return_device_arrays=True`` leaves each on its backend (a CuPy
+        array for an op on the GPU).
         """
         self._check_open()
         self._growth.check()
@@ -85,11 +109,21 @@ class Session:
         traced = options is not None and wants_trace(options)
         plan = self._plan_for(tuple(elements), feeds, traced)
         self._growth.report_skipped(plan)  # side-effect ops created since the last run, left out
+        feed_values = [feeds[t] for t in plan.feeds]
+        if plan.feed_transfers is not None:  # a placeholder placed on another device
+            feed_values = _moved(feed_values, plan.feed_transfers)
         if traced:
-            values = self._run_traced(plan, [feeds[t] for t in plan.feeds], run_metadata)
+            values = self._run_traced(plan, feed_values, run_metadata)
         else:
-            values = plan.run(self._context, [feeds[t] for t in plan.feeds])
-        values = [self._to_user(e, v) for e, v in zip(elements, values)]
+            values = plan.run(self._context, feed_values)
+        if return_device_arrays:
+            values = [_device_value(e, v) for e, v in zip(elements, values)]
+        elif plan.single_backend:
+            values = [self._to_user(e, v) for e, v in zip(elements, values)]
+        else:
+            values = [
+                self._to_user(e, v, b) for e, v, b in zip(elements, values, plan.output_backends)
+            ]
         return values[0] if rebuild is None else rebuild(values)
 
     def make_callable(self, fetches, feed_list=None):
@@ -118,13 +152,18 @@ class Session:
                     f"This callable takes {len(feed_list)} feed values, got {len(values)}"
                 )
             checked = [feed_value(feed_list[i], values[i]) for i in order]
-            out = plan.run(self._context, [self._backend.from_host(v) for v in checked])
-            out = rebuild([self._to_user(e, v) for e, v in zip(elements, out)])
+            moved = [b.from_host(v) for v, b in zip(checked, plan.feed_backends)]
+            out = plan.run(self._context, moved)
+            out = rebuild(
+                [self._to_user(e, v, b) for e, v, b in zip(elements, out, plan.output_backends)]
+            )
             return out[0] if single else out
 
         return call
 
     def _prepare_feeds(self, feed_dict) -> dict:
+        """``{tensor: checked value on the session's backend}`` (a placeholder placed on
+        another device gets its value moved there when the plan runs)."""
         if not feed_dict:
             return {}
         from_host = self._backend.from_host
@@ -142,7 +181,12 @@ class Session:
                 plan = self._plans.get(key)
                 if plan is None:
                     plan = compile_plan(
-                        list(elements), list(feeds), self._backend, self.level, traced
+                        list(elements),
+                        list(feeds),
+                        self._backend,
+                        self.level,
+                        traced,
+                        self._placement,
                     )
                     self._plans[key] = plan
                     self.compile_count += 1
@@ -175,14 +219,16 @@ class Session:
         single = not isinstance(fetches, (list, tuple, dict))
         elements, _ = flatten([fetches] if single else fetches, self.graph)
         feeds = [feed_key(k, self.graph) for k in feed_dict or {}]
-        plan = compile_plan(elements, feeds, self._backend, level or self.level)
+        plan = compile_plan(
+            elements, feeds, self._backend, level or self.level, placement=self._placement
+        )
         return Explanation(plan)
 
-    def _to_user(self, element, value):
+    def _to_user(self, element, value, backend=None):
         """A fetched value as the user gets it: NumPy, copied if the session could alias it."""
         if value is None:
             return None
-        value = self._backend.to_host(value)
+        value = (backend or self._backend).to_host(value)
         if value.ndim == 0:
             return value[()]  # NumPy scalar, as TF returns for scalar tensors
         if element.op.type in _ALIASING_OPS or value.base is not None:
@@ -221,6 +267,30 @@ class Session:
         self._closed = True
 
 
+def _moved(values, transfers) -> list:
+    return [v if move is None else move(v) for v, move in zip(values, transfers)]
+
+
+def _device_value(element, value):
+    """A fetched value left on its backend, copied if the session could alias it."""
+    if value is None or element.op.type not in _ALIASING_OPS:
+        return value
+    return (
+        value.copy()
+        if hasattr(value, "copy")
+        else value.__array_namespace__().asarray(value, copy=True)
+    )
+
+
+def _config_value(config, key: str):
+    """``config[key]`` or ``config.key`` (a dict or a ConfigProto-like object), else None."""
+    if config is None:
+        return None
+    if isinstance(config, dict):
+        return config.get(key)
+    return getattr(config, key, None)
+
+
 class InteractiveSession(Session):
     """A Session that makes itself the default on creation (for shells and notebooks).
 
@@ -238,11 +308,12 @@ class InteractiveSession(Session):
         target: str = "",
         graph=None,
         config=None,
-        backend="numpy",
+        backend=None,
         seed=None,
         level: str = DEFAULT_LEVEL,
+        device_backends: dict | None = None,
     ):
-        super().__init__(target, graph, config, backend, seed, level)
+        super().__init__(target, graph, config, backend, seed, level, device_backends)
         context.push_session(self)
 
     def close(self) -> None:

@@ -35,6 +35,14 @@ def _apply_adam(
     m_name, v_name = slot_names
     var, m, v = stored(ctx, var_name), stored(ctx, m_name), stored(ctx, v_name)
     lr_t = lr * xp.sqrt(1 - beta2_power) / (1 - beta1_power)
+    if not ctx.backend.supports_out:  # an array-API namespace: the same update, plainly
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * (grad * grad)
+        var -= lr_t * (m / (xp.sqrt(v) + epsilon))
+        ctx.variables[var_name], ctx.variables[m_name], ctx.variables[v_name] = var, m, v
+        return
     work = ctx.scratch(var)  # every temporary of the update lives in this one reused buffer
     m *= beta1
     xp.multiply(grad, 1 - beta1, out=work)
@@ -85,8 +93,9 @@ class AdamOptimizer(Optimizer):
 
     def _create_slots(self, var_list) -> None:
         graph = var_list[0].graph
-        self._non_slot("beta1_power", float(self._beta1), graph)
-        self._non_slot("beta2_power", float(self._beta2), graph)
+        first = min(var_list, key=lambda v: v.name)  # the beta powers live with it, as in TF1
+        self._non_slot("beta1_power", float(self._beta1), graph, colocate_with=first)
+        self._non_slot("beta2_power", float(self._beta2), graph, colocate_with=first)
         for v in var_list:
             self._slot(v, "m")
             self._slot(v, "v")
@@ -109,7 +118,7 @@ class AdamOptimizer(Optimizer):
         # The beta powers move on only after every variable has used this step's values.
         graph = update_ops[0].graph
         beta1_power, beta2_power = self._get_beta_accumulators(graph)
-        with graph.control_dependencies(update_ops):
+        with graph.control_dependencies(update_ops), graph.device(beta1_power.device):
             update_beta1 = beta1_power.assign(
                 beta1_power * self._hyper("beta1", self._beta1, beta1_power.dtype)
             )

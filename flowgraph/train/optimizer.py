@@ -21,6 +21,8 @@ GLOBAL_VARIABLES so that ``global_variables_initializer()`` initializes them.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from flowgraph.autodiff import explain_gradient, gradients
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
@@ -117,7 +119,12 @@ class Optimizer:
             raise ValueError("No variables to optimize.")
         for v in var_list:
             variable_tensor(v)  # a TypeError now rather than an odd failure later
-        grads = gradients(loss, var_list, grad_ys=grad_loss)
+        grads = gradients(
+            loss,
+            var_list,
+            grad_ys=grad_loss,
+            colocate_gradients_with_ops=colocate_gradients_with_ops,
+        )
         return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
@@ -155,7 +162,9 @@ class Optimizer:
                 for g, v in checked:
                     if g is None:
                         continue
-                    with graph.name_scope("update_" + variable_tensor(v).op.name):
+                    ref = variable_tensor(v)
+                    # Each update runs where its variable lives (TF1 colocates them too).
+                    with graph.name_scope("update_" + ref.op.name), graph.device(ref.op.device):
                         updates.append(self._apply_dense(g, v))
                 if global_step is None:
                     return self._finish(updates, scope)
@@ -183,12 +192,19 @@ class Optimizer:
             per_var[key] = _create_slot(variable_tensor(var), fill, self._name)
         return per_var[key]
 
-    def _non_slot(self, name: str, initial_value, graph):
-        """A variable of the optimizer itself (one per graph), created on first use."""
+    def _non_slot(self, name: str, initial_value, graph, colocate_with=None):
+        """A variable of the optimizer itself (one per graph), created on first use, on the
+        device of ``colocate_with`` (a variable) when given."""
         key = (name, graph)
         if key not in self._non_slots:
             with graph.as_default(), graph.name_scope(None), graph.control_dependencies(None):
-                self._non_slots[key] = Variable(initial_value, trainable=False, name=name)
+                placed = (
+                    nullcontext()
+                    if colocate_with is None
+                    else graph.device(variable_tensor(colocate_with).op.device)
+                )
+                with placed:
+                    self._non_slots[key] = Variable(initial_value, trainable=False, name=name)
         return self._non_slots[key]
 
     # ---- hyperparameters -------------------------------------------------------------------
@@ -226,10 +242,16 @@ class Optimizer:
 
 def _create_slot(ref: Tensor, fill: float, op_name: str) -> Variable:
     """A non-trainable Variable shaped like ``ref``, named ``<ref>/<op_name>`` (made unique as
-    ``<op_name>_1``...), whose initial value is ``fill`` everywhere."""
+    ``<op_name>_1``...), whose initial value is ``fill`` everywhere. It lives on ``ref``'s
+    device, where the update op that reads it runs (TF colocates slots too)."""
     graph = ref.graph
     known = ref.shape.is_fully_defined()
-    with graph.as_default(), graph.name_scope(None), graph.control_dependencies(None):
+    with (
+        graph.as_default(),
+        graph.name_scope(None),
+        graph.control_dependencies(None),
+        graph.device(ref.op.device),
+    ):
         with graph.name_scope(ref.op.name + "/"), graph.name_scope(op_name + "_init") as scope:
             value = constant(fill, dtype=ref.dtype)
             if known:

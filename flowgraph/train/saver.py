@@ -95,7 +95,7 @@ class Saver:
             if not isinstance(global_step, (int, np.integer)):
                 global_step = sess.run(global_step)
             prefix = f"{prefix}-{int(global_step)}"
-        store, to_host = sess._context.variables, sess._context.backend.to_host
+        store = sess._context.variables
         arrays = {}
         for name, ref in self._vars.items():
             var_name = ref.op.attrs["var_name"]
@@ -105,6 +105,7 @@ class Saver:
                     f"(attempting to use uninitialized value {var_name}). Run its initializer "
                     "or restore it first."
                 )
+            to_host = sess.backend_for(ref.op.device).to_host  # a variable lives on its device
             arrays[name] = np.asarray(to_host(store[var_name]))
         checkpoint.write_checkpoint(prefix, arrays)
         self._record(prefix)
@@ -144,11 +145,11 @@ class Saver:
             )
         arrays = checkpoint.read_checkpoint(prefix)
         self._check_matches(prefix, arrays)
-        store, from_host = sess._context.variables, sess._context.backend.from_host
+        store = sess._context.variables
         for name, ref in self._vars.items():
             # Training ops update stored arrays in place: each must be writable and its own.
             value = np.require(arrays[name], requirements=["C", "W", "O"])
-            store[ref.op.attrs["var_name"]] = from_host(value)
+            store[ref.op.attrs["var_name"]] = sess.backend_for(ref.op.device).from_host(value)
 
     def _check_matches(self, prefix: str, arrays: dict) -> None:
         def spec(dtype_name, shape) -> str:

@@ -24,6 +24,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from flowgraph.backends import canonical_device
 from flowgraph.compiler.plan import compile_plan  # viz sits above the compiler
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.tensor import Tensor
@@ -71,6 +72,9 @@ def draw(
     and hyperparameters one node each, collapsing further if the drawing would exceed
     ``max_nodes`` nodes; an int ``k`` collapses every scope at depth ``k`` (``0``: nothing);
     a list of scope names collapses those.
+
+    Ops placed on different devices (``fg.device``) get their device's outline colour, named
+    in the legend.
 
     ``plan`` (a compiled Plan) or ``fetches`` / ``feeds`` (compiled here): number the ops in
     execution order and grey out the ops the run skips. ``values``: ``{tensor: array}``
@@ -171,6 +175,8 @@ class _Drawing:
         self.fed = {t.op for t in plan.feeds} if plan is not None else set()
         self.categories: set[str] = set()
         self.sections: set[str] = set()
+        self.devices = {op: canonical_device(op.device) for op in ops}
+        self.device_colors = styles.device_colors(self.devices.values())
         self.has_control = self.has_pruned = self.has_ref = self.large = False
 
     def node_id(self, op) -> str:
@@ -243,6 +249,8 @@ class _Drawing:
             else:
                 style = styles.pruned(style)
                 self.has_pruned = True
+        if self.device_colors and "penwidth" not in style and "dashed" not in style["style"]:
+            style.update(self._device_style([op]))
         lines += [
             (f"{t.value_index}: " if len(op.outputs) > 1 else "") + value_summary(self.values[t])
             for t in op.outputs
@@ -285,13 +293,23 @@ class _Drawing:
             else:
                 style = styles.pruned(style)
                 self.has_pruned = True
+        if self.device_colors and "dashed" not in style["style"]:
+            style.update(self._device_style(ops))
         types = sorted({op.type for op in ops})
         tooltip = styles.escape(f"{'/'.join(group)}: {len(ops)} ops\ntypes: {', '.join(types)}")
         return dict(style, label=styles.escape("\n".join(lines)), tooltip=tooltip)
 
+    def _device_style(self, ops) -> dict:
+        """The outline of the device all of ``ops`` are on (nothing when they are on several)."""
+        devices = {self.devices[op] for op in ops}
+        if len(devices) != 1:
+            return {}
+        return {"color": self.device_colors[devices.pop()], "penwidth": styles.DEVICE_PENWIDTH}
+
     def legend_entries(self) -> dict:
         """What the legend has to explain: the styles this drawing used."""
         return {
+            "devices": self.device_colors,
             "categories": self.categories,
             "sections": self.sections,
             "collapsed": any(g is not None for g in self.groups.values()),

@@ -13,6 +13,9 @@ Every op falls in exactly one category, decided from its type and its registry f
 Sections tint whole clusters: the forward graph stays white, ops under a ``gradients`` scope are
 orange, an optimizer's ops and state are violet, so a student sees the three parts apart.
 
+When the drawn ops are placed on more than one device (``with fg.device("/gpu:0"):``), each
+op's outline takes its device's colour (:func:`device_colors`) and the legend names them.
+
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
 ...     x = fg.placeholder(fg.float32, [None, 3], name="x")
@@ -72,6 +75,11 @@ SECTION_DESCRIPTIONS = {
     "gradients": "gradients (backward pass)",
     "optimizer": "optimizer (updates and state)",
 }
+
+# Outline colours of devices, in order of first appearance; ops without a device come first.
+DEVICE_PALETTE = ("#4b5563", "#16a34a", "#dc2626", "#2563eb", "#d97706", "#9333ea", "#0891b2")
+DEVICE_PENWIDTH = "2.5"
+NO_DEVICE = "no device\n(the session's backend)"
 
 COLLAPSED_STYLE = {"shape": "box3d", "style": "filled"}
 PRUNED_STYLE = {"fillcolor": "#f3f4f6", "fontcolor": "#9ca3af", "color": "#d1d5db"}
@@ -151,6 +159,21 @@ def pruned(style: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def device_colors(devices) -> dict[str, str]:
+    """``{device: outline colour}`` for the distinct devices in ``devices`` (canonical
+    strings, ``""`` for none), or ``{}`` when there is only one: one device needs no colour.
+
+    >>> device_colors(["", "/gpu:0", "/gpu:0"])
+    {'': '#4b5563', '/gpu:0': '#16a34a'}
+    >>> device_colors(["/cpu:0"])
+    {}
+    """
+    distinct = sorted(set(devices), key=lambda d: (d != "", d))
+    if len(distinct) < 2:
+        return {}
+    return {d: DEVICE_PALETTE[i % len(DEVICE_PALETTE)] for i, d in enumerate(distinct)}
+
+
 def escape(text: str) -> str:
     """Text for a Graphviz label: backslashes kept literal, newlines as ``\\n`` escapes."""
     return text.replace("\\", "\\\\").replace("\n", "\\n")
@@ -176,6 +199,9 @@ def add_legend(dot, used: dict) -> None:
         )
     if used["pruned"]:
         entries.append(("pruned", "not run by this plan\n(pruned)", pruned(node_style("op"))))
+    for i, (device, color) in enumerate(used.get("devices", {}).items()):
+        attrs = dict(node_style("op"), color=color, penwidth=DEVICE_PENWIDTH, fillcolor="white")
+        entries.append((f"device_{i}", f"on {device}" if device else NO_DEVICE, attrs))
     edges = [("edge_data", "dtype[static shape]", DATA_EDGE)]
     if used["ref"]:
         edges.append(("edge_ref", "variable an update writes", dict(REF_EDGE)))

@@ -45,6 +45,9 @@ def _import_op_modules() -> dict[str, str]:
 
 IMPORT_FAILURES = _import_op_modules()
 
+# Each check also runs on the strict array-API namespace (see tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 
 # ---- input domains ------------------------------------------------------------------------
 

@@ -303,6 +303,7 @@ class _Namespace:
 
     def __init__(self, add_at=True):
         self.used, self.add_at = set(), add_at
+        self.__name__ = "recording"  # not NumPy: kernels take their array-API paths
 
     def __getattr__(self, name):
         self.used.add(name)
@@ -311,6 +312,7 @@ class _Namespace:
         return getattr(np, name)
 
 
+@pytest.mark.numpy_only  # it builds its own backend
 @pytest.mark.parametrize("add_at", [True, False], ids=["ufunc-at", "array-api-fallback"])
 def test_gradient_kernels_use_the_array_namespace(add_at):
     xp = _Namespace(add_at)

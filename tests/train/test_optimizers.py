@@ -7,6 +7,9 @@ import flowgraph as fg
 from flowgraph import train
 from flowgraph.ops.registry import get_op_def
 
+# Each optimizer's update also runs on the strict array-API namespace (see tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
+
 W0 = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.5]])
 GRADS = [
     np.array([[0.1, -0.2, 0.3], [1.0, 0.0, -0.5]]),

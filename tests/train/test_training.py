@@ -1,8 +1,12 @@
 """End-to-end graph-mode training: the seed program's MLP on learnable synthetic data."""
 
 import numpy as np
+import pytest
 
 import flowgraph as fg
+
+# The seed model also trains on the strict array-API namespace (see tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("backend")
 
 
 def _synthetic_digits(n, seed):

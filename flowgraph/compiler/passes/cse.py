@@ -69,7 +69,7 @@ def _key(node, pinned):
         inputs = tuple(sorted(inputs, key=_identity))
     attrs = node.attrs
     frozen = tuple((k, freeze(attrs[k])) for k in sorted(attrs)) if attrs else ()
-    return node.type, inputs, frozen
+    return node.type, inputs, frozen, id(node.backend)  # one copy per device
 
 
 def _identity(ref):

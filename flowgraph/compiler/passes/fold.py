@@ -50,7 +50,7 @@ def fold_constants(ir) -> list[str]:
             continue
         for index, value in enumerate(values):
             name = node.name if index == 0 else f"{node.name}_{index}"
-            const = Node.constant(value, node.origin, name)
+            const = Node.constant(value, node.origin, name, node.backend)
             kept.append(const)
             rewrites.replace((node, index), (const, 0))
         changes.append(f"folded {node.describe()} into a constant {_show(values[0])}")

@@ -19,7 +19,8 @@ may share memory with:
 A buffer is written only if none of the values sharing it is used later or fetched (uses that
 read just the shape, ``OpDef.shape_only_inputs`` such as the ``like`` input of ``SumToShapeOf``,
 do not count), and the output surely has the buffer's dtype and shape (the other inputs
-broadcast into it).
+broadcast into it). Only backends whose ufuncs take ``out`` (``Backend.supports_out``: NumPy,
+CuPy) compute in place, and only into a buffer on the op's own device.
 
 >>> import flowgraph as fg
 >>> from flowgraph.compiler.passes import optimized
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 from flowgraph.compiler.ir import broadcasts_into, spec
 
-INPLACE_BACKENDS = frozenset({"numpy", "cupy"})  # namespaces whose ufuncs take ``out``
 EXTERNAL = "external"  # the buffers of feeds, constants and variables
 _EXTERNAL_ONLY = frozenset([EXTERNAL])
 _NEVER = float("inf")
@@ -49,10 +49,8 @@ def plan_memory(ir) -> list[str]:
     Never writes into feeds, constants, variable values, fetched values, or anything that may
     share memory with them.
     """
-    backend = ir.backend
-    if backend is None or backend.name not in INPLACE_BACKENDS:
+    if not any(b.supports_out for b in ir.backends()):
         return []
-    xp = backend.xp
     last = _last_uses(ir)
     roots: dict = {(f, 0): _EXTERNAL_ONLY for f in ir.feeds}
     owned: set = set()  # values holding a buffer of their own (new, or reused in place)
@@ -61,7 +59,7 @@ def plan_memory(ir) -> list[str]:
     changes: list[str] = []
     for k, node in enumerate(ir.nodes):
         node.inplace = None
-        target = _inplace_target(node, k, xp, roots, owned, busy_until, escaped)
+        target = _inplace_target(node, k, roots, owned, busy_until, escaped)
         if target is not None:
             node.inplace = target
             source = node.inputs[target]
@@ -93,17 +91,20 @@ def plan_memory(ir) -> list[str]:
     return changes
 
 
-def _inplace_target(node, k, xp, roots, owned, busy_until, escaped):
+def _inplace_target(node, k, roots, owned, busy_until, escaped):
     """The position of the input ``node`` can write its result into, or None."""
     xp_name = node.op_def.xp_name
-    if xp_name is None or len(node.specs) != 1 or _arity(xp, xp_name) != len(node.inputs):
+    backend = node.backend
+    if xp_name is None or len(node.specs) != 1 or backend is None or not backend.supports_out:
+        return None
+    if _arity(backend.xp, xp_name) != len(node.inputs):
         return None  # not a ufunc (np.where): no ``out`` argument
     dtype, shape = node.specs[0]
     if not shape.rank:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
         return None
     for j, ref in enumerate(node.inputs):
-        if ref not in owned:
-            continue
+        if ref not in owned or ref[0].backend is not backend:
+            continue  # not the run's own buffer, or on another device
         shared = roots[ref]
         if len(shared) != 1:
             continue
