@@ -17,6 +17,9 @@ An op that memory planning marked in place passes its dying input again as the u
 ``minimum``), checked once per ufunc. Its input's name then stays bound to the same buffer
 until the result dies, and both names are deleted together.
 
+A plan of more than a few thousand statements is split into ``_part<k>`` functions
+(``compiler/chunking.py``), because CPython compiles one huge function in more than linear time.
+
 The traced variant (``trace=True``) wraps each statement in two ``perf_counter_ns`` calls and
 records the op's output bytes; it is a separate function, so the plain one pays nothing.
 
@@ -39,6 +42,7 @@ from itertools import count
 from time import perf_counter_ns
 
 from flowgraph.backends import get_backend
+from flowgraph.compiler.chunking import CHUNK_THRESHOLD, chunked_source, compile_into
 from flowgraph.compiler.passes.memory import may_alias_external
 
 _plan_ids = count()
@@ -144,19 +148,22 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
         params.append("_trace")
         namespace["_nbytes"] = _nbytes
         namespace["_clock"] = perf_counter_ns
-    lines = [f"def run({', '.join(params)}):"]
-    lines += [f"    {name} = ctx.on({ref})" for name, ref in contexts.values()]
-    line_to_op, line_to_node = {}, {}
-    for statement, node in body:
-        lines.append("    " + statement)
-        if node is not None:
-            line_to_op[len(lines)] = node.origin
-            line_to_node[len(lines)] = node
-    lines.append(f"    return ({returned},)" if returned else "    return ()")
+    prelude = [f"{name} = ctx.on({ref})" for name, ref in contexts.values()]
+    if len(body) > CHUNK_THRESHOLD:
+        lines, line_to_node = chunked_source(params, prelude, body, returned)
+    else:
+        lines = [f"def run({', '.join(params)}):"] + [f"    {line}" for line in prelude]
+        line_to_node = {}
+        for statement, node in body:
+            lines.append("    " + statement)
+            if node is not None:
+                line_to_node[len(lines)] = node
+        lines.append(f"    return ({returned},)" if returned else "    return ()")
+    line_to_op = {line: node.origin for line, node in line_to_node.items()}
     source = "\n".join(lines) + "\n"
     filename = f"<flowgraph plan {next(_plan_ids)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(compile(source, filename, "exec"), namespace)
+    compile_into(lines, filename, namespace)
     return GeneratedCode(
         source, namespace["run"], filename, line_to_op, line_to_node, value_of, traced
     )

@@ -111,7 +111,9 @@ class Plan:
         an error happens, unlike tracking the current op while running)."""
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.code.filename:
-                return self.code.line_to_node.get(tb.tb_lineno), tb.tb_frame.f_locals
+                node = self.code.line_to_node.get(tb.tb_lineno)
+                if node is not None:  # (in a chunked plan, ``run`` calls the failing part)
+                    return node, tb.tb_frame.f_locals
             tb = tb.tb_next
         return None, {}
 
