@@ -132,13 +132,18 @@ def placeholder_with_default(input, shape, name: str = "PlaceholderWithDefault")
 # ---- Variables ----------------------------------------------------------------------------
 
 
-def _read_variable(ctx, *, var_name, dtype, shape):
+def stored_value(ctx, var_name: str):
+    """The session's current array for ``var_name``; FailedPreconditionError if uninitialized."""
     try:
         return ctx.variables[var_name]
     except KeyError:
         raise FailedPreconditionError(
             message=f"Attempting to use uninitialized value {var_name}"
         ) from None
+
+
+def _read_variable(ctx, *, var_name, dtype, shape):
+    return stored_value(ctx, var_name)
 
 
 define_op(

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flowgraph.errors import FailedPreconditionError, ShapeError
+from flowgraph.errors import ShapeError
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.state import stored_value
 
 
 def variable_tensor(var) -> Tensor:
@@ -30,14 +31,7 @@ def variable_tensor(var) -> Tensor:
     return ref
 
 
-def stored(ctx, var_name: str):
-    """The session's current array for ``var_name``; FailedPreconditionError if uninitialized."""
-    try:
-        return ctx.variables[var_name]
-    except KeyError:
-        raise FailedPreconditionError(
-            message=f"Attempting to use uninitialized value {var_name}"
-        ) from None
+stored = stored_value  # the fused updates read their variable and slots as VariableV2 does
 
 
 def _same_as_var(var: Tensor, t: Tensor, what: str) -> None:
