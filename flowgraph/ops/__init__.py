@@ -7,6 +7,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     activations,
     array,
     broadcast,
+    checks,
     composite,
     control,
     control_flow,
@@ -14,6 +15,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     linalg,
     losses,
     math,
+    nd_indexing,
     nn,
     numerics,
     operators,  # noqa: F401 - installs Tensor operators
