@@ -69,7 +69,7 @@ def gradients(
     with collector_paused(), graph.as_default(), graph.name_scope(name):
         seeds = _seed_gradients(ys, grad_ys)
         between = ops_between(ys, xs, stopped)
-        grads = _backpropagate(between, seeds, set(xs), stopped, None, colocate_gradients_with_ops)
+        grads = backpropagate(between, seeds, stopped, None, colocate_gradients_with_ops)
         return [_result_for(x, grads, unconnected_gradients) for x in xs]
 
 
@@ -119,9 +119,7 @@ def ops_between(ys, xs, stopped=frozenset()) -> set:
     return reachable
 
 
-def _backpropagate(
-    between, grads: dict, xs: set, stopped: set, wanted=None, colocate: bool = False
-) -> dict:
+def backpropagate(between, grads: dict, stopped: set, wanted=None, colocate: bool = False) -> dict:
     """Run the gradient rules of the ops in ``between`` (graph ops, or the tape nodes of
     flowgraph.dynamic) from the last to the first, adding each input's contributions to
     ``grads`` (tensor -> list of gradients). ``wanted(t)``, when given, skips the inputs whose

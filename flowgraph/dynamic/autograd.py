@@ -1,6 +1,6 @@
 """``backward()`` and ``grad()``: the static autodiff driver, replayed over the tape.
 
-The nodes reachable from the root are handed to ``flowgraph.autodiff.gradients._backpropagate``,
+The nodes reachable from the root are handed to ``flowgraph.autodiff.gradients.backpropagate``,
 the very loop that differentiates static graphs: same gradient rules, same summing of paths,
 same reduction of broadcast gradients (``sum_to_shape_of``). The rules' ops run eagerly, with
 grad mode off — or on, with ``create_graph=True``, so that the gradients are recorded too and can
@@ -17,7 +17,7 @@ be differentiated again.
 
 from __future__ import annotations
 
-from flowgraph.autodiff.gradients import _backpropagate, _summed
+from flowgraph.autodiff.gradients import _summed, backpropagate
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
@@ -80,7 +80,7 @@ def _differentiate(roots, seeds, retain_graph, create_graph, inputs=()):
     # Without create_graph, gradient ops run deferred: the ones nobody reads never run.
     run = tape.call if create_graph else call_deferred
     with tape.grad_mode_set(create_graph):
-        run(_backpropagate, nodes, grads, set(), frozenset(), _requires_grad)
+        run(backpropagate, nodes, grads, frozenset(), _requires_grad)
     if not retain_graph:
         for node in nodes:
             node.free()
