@@ -61,6 +61,12 @@ class Session:
         level: str = DEFAULT_LEVEL,
         device_backends: dict | None = None,
     ):
+        if not isinstance(target, str):
+            raise TypeError(
+                f"Session(target={target!r}): an in-process Session takes no cluster. To run on "
+                "a Dask cluster use flowgraph.distributed.Session(client) (pip install "
+                '"flowgraph[distributed]").'
+            )
         passes_for(level)  # an unknown level fails here, not at the first run
         self.level = level
         self.graph = graph if graph is not None else get_default_graph()

@@ -283,3 +283,8 @@ def test_a_graph_built_once_gives_no_growth_warning(graph):
         sess.run(v.initializer)
         for _ in range(10):
             sess.run(step)
+
+
+def test_a_cluster_target_points_to_the_distributed_session(graph):
+    with pytest.raises(TypeError, match=r"flowgraph\.distributed\.Session\(client\)"):
+        fg.Session(target=object())

@@ -1,0 +1,413 @@
+"""DistributedSession: runs a graph's plans on a Dask cluster (``dask.distributed``)::
+
+    with fg.Graph().as_default():
+        with fg.device("/job:worker/task:1"):
+            y = fg.constant(2.0) * 3.0
+        with DistributedSession() as sess:  # starts a 2-worker LocalCluster on 127.0.0.1
+            print(sess.run(y))  # 6.0
+
+Each compiled plan is cut into segments (``flowgraph.distributed.partition``); a segment is
+one ``client.submit`` task with ``workers=[address]`` restrictions and no retries, whose
+arguments are the futures of the segments it reads from, so tensors cross workers through
+Dask only. Results come back as NumPy; a kernel failing on a worker raises the same OpError
+(class, op name, creation line, input shapes) that ``Session.run`` raises.
+
+Guarantees on failure: every run waits with a deadline (``timeout``) and checks that the
+workers it uses are alive, so a killed worker gives an ``UnavailableError`` naming it, never a
+hang. A step's variable updates (phase 2) are submitted only after everything else of the step
+(forward, gradients: phase 1) has succeeded; each worker applies its updates in one task that
+puts the variables it writes back as they were if any update of it fails. So a failure in
+phase 1 — an op error or a lost worker — leaves every variable as before the step. Only a
+failure in the commit phase itself, across several variable-holding workers, can leave one
+worker's variables updated and another's not (with all variables on one "ps" worker, as
+``data_parallel`` lays them out, a step is all-or-nothing). Variables on a worker that died are
+lost: restore them from a checkpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import numpy as np
+
+from flowgraph import errors
+from flowgraph.compiler.ir import op_device
+from flowgraph.compiler.passes import DEFAULT_LEVEL
+from flowgraph.compiler.plan import compile_plan
+from flowgraph.graph import context
+from flowgraph.graph.context import get_default_graph
+from flowgraph.runtime.feeds import feed_key, feed_value
+from flowgraph.runtime.fetches import as_fetch_element, flatten
+
+from . import partition as part
+from . import worker as remote
+
+
+def local_cluster(n_workers: int = 2):
+    """A loopback ``LocalCluster`` (processes, one thread each, no dashboard) and its Client."""
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        processes=True,
+        n_workers=n_workers,
+        threads_per_worker=1,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    return Client(cluster), cluster
+
+
+class _DistributedPlan:
+    """One signature's segments, ready to submit."""
+
+    def __init__(self, plan, n_workers, job_tasks) -> None:
+        ir = plan.ir
+        self.plan = plan
+        where = part.assign_workers(ir, n_workers, job_tasks)
+        self.segments, home = part.partition(ir, where)
+        self.instructions, self.positions, self.names = [], [], []
+        for seg in self.segments:
+            ins, pos = part.instructions_for(seg, home)
+            self.instructions.append(ins)
+            self.positions.append(pos)
+            self.names.append(part.written_variables(seg))
+        # per fetch: ("none",), ("const", value), ("feed", node) or ("seg", segment, export)
+        self.outputs = []
+        for ref in ir.outputs:
+            if ref is None:
+                self.outputs.append(("none",))
+                continue
+            node, index = ref
+            if node.type == "Const":
+                self.outputs.append(("const", node.attrs["value"]))
+            elif node.type == "Feed":
+                self.outputs.append(("feed", node))
+            else:
+                seg = home[node]
+                pos = seg.export_position.get((node, index))
+                if pos is None:
+                    pos = seg.export_position[(node, index)] = len(seg.exports)
+                    seg.exports.append((node, index))
+                self.outputs.append(("seg", seg.index, pos))
+        self.exports = []
+        for seg, pos in zip(self.segments, self.positions):
+            self.exports.append(
+                [(pos[n], None if len(n.specs) == 1 else i) for n, i in seg.exports]
+            )
+
+    def node_at(self, segment: int, position: int):
+        for node, p in self.positions[segment].items():
+            if p == position:
+                return node
+        return None
+
+
+class DistributedSession:
+    """A Session whose plans run on a Dask cluster.
+
+    ``DistributedSession(client=None, graph=None, timeout=60.0, level="O1", seed=None)``:
+    ``client`` is a ``distributed.Client``; without one, a loopback 2-worker ``LocalCluster``
+    is started (and closed with the session). Workers are indexed by their sorted addresses at
+    creation: ``/job:worker/task:N`` and ``/job:ps/task:N`` run on worker N (``job_tasks``, a
+    function ``(job, task) -> worker index``, changes that). ``timeout``: seconds a run may
+    take before DeadlineExceededError.
+    """
+
+    def __init__(
+        self,
+        client=None,
+        graph=None,
+        timeout: float = 60.0,
+        level: str = DEFAULT_LEVEL,
+        seed=None,
+        job_tasks=None,
+    ) -> None:
+        self.graph = graph if graph is not None else get_default_graph()
+        self._own = None
+        if client is None:
+            client, cluster = local_cluster()
+            self._own = cluster
+        self.client = client
+        self.client.wait_for_workers(1, timeout=timeout)
+        self.workers = sorted(self.client.scheduler_info()["workers"])
+        self.timeout = timeout
+        self.level = level
+        self.seed = seed
+        self.job_tasks = job_tasks
+        self.session_id = uuid.uuid4().hex
+        self._plans: dict = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self._default_cm = None
+        self._runs = 0
+        self.compile_count = 0
+
+    # ---- running ---------------------------------------------------------------------------
+    def run(self, fetches, feed_dict=None):
+        """Like ``Session.run``: values of ``fetches`` (any nesting) as NumPy arrays."""
+        self._check_open()
+        if isinstance(fetches, (list, tuple, dict)):
+            elements, rebuild = flatten(fetches, self.graph)
+        else:
+            elements, rebuild = [as_fetch_element(fetches, self.graph)], None
+        feeds = {}
+        for key, value in (feed_dict or {}).items():
+            tensor = feed_key(key, self.graph)
+            feeds[tensor] = feed_value(tensor, value)
+        dplan = self._plan_for(tuple(elements), feeds)
+        values = self._execute(dplan, feeds)
+        out = []
+        for v in values:
+            if v is not None and np.ndim(v) == 0:
+                v = np.asarray(v)[()]
+            out.append(v)
+        return out[0] if rebuild is None else rebuild(out)
+
+    def _plan_for(self, elements, feeds):
+        key = (elements, frozenset(feeds))
+        dplan = self._plans.get(key)
+        if dplan is None:
+            with self._lock:
+                dplan = self._plans.get(key)
+                if dplan is None:
+                    plan = compile_plan(list(elements), list(feeds), "numpy", self.level)
+                    dplan = _DistributedPlan(plan, len(self.workers), self.job_tasks)
+                    self._plans[key] = dplan
+                    self.compile_count += 1
+        return dplan
+
+    def _execute(self, dplan, feeds):
+        client = self.client
+        self._runs += 1
+        run_id = f"{self.session_id[:8]}-{self._runs}"
+        fed = {f: feeds[f.origin] for f in dplan.plan.ir.feeds}
+        futures: list = [None] * len(dplan.segments)
+        deadline = time.monotonic() + self.timeout
+        for phase in (1, 2):
+            batch = []
+            for seg in dplan.segments:
+                if seg.phase != phase:
+                    continue
+                args = []
+                for kind, key in seg.args:
+                    args.append(fed[key] if kind == "feed" else futures[key])
+                after = [futures[i] for i in sorted(seg.after)]
+                name = seg.nodes[0].origin_name.replace("/", "_")
+                fut = client.submit(
+                    remote.run_segment,
+                    self.session_id,
+                    self.seed,
+                    dplan.instructions[seg.index],
+                    dplan.exports[seg.index],
+                    dplan.names[seg.index] if phase == 2 else (),
+                    *args,
+                    *after,
+                    key=f"fg-{name}-s{seg.index}-{run_id}",
+                    workers=[self.workers[seg.worker]],
+                    allow_other_workers=False,
+                    pure=False,
+                    retries=0,
+                )
+                futures[seg.index] = fut
+                batch.append((seg, fut))
+            self._wait(dplan, batch, deadline)
+        values = []
+        gathered: dict = {}
+        for spec in dplan.outputs:
+            if spec[0] == "none":
+                values.append(None)
+            elif spec[0] == "const":
+                values.append(np.array(spec[1], copy=True))
+            elif spec[0] == "feed":
+                values.append(np.array(fed[spec[1]], copy=True))
+            else:
+                i = spec[1]
+                if i not in gathered:
+                    gathered[i] = futures[i].result()
+                values.append(gathered[i][spec[2]])
+        return values
+
+    def _wait(self, dplan, batch, deadline) -> None:
+        """Wait for ``batch`` ((segment, future) pairs): an op error is re-raised as the
+        OpError naming its op; a lost worker or the deadline raise, never hang."""
+        from distributed import wait
+
+        pending = [f for _, f in batch]
+        needed = {self.workers[seg.worker] for seg, _ in batch}
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self._cancel(pending)
+                raise errors.DeadlineExceededError(
+                    message=f"distributed run did not finish within {self.timeout:g} s"
+                )
+            try:
+                wait(pending, timeout=min(left, 0.5))
+                break
+            except TimeoutError:
+                alive = set(self.client.scheduler_info()["workers"])
+                lost = sorted(needed - alive)
+                if lost:
+                    self._cancel(pending)
+                    raise errors.UnavailableError(
+                        message=f"worker(s) {lost} left the cluster during the run; the step "
+                        "was abandoned (variables placed there are lost: restore them from a "
+                        "checkpoint)"
+                    ) from None
+        for seg, fut in batch:
+            if fut.status == "error":
+                exc = fut.exception()
+                self._cancel(pending)
+                raise self._translate(dplan, seg, exc) from None
+        for seg, fut in batch:
+            if fut.status != "finished":  # cancelled: a worker died while running it
+                raise errors.UnavailableError(
+                    message=f"a task on worker {self.workers[seg.worker]} was lost "
+                    f"({fut.status}); the step was abandoned"
+                )
+
+    def _cancel(self, futures) -> None:
+        try:
+            self.client.cancel(futures)
+        except Exception:  # noqa: BLE001, S110 - best effort while raising the real error
+            pass
+
+    def _translate(self, dplan, seg, exc):
+        if not isinstance(exc, remote.RemoteOpError):
+            name = type(exc).__name__
+            if "KilledWorker" in name or "CommClosed" in name:
+                return errors.UnavailableError(
+                    message=f"worker {self.workers[seg.worker]} died while running a step: {exc}"
+                )
+            return exc
+        node = dplan.node_at(seg.index, exc.position)
+        if node is None:
+            return errors.InternalError(message=exc.detail)
+        op = node.origin
+        shapes = ", ".join(str(s) for s in exc.shapes)
+        message = (
+            f"{op.type} op {op.name!r} failed: {exc.detail}\n"
+            f"  created at {op.site}\n"
+            f"  input shapes: {shapes or 'none'}"
+        )
+        cls = getattr(errors, exc.error_class or "InvalidArgumentError", None)
+        if not (isinstance(cls, type) and issubclass(cls, errors.OpError)):
+            cls = errors.InvalidArgumentError
+        return cls(op=op, message=message)
+
+    # ---- variables -------------------------------------------------------------------------
+    def worker_of_variable(self, var_name: str) -> int:
+        for op in self.graph.get_operations():
+            if op.type == "VariableV2" and op.attrs.get("var_name") == var_name:
+                task = part.device_task(op_device(op))
+                if task is None:
+                    return 0
+                return task[1] if self.job_tasks is None else self.job_tasks(*task)
+        raise KeyError(var_name)
+
+    def gather_variables(self, names=None) -> dict:
+        """``{var_name: ndarray}``: copies of the variables held on the workers."""
+        self._check_open()
+        per_worker = self.client.run(remote.get_variables, self.session_id, names)
+        merged: dict = {}
+        for address in self.workers:
+            merged.update(per_worker.get(address, {}))
+        return merged
+
+    def load_variables(self, values: dict) -> None:
+        """Put ``{var_name: array}`` on the workers the variables live on."""
+        self._check_open()
+        by_worker: dict = {}
+        for name, value in values.items():
+            by_worker.setdefault(self.worker_of_variable(name), {})[name] = np.asarray(value)
+        futures = [
+            self.client.submit(
+                remote.put_variables,
+                self.session_id,
+                vals,
+                workers=[self.workers[w]],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for w, vals in by_worker.items()
+        ]
+        self.client.gather(futures)
+
+    @property
+    def _context(self):
+        """What ``flowgraph.train.Saver`` reads and writes: a view of the workers' stores."""
+        return _ContextView(self)
+
+    def backend_for(self, device: str):
+        from flowgraph.backends import get_backend
+
+        return get_backend("numpy")
+
+    # ---- lifetime --------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+
+    def close(self) -> None:
+        """Drop this session's variables on the workers; close a cluster it started."""
+        if self._closed:
+            return
+        self._closed = True
+        self._plans.clear()
+        try:
+            self.client.run(remote.drop_session, self.session_id)
+        except Exception:  # noqa: BLE001, S110 - workers may be gone already
+            pass
+        if self._own is not None:
+            self.client.close()
+            self._own.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def as_default(self):
+        return context.default_session(self)
+
+    def __enter__(self):
+        self._default_cm = context.default_session(self)
+        self._default_cm.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._default_cm.__exit__(*exc)
+        self.close()
+
+
+class _ContextView:
+    """``.variables``: a mapping over the workers' variable stores (for ``Saver``)."""
+
+    def __init__(self, sess) -> None:
+        self.variables = _VariableStore(sess)
+
+
+class _VariableStore:
+    def __init__(self, sess) -> None:
+        self._sess = sess
+        self._cache = None
+
+    def _all(self) -> dict:
+        if self._cache is None:
+            self._cache = self._sess.gather_variables()
+        return self._cache
+
+    def __contains__(self, name) -> bool:
+        return name in self._all()
+
+    def __getitem__(self, name):
+        return self._all()[name]
+
+    def __setitem__(self, name, value) -> None:
+        self._sess.load_variables({name: value})
+        if self._cache is not None:
+            self._cache[name] = np.asarray(value)
+
+    def keys(self):
+        return self._all().keys()
