@@ -23,15 +23,20 @@ from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
+from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
 from flowgraph.runtime.notices import GrowthWatch
 from flowgraph.runtime.profiling import wants_trace
 
-# Ops whose result may be an array the session keeps (a constant, a variable's value, a fed
-# array): a fetched result of theirs is copied so the caller cannot change the session's state.
-_ALIASING_OPS = frozenset({"Const", "VariableV2", "Identity", "Assign", "AssignAdd", "AssignSub"})
+
+def _may_alias_state(op) -> bool:
+    """Whether a fetched value of ``op`` may be an array the session or the caller keeps (a
+    constant, a variable's value, a fed array, a view of one): only kernels that always make
+    a new array (``OpDef.fresh_output``, or a ufunc) are known not to."""
+    op_def = get_op_def(op.type)
+    return not (op_def.fresh_output or op_def.xp_name is not None)
 
 
 class Session:
@@ -237,7 +242,7 @@ class Session:
         value = (backend or self._backend).to_host(value)
         if value.ndim == 0:
             return value[()]  # NumPy scalar, as TF returns for scalar tensors
-        if element.op.type in _ALIASING_OPS or value.base is not None:
+        if value.base is not None or _may_alias_state(element.op):
             return np.array(value, copy=True)
         return value
 
@@ -279,7 +284,7 @@ def _moved(values, transfers) -> list:
 
 def _device_value(element, value):
     """A fetched value left on its backend, copied if the session could alias it."""
-    if value is None or element.op.type not in _ALIASING_OPS:
+    if value is None or not _may_alias_state(element.op):
         return value
     return (
         value.copy()

@@ -288,3 +288,11 @@ def test_a_graph_built_once_gives_no_growth_warning(graph):
 def test_a_cluster_target_points_to_the_distributed_session(graph):
     with pytest.raises(TypeError, match=r"flowgraph\.distributed\.Session\(client\)"):
         fg.Session(target=object())
+
+
+def test_a_fetched_fed_array_is_a_copy(graph):
+    x = fg.placeholder(fg.float32, [3], name="x")
+    mine = np.ones(3, np.float32)
+    out = fg.Session().run(x, {x: mine})
+    out[0] = 5.0
+    assert mine[0] == 1.0
