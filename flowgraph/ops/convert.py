@@ -37,6 +37,11 @@ def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
     return constant(value, dtype=dtype, name=name or "Const")
 
 
+def is_tensor_like(value) -> bool:
+    """A graph Tensor, or something that converts to one without a Const (a Variable)."""
+    return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
+
+
 def to_numpy_value(value, dtype: DType | None) -> np.ndarray:
     """``value`` as a NumPy array of ``dtype`` (or TF's default dtype), refusing lossy casts."""
     if dtype is None:

@@ -20,12 +20,8 @@ from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import namespace, rules
-from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.convert import convert_to_tensor, is_tensor_like
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
-
-
-def _is_tensor_like(value) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
 
 
 def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
@@ -35,10 +31,10 @@ def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
     rather than a silent truncation.
     """
     try:
-        if _is_tensor_like(x):
+        if is_tensor_like(x):
             x = convert_to_tensor(x)
-            y = convert_to_tensor(y) if _is_tensor_like(y) else convert_to_tensor(y, x.dtype)
-        elif _is_tensor_like(y):
+            y = convert_to_tensor(y) if is_tensor_like(y) else convert_to_tensor(y, x.dtype)
+        elif is_tensor_like(y):
             y = convert_to_tensor(y)
             x = convert_to_tensor(x, y.dtype)
         else:
@@ -221,7 +217,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
     """``t`` with values below ``clip_value_min`` / above ``clip_value_max`` clipped."""
     t = convert_to_tensor(t)
     lo, hi = (
-        convert_to_tensor(v) if _is_tensor_like(v) else convert_to_tensor(v, t.dtype)
+        convert_to_tensor(v) if is_tensor_like(v) else convert_to_tensor(v, t.dtype)
         for v in (clip_value_min, clip_value_max)
     )
     return apply_op("ClipByValue", [t, lo, hi], name=name or "clip_by_value")
@@ -300,7 +296,7 @@ def add_n(inputs, name=None):
     ...     fg.Session().run(fg.add_n([fg.constant([1.0, 2.0]), fg.constant([3.0, 4.0])]))
     array([4., 6.], dtype=float32)
     """
-    if _is_tensor_like(inputs) or not isinstance(inputs, (list, tuple)) or not inputs:
+    if is_tensor_like(inputs) or not isinstance(inputs, (list, tuple)) or not inputs:
         raise ValueError("add_n: inputs must be a non-empty list of tensors")
     tensors = [convert_to_tensor(t) for t in inputs]
     return apply_op("AddN", tensors, name=name or "AddN")

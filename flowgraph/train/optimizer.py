@@ -29,13 +29,9 @@ from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math
 from flowgraph.ops.control import group
-from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.convert import convert_to_tensor, is_tensor_like
 from flowgraph.ops.state import Variable, assign_add, constant
 from flowgraph.train.training_ops import variable_tensor
-
-
-def _is_tensor_like(value) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
 
 
 def _var_key(var):
@@ -107,7 +103,7 @@ class Optimizer:
     ) -> list:
         """``[(gradient, variable)]`` for ``var_list`` (default: the trainable variables);
         a gradient is None where the loss does not depend on that variable."""
-        if callable(loss) and not _is_tensor_like(loss):
+        if callable(loss) and not is_tensor_like(loss):
             loss = loss()
         loss = convert_to_tensor(loss)
         if not loss.dtype.is_floating:
@@ -213,12 +209,12 @@ class Optimizer:
         per apply_gradients call."""
         key = (name, dtype)
         if key not in self._hyper_tensors:
-            if callable(value) and not _is_tensor_like(value):
+            if callable(value) and not is_tensor_like(value):
                 value = value()
             graph = get_default_graph()
             # In the apply_gradients scope ("Adam/learning_rate"), free of control dependencies.
             with graph.name_scope(self._apply_scope), graph.control_dependencies(None):
-                if _is_tensor_like(value):
+                if is_tensor_like(value):
                     tensor = math.cast(convert_to_tensor(value), dtype)
                 else:
                     tensor = constant(value, dtype=dtype, name=name)

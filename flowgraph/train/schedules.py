@@ -18,13 +18,8 @@ import numpy as np
 
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.dtypes import dtype_of_python_value
-from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math
-from flowgraph.ops.convert import convert_to_tensor
-
-
-def _is_tensor_like(value) -> bool:
-    return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
+from flowgraph.ops.convert import convert_to_tensor, is_tensor_like
 
 
 def _scope(name, default):
@@ -86,7 +81,7 @@ def piecewise_constant(x, boundaries, values, name=None):
 
 
 def _boundary(b, x):
-    if not _is_tensor_like(b):
+    if not is_tensor_like(b):
         return convert_to_tensor(b, x.dtype)
     b = convert_to_tensor(b)
     if b.dtype is not x.dtype:
@@ -97,12 +92,12 @@ def _boundary(b, x):
 
 
 def _same_dtype(values) -> list:
-    tensors = [v for v in values if _is_tensor_like(v)]
+    tensors = [v for v in values if is_tensor_like(v)]
     if tensors:
         dtype = convert_to_tensor(tensors[0]).dtype
     else:  # all Python numbers: one dtype for all of them, float if any is a float
         dtype = dtype_of_python_value(np.asarray(values).tolist())
-    out = [convert_to_tensor(v, dtype) if not _is_tensor_like(v) else v for v in values]
+    out = [convert_to_tensor(v, dtype) if not is_tensor_like(v) else v for v in values]
     out = [convert_to_tensor(v) for v in out]
     if any(v.dtype is not dtype for v in out):
         raise ValueError(f"Values must all have the same dtype, got {[v.dtype.name for v in out]}")
