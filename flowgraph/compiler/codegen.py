@@ -28,11 +28,15 @@ A plan whose ops run on several devices calls each op's function from its own ba
 context one per backend (``ctx_cupy = ctx.on(...)``, made once per run) and moves values
 between devices in explicit statements (``MatMul_on_cpu = to_cpu(MatMul)``, see
 ``compiler/passes/transfers.py``).
+
+No text from the graph (op names, sites, device labels, backend names) is formatted into the
+source except through :mod:`flowgraph.compiler.encode`: names become ASCII identifiers, the
+rest escaped literals in comments, and every finished line is checked to be one printable
+line. A graph file is untrusted input, and this source is executed.
 """
 
 from __future__ import annotations
 
-import keyword
 import linecache
 import re
 import warnings
@@ -42,13 +46,15 @@ from itertools import count
 from time import perf_counter_ns
 
 from flowgraph.backends import get_backend
+from flowgraph.compiler import encode
 from flowgraph.compiler.chunking import CHUNK_THRESHOLD, chunked_source, compile_into
 from flowgraph.compiler.passes.memory import may_alias_external
 
 _plan_ids = count()
-_NON_WORD = re.compile(r"\W")
 _STALE_BATCH = 32  # names of one in-place chain released per ``del``
-_RESERVED = ("ctx", "run", "_trace", "_clock", "_nbytes", "_copy", "_t0")
+# Names the generated code itself uses (``_L``, ``_part<k>``: chunked plans).
+_RESERVED = ("ctx", "run", "_trace", "_clock", "_nbytes", "_copy", "_t0", "_L")
+_RESERVED_PATTERN = re.compile(r"_part\d+")
 
 
 @dataclass
@@ -73,11 +79,9 @@ class _Names:
         self._used.add(name)
 
     def make(self, text: str) -> str:
-        base = text if text.isidentifier() else _NON_WORD.sub("_", text)
-        if not base or base[0].isdigit() or keyword.iskeyword(base):
-            base = "_" + base
+        base = encode.identifier(text)  # graph text: through the encoder, like all of it
         name, i = base, 1
-        while name in self._used:
+        while name in self._used or _RESERVED_PATTERN.fullmatch(name):
             name, i = f"{base}_{i}", i + 1
         self._used.add(name)
         return name
@@ -159,6 +163,7 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
             if node is not None:
                 line_to_node[len(lines)] = node
         lines.append(f"    return ({returned},)" if returned else "    return ()")
+    lines = [encode.check_line(line) for line in lines]
     line_to_op = {line: node.origin for line, node in line_to_node.items()}
     source = "\n".join(lines) + "\n"
     filename = f"<flowgraph plan {next(_plan_ids)}>"
@@ -177,7 +182,7 @@ def _prefixes(ir) -> dict:
     session's, the backend's own name for the others (``cupy_matmul``)."""
     prefixes = {id(ir.backend): "xp", id(None): "xp"}
     for b in ir.backends():
-        prefixes.setdefault(id(b), _NON_WORD.sub("_", b.name))
+        prefixes.setdefault(id(b), encode.identifier(b.name))
     return prefixes
 
 
@@ -230,7 +235,7 @@ def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
         args.append(out if _positional_out(fn, backend.xp) else f"out={out}")
         note = " (in place)"
     call = f"{callee}({', '.join(args)})"
-    comment = f"  # {node.type} {node.origin_name!r}{note}  {_site_text(node.site)}"
+    comment = f"  # {_describe(node)}{note}  {_site_text(node.site)}"
     n = len(node.specs)
     if n == 0:
         return call + comment
@@ -252,8 +257,13 @@ def _transfer(node, source, value_of, names, namespace) -> str:
         callee = names.transfers[key] = names.make(f"to_{attrs['label']}")
         namespace[callee] = node.op_def.bind(None, attrs)
     value_of[(node, 0)] = name = names.make(node.name)
-    route = f"{attrs['source'].name} -> {attrs['target'].name}"
-    return f"{name} = {callee}({source})  # {node.type} {node.origin_name!r} ({route})"
+    route = f"{encode.plain(attrs['source'].name)} -> {encode.plain(attrs['target'].name)}"
+    return f"{name} = {callee}({source})  # {_describe(node)} ({route})"
+
+
+def _describe(node) -> str:
+    """``MatMul 'dense/MatMul'`` for a comment, both through the encoder."""
+    return f"{encode.plain(node.type)} {encode.quoted(node.origin_name)}"
 
 
 def _deaths(ir, fetched) -> tuple:
@@ -300,7 +310,7 @@ def _site_text(site) -> str:
     if text is None:
         if len(_SITES) > 10_000:
             _SITES.clear()
-        text = _SITES[site] = str(site)
+        text = _SITES[site] = encode.site(site)
     return text
 
 
