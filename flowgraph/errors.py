@@ -96,3 +96,19 @@ class ShapeError(ValueError):
 
 class DTypeError(ShapeError, TypeError):
     """A dtype rule rejected an op's inputs while the graph was being built."""
+
+
+ECHO_LIMIT = 120  # characters of a user's value an error message repeats
+
+
+def echo(value, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with ``...``: a
+    message repeats what the user passed, but a 1 MB string must not make a 1 MB message.
+
+    >>> echo("/gpu:0"), echo("x" * 1_000_000)[-8:], len(echo(list(range(10**5))))
+    ("'/gpu:0'", 'xxxxx...', 123)
+    """
+    if isinstance(value, str) and len(value) > limit:
+        value = value[:limit]  # repr of the cut string only: never a copy of a huge one
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -41,12 +41,14 @@ import math
 
 import numpy as np
 
+from flowgraph.errors import echo
 from flowgraph.graph.dtypes import DType, as_dtype
 from flowgraph.graph.shape import TensorShape
 
 MAX_DEPTH = 32  # nesting of lists / tuples / dicts
 MAX_RANK = 32
 MAX_ELEMENTS = 2**40  # of a fully known shape: bigger is refused as hostile
+MAX_STRING = 1 << 16  # characters of a string value or a dict key
 _INT_RANGE = (-(2**63), 2**64)  # int64 and uint64 values
 ARRAY_DTYPES = frozenset(
     "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 "
@@ -166,9 +168,13 @@ def decode(doc, budget: Budget, decode_function=_no_function_decoder, depth: int
     if tag == "function":
         return decode_function(doc)
     if tag not in _KEYS:
-        raise AttrError(f"unknown type tag {tag!r} (known: {', '.join(sorted(_KEYS))}, function)")
+        raise AttrError(
+            f"unknown type tag {_short(tag)} (known: {', '.join(sorted(_KEYS))}, function)"
+        )
     if set(doc) != _KEYS[tag] | {"type"}:
-        raise AttrError(f"a {tag!r} value has keys {sorted(doc)}, expected {sorted(_KEYS[tag])}")
+        raise AttrError(
+            f"a {tag!r} value has keys {_short(sorted(doc))}, expected {sorted(_KEYS[tag])}"
+        )
     if tag == "none":
         return None
     if tag in ("list", "tuple"):
@@ -177,6 +183,8 @@ def decode(doc, budget: Budget, decode_function=_no_function_decoder, depth: int
         return values if tag == "list" else tuple(values)
     if tag == "dict":
         items = _expect(doc["items"], dict, tag)
+        for key in items:
+            _check_string(key, "dict key")
         return {k: decode(v, budget, decode_function, depth + 1) for k, v in items.items()}
     if tag == "ndarray":
         return _decode_array(doc, budget)
@@ -186,8 +194,16 @@ def decode(doc, budget: Budget, decode_function=_no_function_decoder, depth: int
 
 
 def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return echo(value, 80)
+
+
+def _check_string(value, what: str) -> str:
+    """A string of at most MAX_STRING characters (a file's strings are capped, like arrays)."""
+    if len(value) > MAX_STRING:
+        raise AttrError(
+            f"a {what} holds {len(value)} characters, more than the {MAX_STRING} allowed"
+        )
+    return value
 
 
 def _expect(value, kind, what):
@@ -208,7 +224,9 @@ def _decode_float(doc) -> float:
     if isinstance(value, str) and value in _FLOAT_WORDS:
         return _FLOAT_WORDS[value]
     if type(value) not in (int, float):
-        raise AttrError(f"a 'float' value must be a number, 'nan', 'inf' or '-inf', got {value!r}")
+        raise AttrError(
+            f"a 'float' value must be a number, 'nan', 'inf' or '-inf', got {_short(value)}"
+        )
     return float(value)
 
 
@@ -253,7 +271,7 @@ _SCALARS = {
     "bool": lambda doc: _expect(doc["value"], bool, "bool"),
     "int": _decode_int,
     "float": _decode_float,
-    "str": lambda doc: _expect(doc["value"], str, "str"),
+    "str": lambda doc: _check_string(_expect(doc["value"], str, "str"), "'str' value"),
     "dtype": lambda doc: decode_dtype(doc["name"]),
     "shape": lambda doc: decode_shape(doc["dims"]),
 }

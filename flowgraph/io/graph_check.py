@@ -1,10 +1,11 @@
 """Checking graph files (see :mod:`flowgraph.io.graph_json` for the format) before any op
 is built: a pure pass over the JSON document that adds nothing to any graph.
 
-The checks, in order: JSON and format/version; each op's fields, name, type (registered?) and
-inputs (an existing op and output index); an order in which every op comes after its inputs
-and control inputs (else: the cycle, named); function graphs alike; input_map,
-return_elements, variables and collections against the file. Attributes are checked as they
+The checks, in order: JSON and format/version; each op's fields, name, type (registered?),
+inputs (an existing op and output index), device and creation site; an order in which every
+op comes after its inputs and control inputs (else: the cycle, named); function graphs alike;
+input_map, return_elements, variables and collections against the file. Every string is
+capped in length and must be printable (no control characters, no line separators). Attributes are checked as they
 are decoded, by :mod:`flowgraph.io.attr_codec`.
 
 >>> check_graph_doc({"format": "flowgraph-graph", "version": 7, "ops": []}, "g.json")
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from flowgraph.errors import InvalidArgumentError
+from flowgraph.backends.devices import canonical_device
+from flowgraph.errors import InvalidArgumentError, echo
 from flowgraph.graph.site import CreationSite
 from flowgraph.graph.tensor import Tensor
 from flowgraph.io import attr_codec
@@ -36,6 +39,12 @@ _TOP_KEYS = {"format", "version", "ops", "functions", "variables", "collections"
 _OP_KEYS = {"name", "type", "inputs", "control_inputs", "device", "attrs", "outputs", "site"}
 _OP_REQUIRED = {"name", "type", "inputs", "attrs", "outputs"}
 _VARIABLE_KEYS = {"name", "initializer", "initial_value", "trainable"}
+# Every string of a file is capped: names, devices, sites, keys (attribute strings: attr_codec).
+MAX_TEXT = 1024
+MAX_LINE = 1 << 31
+# A site's function is what Python calls a code object: an identifier or <module>, <lambda>...
+_MARKER = re.compile(r"<[\w .-]{1,64}>")
+_DEVICE_KIND = re.compile(r"/[a-z_][a-z0-9_]*:\d+")
 
 
 class GraphFileError(InvalidArgumentError, ValueError):
@@ -95,7 +104,7 @@ def _no_duplicates(pairs):
     out = {}
     for key, value in pairs:
         if key in out:
-            raise ValueError(f"duplicate key {key!r} in an object")
+            raise ValueError(f"duplicate key {echo(key)} in an object")
         out[key] = value
     return out
 
@@ -113,13 +122,38 @@ def parse_tensor_name(name) -> tuple[str, int] | None:
     return op, int(index)
 
 
+def valid_text(text, limit: int = MAX_TEXT) -> bool:
+    """A string of at most ``limit`` printable characters: no control characters and no line
+    or paragraph separators (``\\n \\r \\x85 \\u2028 \\u2029``...), checked length first."""
+    return isinstance(text, str) and len(text) <= limit and text.isprintable()
+
+
 def valid_name(name) -> bool:
+    return valid_text(name) and 0 < len(name) and ":" not in name and not name.endswith("/")
+
+
+def valid_device(device) -> bool:
+    """A TF device string (``/job:w/task:0/device:GPU:0``, ``/cpu:0``, ``GPU``) or ``""``."""
+    if not valid_text(device, 256):
+        return False
+    try:
+        canonical = canonical_device(device)
+    except ValueError:
+        return False
+    return not canonical or _DEVICE_KIND.fullmatch(canonical) is not None
+
+
+def valid_site(site) -> bool:
+    """``[file, line, function]``: a printable file name, a line number >= 0, and a function
+    that is an identifier or a ``<...>`` marker (``<module>``)."""
     return (
-        isinstance(name, str)
-        and 0 < len(name) <= 1024
-        and ":" not in name
-        and not name.endswith("/")
-        and all(c >= " " for c in name)
+        isinstance(site, list)
+        and len(site) == 3
+        and valid_text(site[0])
+        and type(site[1]) is int
+        and 0 <= site[1] < MAX_LINE
+        and valid_text(site[2], 256)
+        and (site[2].isidentifier() or _MARKER.fullmatch(site[2]) is not None)
     )
 
 
@@ -134,7 +168,7 @@ def find_element(name, body: Body, where: str, source: str, tensor: bool = False
         if index is None or index < len(body.by_name[op].outputs):
             return parsed
     kind = "tensor" if tensor else "tensor or op"
-    raise ValueError(f"{where}: {name!r:.80} is not a {kind} of graph file {source!r}")
+    raise ValueError(f"{where}: {echo(name)} is not a {kind} of graph file {source!r}")
 
 
 @dataclass
@@ -179,7 +213,9 @@ class _Checker:
     def check_top(self, doc) -> dict:
         if not isinstance(doc, dict) or doc.get("format") != FORMAT:
             found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-            self.fail(f"it is not a flowgraph graph file (format {found!r}, expected {FORMAT!r})")
+            self.fail(
+                f"it is not a flowgraph graph file (format {echo(found)}, expected {FORMAT!r})"
+            )
         version = doc.get("version")
         if type(version) is int and version > VERSION:
             self.fail(
@@ -187,10 +223,12 @@ class _Checker:
                 f"flowgraph reads version {VERSION}"
             )
         if version != VERSION:
-            self.fail(f"unsupported format version {version!r} (this flowgraph reads {VERSION})")
+            self.fail(
+                f"unsupported format version {echo(version)} (this flowgraph reads {VERSION})"
+            )
         unknown = set(doc) - _TOP_KEYS
         if unknown:
-            self.fail(f"unknown top-level keys {sorted(unknown)}")
+            self.fail(f"unknown top-level keys {echo(sorted(unknown))}")
         if not isinstance(doc.get("ops"), list):
             self.fail("'ops' must be a list of ops")
         doc = {"functions": {}, "variables": [], "collections": {}, **doc}
@@ -206,7 +244,7 @@ class _Checker:
             self.fail(f"{at} must be an object, got {type(d).__name__}")
         if set(d) - _OP_KEYS or _OP_REQUIRED - set(d):
             self.fail(
-                f"{at} has keys {sorted(d)}; required {sorted(_OP_REQUIRED)}, "
+                f"{at} has keys {echo(sorted(d))}; required {sorted(_OP_REQUIRED)}, "
                 f"allowed {sorted(_OP_KEYS)}"
             )
         if not valid_name(d["name"]):
@@ -227,8 +265,11 @@ class _Checker:
         control = d.get("control_inputs", [])
         if not isinstance(control, list) or not all(valid_name(c) for c in control):
             self.fail(f"{at}: 'control_inputs' must be a list of op names")
-        if not isinstance(d.get("device", ""), str):
-            self.fail(f"{at}: 'device' must be a string")
+        if not valid_device(d.get("device", "")):
+            self.fail(
+                f"{at}: 'device' must be a device string such as '/cpu:0' (at most 256 "
+                f"printable characters), got {echo(d.get('device'))}"
+            )
         if not isinstance(d["attrs"], dict):
             self.fail(f"{at}: 'attrs' must be an object")
         return OpDoc(
@@ -265,14 +306,11 @@ class _Checker:
         site = d.get("site")
         if site is None:
             return None
-        if not (
-            isinstance(site, list)
-            and len(site) == 3
-            and isinstance(site[0], str)
-            and type(site[1]) is int
-            and isinstance(site[2], str)
-        ):
-            self.fail(f"{at}: 'site' must be [file, line, function], got {site!r:.80}")
+        if not valid_site(site):
+            self.fail(
+                f"{at}: 'site' must be [file, line, function] (a printable file name, a line "
+                f"number >= 0, an identifier or <marker>), got {echo(site)}"
+            )
         return CreationSite(*site)
 
     def check_body(self, ops, where: str) -> Body:
@@ -289,8 +327,8 @@ class _Checker:
                 producer = by_name.get(op)
                 if producer is None:
                     self.fail(
-                        f"{d.where}: input '{op}:{index}' refers to op {op!r}, which is not "
-                        f"in {where}"
+                        f"{d.where}: input {echo(f'{op}:{index}')} refers to op {echo(op)}, "
+                        f"which is not in {where}"
                     )
                 if index >= len(producer.outputs):
                     self.fail(
@@ -310,11 +348,13 @@ class _Checker:
         return Body(docs, by_name, order)
 
     def check_function(self, key, fdoc) -> Body:
-        where = f"functions[{key!r}]"
+        where = f"functions[{echo(key)}]"
+        if not valid_text(key):
+            self.fail(f"{where}: a function's key must be at most {MAX_TEXT} printable characters")
         if not isinstance(fdoc, dict) or set(fdoc) != {"name", "inputs", "ops"}:
             self.fail(f"{where} must be {{'name', 'inputs', 'ops'}}")
-        if not isinstance(fdoc["name"], str) or not isinstance(fdoc["ops"], list):
-            self.fail(f"{where}: 'name' must be a string and 'ops' a list")
+        if not valid_name(fdoc["name"]) or not isinstance(fdoc["ops"], list):
+            self.fail(f"{where}: 'name' must be a valid name and 'ops' a list")
         body = self.check_body(fdoc["ops"], f"{where}.ops")
         if not isinstance(fdoc["inputs"], list):
             self.fail(f"{where}: 'inputs' must be a list of tensor names")
@@ -374,7 +414,11 @@ class _Checker:
     def check_collections(self, collections, top: Body, variables: dict) -> dict:
         out = {}
         for key, items in collections.items():
-            at = f"collections[{key!r:.80}]"
+            at = f"collections[{echo(key)}]"
+            if not valid_text(key):
+                self.fail(
+                    f"{at}: a collection's key must be at most {MAX_TEXT} printable characters"
+                )
             if not isinstance(items, list):
                 self.fail(f"{at} must be a list")
             checked = []
