@@ -5,8 +5,8 @@ The checks, in order: JSON and format/version; each op's fields, name, type (reg
 inputs (an existing op and output index), device and creation site; an order in which every
 op comes after its inputs and control inputs (else: the cycle, named); function graphs alike;
 input_map, return_elements, variables and collections against the file. Every string is
-capped in length and must be printable (no control characters, no line separators). Attributes are checked as they
-are decoded, by :mod:`flowgraph.io.attr_codec`.
+capped in length and must be printable (no control characters, no line separators).
+Attributes are checked as they are decoded, by :mod:`flowgraph.io.attr_codec`.
 
 >>> check_graph_doc({"format": "flowgraph-graph", "version": 7, "ops": []}, "g.json")
 Traceback (most recent call last):
