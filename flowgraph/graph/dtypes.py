@@ -84,8 +84,10 @@ def as_dtype(value) -> DType:
         return int32
     if value is bool:
         return bool_
-    if isinstance(value, str) and value in _ALIASES:
-        return _ALIASES[value]
+    if isinstance(value, str):  # the common case (graph files, attrs): no NumPy call
+        found = _BY_NAME.get(value) or _ALIASES.get(value)
+        if found is not None:
+            return found
     try:
         name = np.dtype(value).name
     except TypeError:

@@ -17,6 +17,7 @@ by a newer flowgraph (format version 7); this flowgraph reads version 1
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import re
@@ -202,6 +203,27 @@ def check_graph_doc(doc, source: str, input_map=None, return_elements=None) -> C
     return checked
 
 
+def _file_order(deps: list) -> list | None:
+    """Op indices in an order where each comes after the ones it waits for, the file's order
+    where that is free (Kahn's algorithm, smallest index first); None on a cycle. A heap over
+    plain lists: networkx's lexicographical sort took a third of checking a file."""
+    waiting = [len(set(d)) for d in deps]
+    users: list = [[] for _ in deps]
+    for i, d in enumerate(deps):
+        for p in set(d):
+            users[p].append(i)
+    ready = [i for i, n in enumerate(waiting) if n == 0]
+    order = []
+    while ready:
+        i = heapq.heappop(ready)
+        order.append(i)
+        for u in users[i]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(ready, u)
+    return order if len(order) == len(deps) else None
+
+
 class _Checker:
     def __init__(self, source: str) -> None:
         self.source = source
@@ -320,8 +342,7 @@ class _Checker:
             if d.name in by_name:
                 self.fail(f"{d.where}: the name is used by {by_name[d.name].where} too")
             by_name[d.name] = d
-        deps = nx.DiGraph()
-        deps.add_nodes_from(range(len(docs)))
+        deps: list = [[] for _ in docs]  # op index -> indices of the ops it waits for
         for d in docs:
             for op, index in d.inputs:
                 producer = by_name.get(op)
@@ -335,15 +356,15 @@ class _Checker:
                         f"{d.where}: input '{op}:{index}' refers to output {index} of "
                         f"{op!r}, which has {len(producer.outputs)} output(s)"
                     )
-                deps.add_edge(producer.index, d.index)
+                deps[d.index].append(producer.index)
             for op in d.control:
                 if op not in by_name:
                     self.fail(f"{d.where}: control input {op!r} is not an op in {where}")
-                deps.add_edge(by_name[op].index, d.index)
-        try:
-            order = list(nx.lexicographical_topological_sort(deps))
-        except nx.NetworkXUnfeasible:
-            cycle = [docs[a].name for a, _ in nx.find_cycle(deps)]
+                deps[d.index].append(by_name[op].index)
+        order = _file_order(deps)
+        if order is None:
+            edges = nx.DiGraph((p, i) for i, ps in enumerate(deps) for p in ps)
+            cycle = [docs[a].name for a, _ in nx.find_cycle(edges)]
             self.fail(f"{where} cannot be ordered: ops {cycle} depend on each other in a cycle")
         return Body(docs, by_name, order)
 

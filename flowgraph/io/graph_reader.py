@@ -10,6 +10,7 @@ ops before it in the graph.
 
 from __future__ import annotations
 
+from flowgraph.errors import echo
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape
@@ -17,6 +18,7 @@ from flowgraph.graph.site import user_site
 from flowgraph.io import attr_codec
 from flowgraph.io.graph_check import (
     MAX_CONSTANT_BYTES,
+    MAX_TEXT,
     Body,
     CheckedFile,
     GraphFileError,
@@ -24,6 +26,7 @@ from flowgraph.io.graph_check import (
     check_graph_doc,
     find_element,
     parse_tensor_name,
+    valid_text,
 )
 from flowgraph.ops.control_flow import Function
 from flowgraph.ops.registry import REQUIRED, get_op_def
@@ -61,6 +64,13 @@ class _Builder:
         self.fn_built: dict = {}  # key -> (FuncGraph, {file name: op})
         self.fn_building: set = set()
         self.variables: dict = {}  # name -> the imported Variable
+        # The store names the file's variables hold: an op may only name one of these.
+        self.store_names = {
+            d.attrs["var_name"].get("value")
+            for body in [checked.top, *(b for b, _ in checked.functions.values())]
+            for d in body.docs
+            if d.type == "VariableV2" and isinstance(d.attrs.get("var_name"), dict)
+        }
 
     def fail(self, message: str):
         raise GraphFileError(f"Cannot import graph file {self.checked.source!r}: {message}")
@@ -115,22 +125,42 @@ class _Builder:
                 if key == "shape" and isinstance(value, (list, tuple)):
                     attr_codec.check_elements([v for v in value if type(v) is int], "shape")
             except attr_codec.AttrError as e:
-                self.fail(f"{d.where}: attribute {key!r:.80}: {e}")
+                self.fail(f"{d.where}: attribute {echo(key)}: {e}")
         unknown = [k for k in attrs if k not in op_def.attrs and not k.startswith("_")]
         missing = [k for k, v in op_def.attrs.items() if v is REQUIRED and k not in attrs]
         if unknown or missing:
             self.fail(
-                f"{d.where}: {d.type} has no attribute(s) {unknown}"
+                f"{d.where}: {d.type} has no attribute(s) {echo(unknown)}"
                 if unknown
                 else f"{d.where}: {d.type} requires the attribute(s) {missing}"
             )
         attrs = {**op_def.attrs, **attrs}  # defaults for attributes the file leaves out
+        self.check_store_names(d, attrs)
         for key in VAR_NAME_ATTRS:
             if isinstance(attrs.get(key), str) and attrs[key]:
                 attrs[key] = self.prefix + attrs[key]
             elif isinstance(attrs.get(key), tuple):
                 attrs[key] = tuple(self.prefix + n if isinstance(n, str) else n for n in attrs[key])
         return attrs
+
+    def check_store_names(self, d: OpDoc, attrs: dict) -> None:
+        """A variable's store name is a name (printable, capped); any other op may only name
+        a variable of the file (else it would read or make a value nothing initializes)."""
+        for key in VAR_NAME_ATTRS:
+            value = attrs.get(key)
+            for n in value if isinstance(value, tuple) else (value,):
+                if not isinstance(n, str) or not n:
+                    continue
+                if not valid_text(n):
+                    self.fail(
+                        f"{d.where}: attribute {key!r} must hold names of at most {MAX_TEXT} "
+                        f"printable characters, got {echo(n)}"
+                    )
+                if d.type != "VariableV2" and n not in self.store_names:
+                    self.fail(
+                        f"{d.where}: attribute {key!r} names the variable {echo(n)}, which no "
+                        "VariableV2 op of the file holds"
+                    )
 
     def function(self, fdoc, outer) -> Function:
         if set(fdoc) != _FUNCTION_KEYS:
@@ -140,7 +170,7 @@ class _Builder:
         key = fdoc["graph"]
         if not isinstance(key, str) or key not in self.checked.functions:
             raise attr_codec.AttrError(
-                f"function graph {key!r:.80} is not in the file's 'functions'"
+                f"function graph {echo(key)} is not in the file's 'functions'"
             )
         if not isinstance(fdoc["returns_sequence"], bool):
             raise attr_codec.AttrError("a function's 'returns_sequence' must be true or false")
@@ -150,7 +180,7 @@ class _Builder:
         def tensors(names):
             if not isinstance(names, list):
                 raise attr_codec.AttrError(
-                    f"a function's tensors must be a list, got {names!r:.80}"
+                    f"a function's tensors must be a list, got {echo(names)}"
                 )
             try:
                 found = [find_element(n, body, where, self.checked.source, True) for n in names]
