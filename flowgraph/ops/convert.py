@@ -68,7 +68,25 @@ def check_lossless(source: np.ndarray, dtype: DType, what: str) -> None:
             info = np.iinfo(dtype.as_numpy_dtype)
             lo, hi = source.min(), source.max()
             if lo < info.min or hi > info.max:
-                raise TypeError(f"Cannot convert {what} to {dtype.name}: values out of range")
+                first = source.flat[np.argmax(((source < info.min) | (source > info.max)).flat)]
+                raise TypeError(
+                    f"Cannot convert {what} to {dtype.name}: the value {first.item()!r} is out "
+                    f"of its range [{info.min}, {info.max}]"
+                )
+
+
+def check_python_ints(values: np.ndarray, dtype: DType, what: str) -> None:
+    """For an object array NumPy made from Python values: TypeError naming the first int that
+    no NumPy integer holds (``[2**100]``), when converting to ``dtype``; nothing otherwise."""
+    for v in values.flat:
+        if isinstance(v, int) and not isinstance(v, bool):
+            if dtype.is_integer:
+                info = np.iinfo(dtype.as_numpy_dtype)
+                if not info.min <= v <= info.max:
+                    raise TypeError(
+                        f"Cannot convert {what} to {dtype.name}: the value {_short(v)} is out "
+                        f"of its range [{info.min}, {info.max}]"
+                    )
 
 
 def _short(value) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops.convert import check_lossless
+from flowgraph.ops.convert import check_lossless, check_python_ints
 
 
 def feed_key(key, graph) -> Tensor:
@@ -43,10 +43,16 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
         )
     array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype != target:
+        what = f"the value fed to {tensor.name!r}"
         if array.dtype == object:
+            check_python_ints(array, tensor.dtype, what)  # [2**100]: too big for any dtype
             raise TypeError(f"Cannot feed {type(value).__name__} to {tensor.name!r}: not numeric")
-        if array.dtype.kind != target.kind:
-            check_lossless(array, tensor.dtype, what=f"the value fed to {tensor.name!r}")
+        # Values are checked whenever the conversion may change them: another kind, or a
+        # narrower integer (int64 -> int32 would wrap 2**40 to 0).
+        if array.dtype.kind != target.kind or (
+            target.kind in "iu" and array.dtype.itemsize > target.itemsize
+        ):
+            check_lossless(array, tensor.dtype, what=what)
         array = array.astype(target)
     dims = tensor.shape.dims
     if dims is not None and (
