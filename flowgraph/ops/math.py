@@ -14,7 +14,7 @@ array([[11., 21.],
 
 from __future__ import annotations
 
-from flowgraph.errors import ShapeError
+from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
@@ -132,8 +132,39 @@ add = _binary("Add", rules.numeric_binary, "add", doc="``x + y`` with broadcasti
 subtract = _binary("Sub", rules.numeric_binary, "subtract", doc="``x - y`` with broadcasting.")
 multiply = _binary("Mul", rules.numeric_binary, "multiply", doc="``x * y`` with broadcasting.")
 real_div = _binary("RealDiv", rules.float_binary, "divide", doc="``x / y`` for float tensors.")
-floordiv = _binary("FloorDiv", rules.numeric_binary, "floor_divide", differentiable=False)
-floormod = _binary("FloorMod", rules.numeric_binary, "remainder", doc="Python-style ``x % y``.")
+
+
+def _checked_division(xp_name: str):
+    """A kernel for ``xp.<xp_name>`` refusing an integer divisor of 0, as TF1 does (NumPy
+    returns 0 with a warning). Only integer divisors are checked: float division pays one
+    dtype test."""
+
+    def kernel(xp, x, y):
+        kind = getattr(y.dtype, "kind", None)
+        integer = kind in ("i", "u") if kind is not None else xp.isdtype(y.dtype, "integral")
+        if integer and not xp.all(y):
+            raise InvalidArgumentError(None, None, "Integer division by zero")
+        return getattr(xp, xp_name)(x, y)
+
+    kernel.__name__ = f"checked_{xp_name}"
+    return kernel
+
+
+floordiv = _binary(
+    "FloorDiv",
+    rules.numeric_binary,
+    kernel=_checked_division("floor_divide"),
+    differentiable=False,
+    doc="Python-style ``x // y``; an integer division by zero raises InvalidArgumentError.",
+    fresh=True,
+)
+floormod = _binary(
+    "FloorMod",
+    rules.numeric_binary,
+    kernel=_checked_division("remainder"),
+    doc="Python-style ``x % y``; an integer division by zero raises InvalidArgumentError.",
+    fresh=True,
+)
 mod = floormod
 pow = _binary("Pow", rules.numeric_binary, "pow", doc="``x ** y`` with broadcasting.")  # noqa: A001
 maximum = _binary("Maximum", rules.numeric_binary, "maximum")
