@@ -37,9 +37,12 @@ line. A graph file is untrusted input, and this source is executed.
 
 from __future__ import annotations
 
+import heapq
 import linecache
 import re
+import threading
 import warnings
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import count
@@ -166,12 +169,38 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
     lines = [encode.check_line(line) for line in lines]
     line_to_op = {line: node.origin for line, node in line_to_node.items()}
     source = "\n".join(lines) + "\n"
-    filename = f"<flowgraph plan {next(_plan_ids)}>"
+    number = _take_plan_number()
+    filename = f"<flowgraph plan {number}>"
+    # Tracebacks and debuggers show the plan's lines from linecache (mtime None: kept by
+    # checkcache) for as long as the plan lives, and no longer: see _release.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     compile_into(lines, filename, namespace)
-    return GeneratedCode(
+    code = GeneratedCode(
         source, namespace["run"], filename, line_to_op, line_to_node, value_of, traced
     )
+    weakref.finalize(code, _release, number, filename, namespace)
+    return code
+
+
+# Numbers of the plans alive are unique; a dropped plan's number is used again, because
+# CPython keeps every file name it ever compiled (interned): new names would leak ~70 bytes each.
+_free_numbers: list = []
+_numbers_lock = threading.Lock()
+
+
+def _take_plan_number() -> int:
+    with _numbers_lock:
+        return heapq.heappop(_free_numbers) if _free_numbers else next(_plan_ids)
+
+
+def _release(number: int, filename: str, namespace: dict) -> None:
+    """A dropped plan's leftovers: its linecache entry, its number, and its globals
+    (constants, bound kernels), which its functions refer to in a cycle the collector would
+    find only later."""
+    linecache.cache.pop(filename, None)
+    namespace.clear()
+    with _numbers_lock:
+        heapq.heappush(_free_numbers, number)
 
 
 _DEFAULT = get_backend("numpy")  # for nodes of an IR built without a backend

@@ -7,6 +7,7 @@ import copy
 import threading
 
 from flowgraph.compiler.plan import compile_plan
+from flowgraph.compiler.plan_cache import PlanCache
 
 
 class RunContext:
@@ -26,7 +27,7 @@ class RunContext:
         # One generator per random op, made on first use (see ops/random.py): its state moves
         # on with every run, and a seeded op starts from the same state in every session.
         self.random_generators: dict = {}
-        self._function_plans: dict = {}
+        self._function_plans = PlanCache()
         self._lock = threading.Lock()
         self._scratch = threading.local()
         self._siblings: dict = {id(backend): self}
@@ -76,12 +77,12 @@ class RunContext:
         """Run a traced function (see ``flowgraph.ops.control_flow.Function``) on ``args``;
         its plan is compiled on first use and cached for the session."""
         key = (function, id(self.backend))  # a function runs where the op calling it runs
-        plan = self._function_plans.get(key)
-        if plan is None:
-            with self._lock:
-                plan = self._function_plans.get(key)
-                if plan is None:
-                    fetches = list(function.outputs) + list(function.side_effects)
-                    plan = compile_plan(fetches, list(function.inputs), self.backend)
-                    self._function_plans[key] = plan
+        plan = self._function_plans.get_or_compile(
+            key,
+            lambda: compile_plan(
+                list(function.outputs) + list(function.side_effects),
+                list(function.inputs),
+                self.backend,
+            ),
+        )
         return list(plan.run(self, args)[: len(function.outputs)])

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -21,6 +20,7 @@ from flowgraph.backends import DevicePlacement, get_backend
 from flowgraph.compiler.explain import Explanation
 from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for
 from flowgraph.compiler.plan import compile_plan
+from flowgraph.compiler.plan_cache import MAX_PLANS, PlanCache
 from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
 from flowgraph.ops.registry import get_op_def
@@ -47,7 +47,9 @@ class Session:
     ``"cupy"`` runs on the GPU). Each Session holds its own variable values. ``run`` is
     thread-safe: per-run values live in the run, and the plan cache is locked while compiling.
     ``level`` is the optimization level of its plans: ``"O1"`` (the default: all passes) or
-    ``"O0"`` (prune only); ``explain`` shows what the passes do.
+    ``"O0"`` (prune only); ``explain`` shows what the passes do. It keeps the plans of the 256
+    signatures it ran most recently (``config={"plan_cache_size": n}`` changes that); an older
+    one is compiled again when it comes back.
 
     Ops placed with ``fg.device(...)`` run on the backend their device maps to:
     ``device_backends`` (or ``config={"device_backends": ...}``) maps device strings to
@@ -80,11 +82,9 @@ class Session:
             device_backends = _config_value(config, "device_backends")
         self._placement = DevicePlacement(self._backend, device_backends)
         self._context = RunContext(self._backend, seed)
-        self._plans: dict = {}
-        self._compile_lock = threading.Lock()
+        self._plans = PlanCache(_config_value(config, "plan_cache_size") or MAX_PLANS)
         self._closed = False
         self._default_cm = None
-        self.compile_count = 0  # how many plans were compiled (a repeated signature adds none)
         self._growth = GrowthWatch(self.graph)
 
     @property
@@ -185,23 +185,18 @@ class Session:
         return feeds
 
     def _plan_for(self, elements: tuple, feeds: dict, traced: bool = False):
-        key = (elements, frozenset(feeds), traced)
-        plan = self._plans.get(key)
-        if plan is None:
-            with self._compile_lock:
-                plan = self._plans.get(key)
-                if plan is None:
-                    plan = compile_plan(
-                        list(elements),
-                        list(feeds),
-                        self._backend,
-                        self.level,
-                        traced,
-                        self._placement,
-                    )
-                    self._plans[key] = plan
-                    self.compile_count += 1
-        return plan
+        return self._plans.get_or_compile(
+            (elements, frozenset(feeds), traced),
+            lambda: compile_plan(
+                list(elements), list(feeds), self._backend, self.level, traced, self._placement
+            ),
+        )
+
+    @property
+    def compile_count(self) -> int:
+        """How many plans this session compiled (a repeated signature adds none, unless its
+        plan was dropped from the bounded cache: see ``plan_cache_size``)."""
+        return self._plans.compiled
 
     def _run_traced(self, plan, feed_values, run_metadata):
         """Run the instrumented plan; its per-op records go into ``run_metadata``."""
