@@ -19,6 +19,7 @@ import re
 from functools import lru_cache
 
 from flowgraph.backends.registry import Backend, BackendUnavailableError, get_backend
+from flowgraph.errors import echo
 
 _DEFAULT_GPU_BACKEND = "cupy"
 _SKIPPED_PARTS = ("job:", "replica:", "task:")
@@ -38,7 +39,7 @@ def canonical_device(device: str | None) -> str:
         return ""
     kind, _, index = spec.partition(":")
     if not kind or not re.fullmatch(r"\d*", index):
-        raise ValueError(f"Cannot read the device string {device!r} (use e.g. '/gpu:0')")
+        raise ValueError(f"Cannot read the device string {echo(device)} (use e.g. '/gpu:0')")
     return f"/{kind}:{int(index or 0)}"
 
 
@@ -87,13 +88,15 @@ class DevicePlacement:
                 choice = _DEFAULT_GPU_BACKEND
             else:
                 raise ValueError(
-                    f"No backend runs device {canonical!r}; map it with "
-                    f"Session(device_backends={{{canonical!r}: 'numpy'}}) or similar"
+                    f"No backend runs device {echo(canonical)}; map it with "
+                    f"Session(device_backends={{{echo(canonical)}: 'numpy'}}) or similar"
                 )
         try:
             return get_backend(choice)
         except BackendUnavailableError as e:
-            raise BackendUnavailableError(f"Device {canonical!r} runs on {choice!r}: {e}") from e
+            raise BackendUnavailableError(
+                f"Device {echo(canonical)} runs on {choice!r}: {e}"
+            ) from e
 
     @property
     def devices(self) -> dict:

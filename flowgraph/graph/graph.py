@@ -16,6 +16,7 @@ import re
 import threading
 from contextlib import contextmanager
 
+from flowgraph.errors import echo
 from flowgraph.graph import context
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.site import CreationSite
@@ -222,16 +223,19 @@ class Graph:
 
     def get_operation_by_name(self, name: str) -> Operation:
         if not isinstance(name, str):
-            raise TypeError(f"Operation names are strings, got {name!r}")
+            raise TypeError(f"Operation names are strings, got {echo(name)}")
         try:
             return self._ops_by_name[name]
         except KeyError:
-            raise KeyError(f"The name {name!r} refers to an Operation not in the graph.") from None
+            raise KeyError(
+                f"The name {echo(name)} refers to an Operation not in the graph."
+            ) from None
 
     def get_tensor_by_name(self, name: str):
         if not isinstance(name, str) or ":" not in name:
             raise ValueError(
-                f"The name {name!r} looks like an (invalid) Operation name, not a Tensor name. "
+                f"The name {echo(name)} looks like an (invalid) Operation name, not a Tensor "
+                "name. "
                 "Tensor names must be of the form '<op_name>:<output_index>'."
             )
         op_name, _, index = name.rpartition(":")
@@ -240,8 +244,8 @@ class Graph:
             return op.outputs[int(index)]
         except (ValueError, IndexError):
             raise KeyError(
-                f"The name {name!r} refers to a Tensor which does not exist: operation "
-                f"{op_name!r} has {len(op.outputs)} output(s)."
+                f"The name {echo(name)} refers to a Tensor which does not exist: operation "
+                f"{echo(op_name)} has {len(op.outputs)} output(s)."
             ) from None
 
     def as_graph_element(self, obj):
@@ -252,9 +256,9 @@ class Graph:
             return self.get_operation_by_name(obj)
         graph = getattr(obj, "graph", None)
         if graph is None:
-            raise TypeError(f"Cannot interpret {obj!r} as a Tensor or Operation.")
+            raise TypeError(f"Cannot interpret {echo(obj)} as a Tensor or Operation.")
         if graph is not self:
-            raise ValueError(f"{obj!r} is not an element of this graph.")
+            raise ValueError(f"{echo(obj)} is not an element of this graph.")
         return obj
 
     def consumers_of(self, tensor) -> list[Operation]:

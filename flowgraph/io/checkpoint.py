@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import os
 import zipfile
 
@@ -110,7 +111,9 @@ def write_checkpoint(prefix: str, arrays: dict[str, np.ndarray]) -> None:
     }
     by_key = {keys[n]: a for n, a in arrays.items()}
     extra = {"allow_pickle": False} if _SAVEZ_HAS_ALLOW_PICKLE else {}
-    os.makedirs(os.path.dirname(os.path.abspath(prefix)), exist_ok=True)
+    directory = os.path.dirname(os.path.abspath(prefix))
+    os.makedirs(directory, exist_ok=True)
+    files.remove_stale_temps(directory, _is_checkpoint_file)  # left by killed saves
     tmp_data = files.write_temp(data_path(prefix), lambda f: np.savez(f, **by_key, **extra))
     try:
         text = json.dumps(index, indent=1).encode()
@@ -121,10 +124,15 @@ def write_checkpoint(prefix: str, arrays: dict[str, np.ndarray]) -> None:
     files.commit([(tmp_data, data_path(prefix)), (tmp_index, index_path(prefix))])
 
 
+def _is_checkpoint_file(name: str) -> bool:
+    return name == STATE_FILENAME or name.endswith((".npz", ".index.json"))
+
+
 def remove_checkpoint(prefix: str) -> None:
-    """Delete the files of checkpoint ``prefix`` (those that exist)."""
-    files.discard(data_path(prefix))
+    """Delete the files of checkpoint ``prefix`` (those that exist): the index first, so a
+    process killed in between leaves unlisted data, never an index naming missing data."""
     files.discard(index_path(prefix))
+    files.discard(data_path(prefix))
 
 
 # ---- reading ------------------------------------------------------------------------------
@@ -201,6 +209,7 @@ def read_checkpoint(prefix: str) -> dict[str, np.ndarray]:
                     prefix, f"it holds {sorted(found)}, the index lists {sorted(wanted)}"
                 )
             for e in entries:
+                _check_declared_size(archive, e, path)
                 value = archive[e["key"]]
                 if value.dtype.name != e["dtype"] or list(value.shape) != e["shape"]:
                     raise _mismatch(
@@ -214,6 +223,39 @@ def read_checkpoint(prefix: str) -> dict[str, np.ndarray]:
             message=f"Checkpoint data file {path!r} is truncated or corrupted: {e}"
         ) from e
     return out
+
+
+# Deflate expands at most ~1032 times: a compressed entry can hold no more than this.
+_MAX_DEFLATE_RATIO = 1032
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _check_declared_size(archive, entry: dict, path: str) -> None:
+    """Before NumPy allocates an array: its header's size must fit in what the file holds (a
+    crafted header claiming 8 TB would otherwise raise MemoryError, or allocate it)."""
+    info = archive.zip.getinfo(entry["key"] + ".npy")
+    with archive.zip.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        reader = _HEADER_READERS.get(version)
+        if reader is None:
+            raise ValueError(f"array {entry['name']!r} has .npy format version {version}")
+        shape, _, dtype = reader(f)
+        header = f.tell()
+    if dtype.hasobject:
+        raise ValueError(f"array {entry['name']!r} holds Python objects")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if info.compress_type == zipfile.ZIP_STORED:
+        room = info.compress_size - header
+    else:
+        room = info.compress_size * _MAX_DEFLATE_RATIO
+    if nbytes > min(info.file_size - header, room) or info.compress_size > os.path.getsize(path):
+        raise ValueError(
+            f"array {entry['name']!r} claims {nbytes} bytes ({dtype}{list(shape)}), but the "
+            f"file holds {info.compress_size} bytes for it"
+        )
 
 
 def _mismatch(prefix: str, why: str) -> DataLossError:
@@ -232,21 +274,28 @@ def _relative(directory: str, prefix: str) -> str:
     return os.path.abspath(prefix)
 
 
-def update_checkpoint_state(directory: str, latest: str, all_paths: list[str]) -> None:
-    """Record ``latest`` and the kept checkpoints ``all_paths`` in ``directory/checkpoint``."""
+def update_checkpoint_state(
+    directory: str, latest: str, all_paths: list[str], deleting: list[str] = ()
+) -> None:
+    """Record ``latest`` and the kept checkpoints ``all_paths`` in ``directory/checkpoint``;
+    ``deleting``: checkpoints about to be deleted, so that a save killed while deleting them
+    leaves their names for the next save to finish the job (see ``Saver``)."""
     state = {
         "format": STATE_FORMAT,
         "version": VERSION,
         "model_checkpoint_path": _relative(directory, latest),
         "all_model_checkpoint_paths": [_relative(directory, p) for p in all_paths],
     }
+    if deleting:
+        state["deleting"] = [_relative(directory, p) for p in deleting]
     path = os.path.join(directory, STATE_FILENAME)
     files.atomic_write_bytes(path, json.dumps(state, indent=1).encode())
 
 
 def get_checkpoint_state(directory: str) -> dict | None:
-    """``{"model_checkpoint_path", "all_model_checkpoint_paths"}`` (full prefixes) of
-    ``directory``, or None when it has no state file. DataLossError if that file is corrupted.
+    """``{"model_checkpoint_path", "all_model_checkpoint_paths", "deleting"}`` (full
+    prefixes) of ``directory``, or None when it has no state file. DataLossError if that file
+    is corrupted.
     """
     path = os.path.join(directory, STATE_FILENAME)
     if not os.path.isfile(path):
@@ -256,17 +305,21 @@ def get_checkpoint_state(directory: str) -> dict | None:
         doc = {}
     latest = doc.get("model_checkpoint_path")
     kept = doc.get("all_model_checkpoint_paths")
+    deleting = doc.get("deleting", [])
     if (
         doc.get("format") != STATE_FORMAT
         or doc.get("version") != VERSION
         or not isinstance(latest, str)
         or not isinstance(kept, list)
         or not all(isinstance(p, str) for p in kept)
+        or not isinstance(deleting, list)
+        or not all(isinstance(p, str) for p in deleting)
     ):
         raise DataLossError(message=f"Checkpoint state file {path!r} is corrupted")
     return {
         "model_checkpoint_path": os.path.join(directory, latest),
         "all_model_checkpoint_paths": [os.path.join(directory, p) for p in kept],
+        "deleting": [os.path.join(directory, p) for p in deleting],
     }
 
 

@@ -66,6 +66,10 @@ def _xent_infer(inputs, attrs):
 def _xent_kernel(xp, logits, labels, *, axis):
     nlp = _neg_log_softmax(xp, logits, axis)
     loss = xp.sum(labels * nlp, axis=axis)
+    if not xp.all(xp.isfinite(loss)):
+        # Logits ~±3e38: x - max(x) overflows to -inf, and a label of 0 times inf is NaN,
+        # where the class contributes nothing. Only then pay for the mask.
+        loss = xp.sum(xp.where(labels == 0, xp.zeros_like(nlp), labels * nlp), axis=axis)
     # d loss / d logits = softmax * sum(labels) - labels (TF assumes sum(labels) == 1).
     backprop = xp.exp(-nlp) * xp.sum(labels, axis=axis, keepdims=True) - labels
     return loss, backprop

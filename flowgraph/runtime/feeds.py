@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowgraph.errors import echo
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.convert import check_lossless, check_python_ints
 
@@ -22,10 +23,10 @@ def feed_key(key, graph) -> Tensor:
         try:
             key = graph.get_tensor_by_name(key)
         except (KeyError, ValueError) as e:
-            raise ValueError(f"Cannot feed {key!r}: {e.args[0]}") from None
+            raise ValueError(f"Cannot feed {echo(key)}: {e.args[0]}") from None
     if not isinstance(key, Tensor):
         raise TypeError(
-            f"The key {key!r} of feed_dict must be a Tensor, a tensor name or a Variable, "
+            f"The key {echo(key)} of feed_dict must be a Tensor, a tensor name or a Variable, "
             f"not a {type(key).__name__}"
         )
     if key.graph is not graph:
@@ -53,7 +54,13 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
             target.kind in "iu" and array.dtype.itemsize > target.itemsize
         ):
             check_lossless(array, tensor.dtype, what=what)
-        array = array.astype(target)
+        try:
+            array = array.astype(target)
+        except (TypeError, ValueError) as e:  # NumPy's message repeats the whole value
+            raise TypeError(
+                f"Cannot feed {echo(value)} to {tensor.name!r} ({tensor.dtype.name}): "
+                f"{echo(str(e))}"
+            ) from None
     dims = tensor.shape.dims
     if dims is not None and (
         array.ndim != len(dims) or any(d is not None and d != n for d, n in zip(dims, array.shape))

@@ -6,6 +6,7 @@ that puts fetched values back into the same structure.
 
 from __future__ import annotations
 
+from flowgraph.errors import echo
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.tensor import Tensor
 
@@ -47,8 +48,8 @@ def as_fetch_element(item, graph):
         try:
             return graph.as_graph_element(item)
         except KeyError as e:
-            raise ValueError(f"Cannot fetch {item!r}: {e.args[0]}") from None
+            raise ValueError(f"Cannot fetch {echo(item)}: {e.args[0]}") from None
     raise TypeError(
-        f"Fetch argument {item!r} has invalid type {type(item).__name__}: it must be a Tensor, "
+        f"Fetch argument {echo(item)} has invalid type {type(item).__name__}: it must be a Tensor, "
         "an Operation, a Variable, a tensor or op name, or a list/tuple/dict of these."
     )

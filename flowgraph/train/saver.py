@@ -30,7 +30,12 @@ import os
 
 import numpy as np
 
-from flowgraph.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from flowgraph.errors import (
+    DataLossError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
@@ -47,13 +52,29 @@ def _variable_tensor(var) -> Tensor:
     return ref
 
 
+def _state_or_none(directory: str):
+    try:
+        return checkpoint.get_checkpoint_state(directory)
+    except DataLossError:  # a corrupted state file is rewritten by this save
+        return None
+
+
+def _same(a: str, b: str) -> bool:
+    return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _same_any(a: str, paths) -> bool:
+    return any(_same(a, p) for p in paths)
+
+
 class Saver:
     """Saves and restores variables.
 
     ``var_list``: a list of Variables (saved under their op names, ``dense/kernel``) or a
     dict name -> Variable; by default every global variable of the default graph at
     construction. ``max_to_keep``: how many recent checkpoints :meth:`save` keeps; older
-    ones are deleted (None or 0 keeps all).
+    ones are deleted (None or 0 keeps all). Those an earlier process recorded in the
+    directory's state file count too, from this saver's first save there on.
     """
 
     def __init__(self, var_list=None, max_to_keep: int | None = 5) -> None:
@@ -74,6 +95,7 @@ class Saver:
             self._vars[name] = _variable_tensor(var)
         self.max_to_keep = max_to_keep
         self._last: list[str] = []  # prefixes this saver wrote and keeps, oldest first
+        self._directories: set = set()  # where it has saved (and read the state file)
 
     @property
     def last_checkpoints(self) -> list[str]:
@@ -112,17 +134,29 @@ class Saver:
         return prefix
 
     def _record(self, prefix: str) -> None:
-        if prefix in self._last:
-            self._last.remove(prefix)
-        self._last.append(prefix)
+        directory = os.path.dirname(os.path.abspath(prefix))
+        state = _state_or_none(directory)
+        pending = state["deleting"] if state else []
+        if state and directory not in self._directories:
+            # The first save here: the checkpoints earlier processes kept count too (TF1
+            # needs recover_last_checkpoints for that; TF2's CheckpointManager does it too).
+            earlier = [
+                os.path.abspath(p)
+                for p in state["all_model_checkpoint_paths"]
+                if checkpoint.checkpoint_exists(p)
+            ]
+            self._last = [p for p in earlier if p not in self._last] + self._last
+        self._directories.add(directory)
+        self._last = [p for p in self._last if not _same(p, prefix)] + [prefix]
         doomed = []
         if self.max_to_keep and len(self._last) > self.max_to_keep:
             doomed, self._last = self._last[: -self.max_to_keep], self._last[-self.max_to_keep :]
-        directory = os.path.dirname(os.path.abspath(prefix))
         here = [p for p in self._last if os.path.dirname(os.path.abspath(p)) == directory]
-        # The state file moves on before old files go, so it never names a deleted checkpoint.
-        checkpoint.update_checkpoint_state(directory, prefix, here)
-        for old in doomed:
+        # The state file moves on before old files go, so it never names a deleted checkpoint
+        # as kept; it lists them as being deleted, for the next save if this one is killed.
+        deleting = [p for p in pending + doomed if not _same_any(p, here)]
+        checkpoint.update_checkpoint_state(directory, prefix, here, deleting)
+        for old in deleting:
             checkpoint.remove_checkpoint(old)
 
     # ---- restoring ---------------------------------------------------------------------------
