@@ -169,15 +169,20 @@ def _assign_infer(inputs, attrs):
     return [(ref.dtype, ref.shape if attrs["validate_shape"] else value.shape)]
 
 
-def _assign(ctx, value, *, var_name, validate_shape):
-    # Copy: the stored value must not alias a fed array or another variable.
+def _assign(ctx, value, *, var_name, validate_shape, use_locking=False):
+    # Copy: the stored value must not alias a fed array or another variable. Storing it is
+    # one dict assignment, atomic with or without use_locking.
     value = namespace.copy(ctx.xp, value)
-    ctx.variables[var_name] = value
+    if use_locking:
+        with ctx.locked((var_name,)):
+            ctx.variables[var_name] = value
+    else:
+        ctx.variables[var_name] = value
     return value
 
 
 def _update(op_name, combine):
-    def kernel(ctx, delta, *, var_name, validate_shape):
+    def update(ctx, delta, var_name):
         old = _read_variable(ctx, var_name=var_name, dtype=None, shape=None)
         new = combine(old, delta)
         if new.shape != old.shape:
@@ -187,6 +192,14 @@ def _update(op_name, combine):
             )
         ctx.variables[var_name] = new
         return new
+
+    def kernel(ctx, delta, *, var_name, validate_shape, use_locking=False):
+        # Read, combine, store: without the lock, two runs may read the same old value and
+        # one update is lost (TF1's default too).
+        if not use_locking:
+            return update(ctx, delta, var_name)
+        with ctx.locked((var_name,)):
+            return update(ctx, delta, var_name)
 
     return kernel
 
@@ -200,7 +213,7 @@ for _type, _kernel in [
         _type,
         _assign_infer,
         kernel=_kernel,
-        attrs={"var_name": REQUIRED, "validate_shape": True},
+        attrs={"var_name": REQUIRED, "validate_shape": True, "use_locking": False},
         stateful=True,
         differentiable=False,
         needs_context=True,
@@ -208,29 +221,59 @@ for _type, _kernel in [
     )
 
 
-def _assign_op(op_type, ref, value, validate_shape=True, name=None):
+def _assign_op(op_type, ref, value, validate_shape=True, use_locking=False, name=None):
     var = ref if isinstance(ref, Variable) else None
     ref_tensor = var._ref if var is not None else ref
     if ref_tensor.op.type != "VariableV2":
         raise TypeError(f"{op_type} needs a Variable, got {ref!r}")
     value = convert_to_tensor(value, dtype=ref_tensor.dtype)
-    attrs = {"var_name": ref_tensor.op.attrs["var_name"], "validate_shape": validate_shape}
+    attrs = {
+        "var_name": ref_tensor.op.attrs["var_name"],
+        "validate_shape": True if validate_shape is None else validate_shape,
+        "use_locking": bool(use_locking),
+    }
     return apply_op(op_type, [ref_tensor, value], attrs, name=name or op_type)
 
 
-def assign(ref, value, validate_shape=True, name=None):
-    """Store ``value`` in variable ``ref`` when run; the result is the new value."""
-    return _assign_op("Assign", ref, value, validate_shape, name)
+def assign(ref, value, validate_shape=True, use_locking=False, name=None):
+    """Store ``value`` in variable ``ref`` when run; the result is the new value.
+
+    ``use_locking`` (TF1's, default False): hold the variable's lock while storing, so that
+    it is ordered with other locked updates of the variable.
+    """
+    return _assign_op("Assign", ref, value, validate_shape, use_locking, name)
 
 
-def assign_add(ref, value, name=None):
-    """Add ``value`` to variable ``ref`` when run; the result is the new value."""
-    return _assign_op("AssignAdd", ref, value, True, name)
+def assign_add(ref, value, use_locking=False, name=None):
+    """Add ``value`` to variable ``ref`` when run; the result is the new value.
+
+    Without ``use_locking`` (TF1's default) two runs updating the variable at the same time
+    may both read the old value, and one addition is lost; with it, the read, the addition
+    and the store happen under the variable's lock, so concurrent additions all count.
+
+    >>> import threading
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     total = fg.Variable(0, name="total")
+    ...     add = assign_add(total, 1, use_locking=True)
+    ...     with fg.Session() as sess:
+    ...         sess.run(total.initializer)
+    ...         def work():
+    ...             for _ in range(200):
+    ...                 sess.run(add.op)
+    ...         threads = [threading.Thread(target=work) for _ in range(4)]
+    ...         for t in threads: t.start()
+    ...         for t in threads: t.join()
+    ...         print(sess.run(total))
+    800
+    """
+    return _assign_op("AssignAdd", ref, value, True, use_locking, name)
 
 
-def assign_sub(ref, value, name=None):
-    """Subtract ``value`` from variable ``ref`` when run; the result is the new value."""
-    return _assign_op("AssignSub", ref, value, True, name)
+def assign_sub(ref, value, use_locking=False, name=None):
+    """Subtract ``value`` from variable ``ref`` when run; the result is the new value
+    (``use_locking``: as :func:`assign_add`)."""
+    return _assign_op("AssignSub", ref, value, True, use_locking, name)
 
 
 class Variable:
@@ -299,14 +342,14 @@ class Variable:
         with self.graph.as_default(), self.graph.name_scope(self.op.name + "/"):
             return identity(self._ref, name=name)
 
-    def assign(self, value, name=None):
-        return assign(self, value, name=name)
+    def assign(self, value, use_locking=False, name=None):
+        return assign(self, value, use_locking=use_locking, name=name)
 
-    def assign_add(self, delta, name=None):
-        return assign_add(self, delta, name=name)
+    def assign_add(self, delta, use_locking=False, name=None):
+        return assign_add(self, delta, use_locking=use_locking, name=name)
 
-    def assign_sub(self, delta, name=None):
-        return assign_sub(self, delta, name=name)
+    def assign_sub(self, delta, use_locking=False, name=None):
+        return assign_sub(self, delta, use_locking=use_locking, name=name)
 
     def eval(self, session=None):
         return self._ref.eval(session=session)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from contextlib import contextmanager
 
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import PlanCache
@@ -28,6 +29,7 @@ class RunContext:
         # on with every run, and a seeded op starts from the same state in every session.
         self.random_generators: dict = {}
         self._function_plans = PlanCache()
+        self._variable_locks: dict = {}  # store name -> Lock, for use_locking=True updates
         self._lock = threading.Lock()
         self._scratch = threading.local()
         self._siblings: dict = {id(backend): self}
@@ -59,6 +61,24 @@ class RunContext:
         if buffer is None:
             buffer = buffers[key] = self.xp.empty_like(like)
         return buffer
+
+    @contextmanager
+    def locked(self, names):
+        """Hold the locks of the variables ``names`` (store names) for an update made with
+        ``use_locking=True``: taken in sorted order, so two updates never deadlock."""
+        locks = []
+        for name in sorted(set(names)):
+            lock = self._variable_locks.get(name)
+            if lock is None:
+                lock = self._variable_locks.setdefault(name, threading.Lock())  # atomic
+            locks.append(lock)
+        for lock in locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()
 
     def to_host(self, value):
         return self.backend.to_host(value)

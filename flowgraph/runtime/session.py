@@ -44,8 +44,10 @@ class Session:
 
     ``Session(graph=None, backend=None)`` uses the default graph at creation time and the
     default backend (NumPy, or the one of an enclosing ``flowgraph.backends.default_backend``;
-    ``"cupy"`` runs on the GPU). Each Session holds its own variable values. ``run`` is
-    thread-safe: per-run values live in the run, and the plan cache is locked while compiling.
+    ``"cupy"`` runs on the GPU). Each Session holds its own variable values. ``run`` may be
+    called from several threads: per-run values live in the run, and the plan cache is locked
+    while compiling. Concurrent updates of one variable are atomic only when made with
+    ``use_locking=True`` (as in TF1; see ``assign_add`` and the optimizers).
     ``level`` is the optimization level of its plans: ``"O1"`` (the default: all passes) or
     ``"O0"`` (prune only); ``explain`` shows what the passes do. It keeps the plans of the 256
     signatures it ran most recently (``config={"plan_cache_size": n}`` changes that); an older

@@ -31,7 +31,7 @@ from flowgraph.ops import array, math
 from flowgraph.ops.control import group
 from flowgraph.ops.convert import convert_to_tensor, is_tensor_like
 from flowgraph.ops.state import Variable, assign_add, constant
-from flowgraph.train.training_ops import variable_tensor
+from flowgraph.train.training_ops import locking, variable_tensor
 
 
 def _var_key(var):
@@ -40,7 +40,14 @@ def _var_key(var):
 
 class Optimizer:
     """Base class of optimizers. Subclasses implement ``_create_slots``, ``_prepare`` and
-    ``_apply_dense`` (and ``_finish`` when they update more than the variables)."""
+    ``_apply_dense`` (and ``_finish`` when they update more than the variables).
+
+    ``use_locking`` (TF1's, default False): each variable's update op holds the variable's and
+    its slots' locks for the whole update, so steps run from several threads at once apply
+    whole updates one after the other; so does the ``global_step`` increment. Without it,
+    concurrent steps update the same arrays in place together and may mix element by
+    element. Hyperparameters read from variables (Adam's step count) are read unlocked.
+    """
 
     GATE_NONE = 0
     GATE_OP = 1
@@ -49,7 +56,9 @@ class Optimizer:
     def __init__(self, use_locking: bool = False, name: str = "Optimizer") -> None:
         if not name:
             raise ValueError("Must specify the optimizer name")
-        self._use_locking = use_locking  # accepted for TF1 compatibility; updates never race
+        # TF1's meaning: each update op holds its variable's (and slots') lock throughout.
+        # Without it, concurrent steps may interleave their in-place updates element by element.
+        self._use_locking = bool(use_locking)
         self._name = name
         self._slots: dict[str, dict] = {}  # slot name -> {variable op: slot Variable}
         self._non_slots: dict = {}  # (name, graph) -> Variable (Adam's beta powers)
@@ -160,12 +169,16 @@ class Optimizer:
                         continue
                     ref = variable_tensor(v)
                     # Each update runs where its variable lives (TF1 colocates them too).
-                    with graph.name_scope("update_" + ref.op.name), graph.device(ref.op.device):
+                    with (
+                        graph.name_scope("update_" + ref.op.name),
+                        graph.device(ref.op.device),
+                        locking(self._use_locking),
+                    ):
                         updates.append(self._apply_dense(g, v))
                 if global_step is None:
                     return self._finish(updates, scope)
                 with graph.control_dependencies([self._finish(updates, "update")]):
-                    return assign_add(global_step, 1, name=scope).op
+                    return assign_add(global_step, 1, self._use_locking, name=scope).op
 
     # ---- slots -----------------------------------------------------------------------------
     def get_slot_names(self) -> list[str]:

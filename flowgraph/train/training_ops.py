@@ -14,7 +14,9 @@ optimizer that uses it, so one file tells the whole story of one optimizer.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 
 from flowgraph.errors import ShapeError
 from flowgraph.graph.tensor import Tensor
@@ -69,16 +71,45 @@ def define_training_op(
                 raise ShapeError(f"{what} must be a scalar, got shape {t.shape}")
         return []
 
+    def update(ctx, *args, var_name, slot_names, use_locking=False, **kw):
+        # use_locking (TF1's): the variable's and its slots' locks are held for the whole
+        # update, so locked updates of a variable never interleave. Without it (the default),
+        # concurrent runs update the same arrays in place at once: element by element, any
+        # mix of their updates may result.
+        if not use_locking:
+            return kernel(ctx, *args, var_name=var_name, slot_names=slot_names, **kw)
+        with ctx.locked((var_name, *slot_names)):
+            return kernel(ctx, *args, var_name=var_name, slot_names=slot_names, **kw)
+
+    update.__name__ = getattr(kernel, "__name__", op_type)
     return define_op(
         op_type,
         infer,
-        kernel=kernel,
-        attrs={"var_name": REQUIRED, "slot_names": (), **(attrs or {})},
+        kernel=update,
+        attrs={"var_name": REQUIRED, "slot_names": (), "use_locking": False, **(attrs or {})},
         stateful=True,
         differentiable=False,
         needs_context=True,
         ref_inputs=tuple(range(n_refs)),
     )
+
+
+class _Locking(threading.local):
+    value = False
+
+
+_locking = _Locking()
+
+
+@contextmanager
+def locking(use_locking: bool):
+    """Training ops built inside get ``use_locking``: how ``Optimizer.apply_gradients`` hands
+    its ``use_locking`` to every optimizer's update ops."""
+    saved, _locking.value = _locking.value, bool(use_locking)
+    try:
+        yield
+    finally:
+        _locking.value = saved
 
 
 def apply_training_op(op_type: str, var, slots, scalars, grad, name=None, **attrs):
@@ -89,6 +120,7 @@ def apply_training_op(op_type: str, var, slots, scalars, grad, name=None, **attr
     attrs = {
         "var_name": var_ref.op.attrs["var_name"],
         "slot_names": tuple(s.op.attrs["var_name"] for s in slot_refs),
+        "use_locking": _locking.value,
         **attrs,
     }
     inputs = [var_ref, *slot_refs, *scalars, grad]
