@@ -22,6 +22,13 @@ failure in the commit phase itself, across several variable-holding workers, can
 worker's variables updated and another's not (with all variables on one "ps" worker, as
 ``data_parallel`` lays them out, a step is all-or-nothing). Variables on a worker that died are
 lost: restore them from a checkpoint.
+
+After a worker dies, the run that needed it raises ``UnavailableError`` naming it. Every later
+call first looks the workers up again: a worker the cluster started in its place (a nanny
+restarts a killed worker, on a new port) takes over its task index, with an empty variable
+store. So the documented recovery works: ``Saver.restore`` (or ``load_variables``) puts the
+variables back, and training goes on. Until a replacement has joined, every method raises
+``UnavailableError`` naming the lost worker at once; nothing waits for it.
 """
 
 from __future__ import annotations
@@ -132,6 +139,8 @@ class DistributedSession:
         self.client = client
         self.client.wait_for_workers(1, timeout=timeout)
         self.workers = sorted(self.client.scheduler_info()["workers"])
+        self._replaced: set = set()  # worker indices re-resolved to a new worker (empty store)
+        self._check_workers = False  # set when a run lost a worker: look them up again
         self.timeout = timeout
         self.level = level
         self.seed = seed
@@ -157,6 +166,8 @@ class DistributedSession:
             tensor = feed_key(key, self.graph)
             feeds[tensor] = feed_value(tensor, value)
         dplan = self._plan_for(tuple(elements), feeds)
+        if self._check_workers:
+            self._resolve_workers()
         values = self._execute(dplan, feeds)
         out = []
         for v in values:
@@ -251,6 +262,7 @@ class DistributedSession:
                 lost = sorted(needed - alive)
                 if lost:
                     self._cancel(pending)
+                    self._check_workers = True
                     raise errors.UnavailableError(
                         message=f"worker(s) {lost} left the cluster during the run; the step "
                         "was abandoned (variables placed there are lost: restore them from a "
@@ -263,6 +275,7 @@ class DistributedSession:
                 raise self._translate(dplan, seg, exc) from None
         for seg, fut in batch:
             if fut.status != "finished":  # cancelled: a worker died while running it
+                self._check_workers = True
                 raise errors.UnavailableError(
                     message=f"a task on worker {self.workers[seg.worker]} was lost "
                     f"({fut.status}); the step was abandoned"
@@ -278,6 +291,7 @@ class DistributedSession:
         if not isinstance(exc, remote.RemoteOpError):
             name = type(exc).__name__
             if "KilledWorker" in name or "CommClosed" in name:
+                self._check_workers = True
                 return errors.UnavailableError(
                     message=f"worker {self.workers[seg.worker]} died while running a step: {exc}"
                 )
@@ -295,7 +309,37 @@ class DistributedSession:
         cls = getattr(errors, exc.error_class or "InvalidArgumentError", None)
         if not (isinstance(cls, type) and issubclass(cls, errors.OpError)):
             cls = errors.InvalidArgumentError
+        if cls is errors.FailedPreconditionError and seg.worker in self._replaced:
+            message += (
+                f"\n  (worker {seg.worker} was replaced after a failure and holds no variables:"
+                " restore them from a checkpoint)"
+            )
         return cls(op=op, message=message)
+
+    # ---- workers ---------------------------------------------------------------------------
+    def _resolve_workers(self) -> None:
+        """Look the cluster's workers up again: a worker that left is replaced, at its index,
+        by one that joined since; UnavailableError naming it when none has."""
+        try:
+            alive = self.client.run_on_scheduler(remote.worker_addresses)
+        except Exception as e:  # noqa: BLE001 - the scheduler itself is gone
+            raise errors.UnavailableError(message=f"the Dask scheduler is unreachable: {e}") from e
+        lost = [i for i, w in enumerate(self.workers) if w not in alive]
+        if not lost:
+            self._check_workers = False
+            return
+        spare = [w for w in alive if w not in self.workers]
+        if len(spare) < len(lost):
+            self._check_workers = True
+            raise errors.UnavailableError(
+                message=f"worker(s) {[self.workers[i] for i in lost]} left the cluster and no "
+                "worker has joined in their place yet; retry once one has, then restore the "
+                "variables placed there from a checkpoint"
+            )
+        for i, address in zip(lost, spare):
+            self.workers[i] = address
+            self._replaced.add(i)
+        self._check_workers = False
 
     # ---- variables -------------------------------------------------------------------------
     def worker_of_variable(self, var_name: str) -> int:
@@ -308,17 +352,49 @@ class DistributedSession:
         raise KeyError(var_name)
 
     def gather_variables(self, names=None) -> dict:
-        """``{var_name: ndarray}``: copies of the variables held on the workers."""
+        """``{var_name: ndarray}``: copies of the variables held on the workers (a replaced
+        worker holds none until they are restored). UnavailableError naming a lost worker."""
         self._check_open()
-        per_worker = self.client.run(remote.get_variables, self.session_id, names)
+        self._resolve_workers()
+        try:
+            per_worker = self.client.run(
+                remote.get_variables, self.session_id, names, workers=list(self.workers)
+            )
+        except Exception as e:  # noqa: BLE001 - a worker died meanwhile
+            self._check_workers = True
+            raise errors.UnavailableError(
+                message=f"cannot read the variables from workers {self.workers}: {e}"
+            ) from e
         merged: dict = {}
         for address in self.workers:
             merged.update(per_worker.get(address, {}))
+        lost = [
+            n
+            for n in self._variables_on(self._replaced)
+            if n not in merged and (names is None or n in names)
+        ]
+        if lost:
+            raise errors.UnavailableError(
+                message=f"variables {lost} were lost with a worker that left the cluster (its "
+                "replacement holds none): restore them from a checkpoint (Saver.restore or "
+                "load_variables)"
+            )
         return merged
 
+    def _variables_on(self, indices) -> list:
+        """The store names of the graph's variables placed on the workers ``indices``."""
+        if not indices:
+            return []
+        names = [
+            op.attrs["var_name"] for op in self.graph.get_operations() if op.type == "VariableV2"
+        ]
+        return [n for n in names if self.worker_of_variable(n) in indices]
+
     def load_variables(self, values: dict) -> None:
-        """Put ``{var_name: array}`` on the workers the variables live on."""
+        """Put ``{var_name: array}`` on the workers the variables live on (within
+        ``timeout``; UnavailableError naming a lost worker)."""
         self._check_open()
+        self._resolve_workers()
         by_worker: dict = {}
         for name, value in values.items():
             by_worker.setdefault(self.worker_of_variable(name), {})[name] = np.asarray(value)
@@ -333,7 +409,8 @@ class DistributedSession:
             )
             for w, vals in by_worker.items()
         ]
-        self.client.gather(futures)
+        batch = [(_Placed(w), f) for w, f in zip(by_worker, futures)]
+        self._wait(None, batch, time.monotonic() + self.timeout)
 
     @property
     def _context(self):
@@ -379,6 +456,13 @@ class DistributedSession:
     def __exit__(self, *exc) -> None:
         self._default_cm.__exit__(*exc)
         self.close()
+
+
+class _Placed:
+    """What ``_wait`` needs of a segment: the index of the worker its task runs on."""
+
+    def __init__(self, worker: int) -> None:
+        self.worker = worker
 
 
 class _ContextView:

@@ -153,6 +153,11 @@ def put_variables(session_id, values: dict) -> int:
     return len(values)
 
 
+def worker_addresses(dask_scheduler=None) -> list:
+    """The addresses of the workers the scheduler knows now (``client.run_on_scheduler``)."""
+    return sorted(dask_scheduler.workers)
+
+
 def drop_session(session_id, dask_worker=None) -> bool:
     contexts = getattr(dask_worker, _STATE_ATTR, None) or {}
     return contexts.pop(session_id, None) is not None

@@ -208,3 +208,80 @@ def test_killed_worker_gives_clear_error_not_hang():
     finally:
         client.close()
         cluster.close()
+
+
+def _outcome_within(seconds, call):
+    """``("returned", value)`` or ``("raised", exception)`` of ``call()``, which must end
+    within ``seconds``."""
+    outcome = []
+
+    def target():
+        try:
+            outcome.append(("returned", call()))
+        except Exception as e:  # noqa: BLE001 - what the test looks at
+            outcome.append(("raised", e))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"still running after {seconds} s"
+    return outcome[0]
+
+
+def _scheduler_workers(client) -> list:
+    return client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.workers))
+
+
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
+def test_after_a_worker_restarts_restore_from_a_checkpoint_and_train_on(tmp_path):
+    """The recovery the error message recommends: a killed worker comes back (the nanny starts
+    a new one, on a new port); every call fails fast until then, then Saver.restore puts the
+    variables back on it and training goes on from the checkpoint."""
+    client, cluster = local_cluster(2)
+    try:
+        with fg.Graph().as_default() as g:
+            with fg.device("/job:ps/task:1"):
+                w = fg.Variable(np.zeros([3], np.float32), name="w")
+            step = w.assign_add(np.ones(3, np.float32))
+            saver = Saver([w])
+            sess = DistributedSession(client, graph=g, timeout=20)
+            sess.run(w.initializer)
+            sess.run(step)
+            path = saver.save(sess, str(tmp_path / "model"), global_step=1)  # w == 1
+            sess.run(step)  # w == 2, not saved
+            victim = sess.workers[1]
+            with contextlib.suppress(Exception):  # the worker dies before it can answer
+                client.run(os._exit, 1, workers=[victim])
+            deadline = time.monotonic() + 30
+            while victim in _scheduler_workers(client):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            # Each call fails fast, naming the lost worker or what was lost with it (before:
+            # gather_variables returned {} and restore blocked for more than 30 s).
+            for call in (
+                lambda: sess.run(step),
+                lambda: sess.gather_variables(),
+                lambda: saver.save(sess, str(tmp_path / "model"), global_step=2),
+            ):
+                kind, error = _outcome_within(10, call)
+                assert kind == "raised", f"returned {error!r} instead of failing"
+                assert isinstance(error, errors.UnavailableError | errors.FailedPreconditionError)
+                assert victim in str(error) or "restore them" in str(error), str(error)
+            # Restoring fails fast too, or works if the new worker has joined meanwhile.
+            kind, error = _outcome_within(10, lambda: saver.restore(sess, path))
+            assert kind == "returned" or isinstance(error, errors.UnavailableError), error
+            while len(_scheduler_workers(client)) < 2:
+                assert time.monotonic() < deadline + 30
+                time.sleep(0.05)
+            if kind == "raised":
+                with pytest.raises(errors.FailedPreconditionError, match="restore them"):
+                    sess.run(step)  # the new worker holds no variables yet
+                kind, error = _outcome_within(10, lambda: saver.restore(sess, path))
+                assert kind == "returned", error
+            assert sess.workers[1] != victim
+            np.testing.assert_array_equal(sess.run(step), np.full(3, 2.0, np.float32))
+            np.testing.assert_array_equal(sess.gather_variables()["w"], np.full(3, 2.0))
+            sess.close()
+    finally:
+        client.close()
+        cluster.close()
