@@ -162,3 +162,48 @@ def written_variables(segment: Segment) -> list:
                 if key.endswith("name") and isinstance(value, str) and value:
                     names.append(value)
     return names
+
+
+class DistributedPlan:
+    """One signature's segments, ready to submit."""
+
+    def __init__(self, plan, n_workers, job_tasks) -> None:
+        ir = plan.ir
+        self.plan = plan
+        where = assign_workers(ir, n_workers, job_tasks)
+        self.segments, home = partition(ir, where)
+        self.instructions, self.positions, self.names = [], [], []
+        for seg in self.segments:
+            ins, pos = instructions_for(seg, home)
+            self.instructions.append(ins)
+            self.positions.append(pos)
+            self.names.append(written_variables(seg))
+        # per fetch: ("none",), ("const", value), ("feed", node) or ("seg", segment, export)
+        self.outputs = []
+        for ref in ir.outputs:
+            if ref is None:
+                self.outputs.append(("none",))
+                continue
+            node, index = ref
+            if node.type == "Const":
+                self.outputs.append(("const", node.attrs["value"]))
+            elif node.type == "Feed":
+                self.outputs.append(("feed", node))
+            else:
+                seg = home[node]
+                pos = seg.export_position.get((node, index))
+                if pos is None:
+                    pos = seg.export_position[(node, index)] = len(seg.exports)
+                    seg.exports.append((node, index))
+                self.outputs.append(("seg", seg.index, pos))
+        self.exports = []
+        for seg, pos in zip(self.segments, self.positions):
+            self.exports.append(
+                [(pos[n], None if len(n.specs) == 1 else i) for n, i in seg.exports]
+            )
+
+    def node_at(self, segment: int, position: int):
+        for node, p in self.positions[segment].items():
+            if p == position:
+                return node
+        return None

@@ -50,6 +50,7 @@ from flowgraph.runtime.fetches import as_fetch_element, flatten
 
 from . import partition as part
 from . import worker as remote
+from .store import ContextView, Placed
 
 
 def local_cluster(n_workers: int = 2):
@@ -64,51 +65,6 @@ def local_cluster(n_workers: int = 2):
         dashboard_address=None,
     )
     return Client(cluster), cluster
-
-
-class _DistributedPlan:
-    """One signature's segments, ready to submit."""
-
-    def __init__(self, plan, n_workers, job_tasks) -> None:
-        ir = plan.ir
-        self.plan = plan
-        where = part.assign_workers(ir, n_workers, job_tasks)
-        self.segments, home = part.partition(ir, where)
-        self.instructions, self.positions, self.names = [], [], []
-        for seg in self.segments:
-            ins, pos = part.instructions_for(seg, home)
-            self.instructions.append(ins)
-            self.positions.append(pos)
-            self.names.append(part.written_variables(seg))
-        # per fetch: ("none",), ("const", value), ("feed", node) or ("seg", segment, export)
-        self.outputs = []
-        for ref in ir.outputs:
-            if ref is None:
-                self.outputs.append(("none",))
-                continue
-            node, index = ref
-            if node.type == "Const":
-                self.outputs.append(("const", node.attrs["value"]))
-            elif node.type == "Feed":
-                self.outputs.append(("feed", node))
-            else:
-                seg = home[node]
-                pos = seg.export_position.get((node, index))
-                if pos is None:
-                    pos = seg.export_position[(node, index)] = len(seg.exports)
-                    seg.exports.append((node, index))
-                self.outputs.append(("seg", seg.index, pos))
-        self.exports = []
-        for seg, pos in zip(self.segments, self.positions):
-            self.exports.append(
-                [(pos[n], None if len(n.specs) == 1 else i) for n, i in seg.exports]
-            )
-
-    def node_at(self, segment: int, position: int):
-        for node, p in self.positions[segment].items():
-            if p == position:
-                return node
-        return None
 
 
 class DistributedSession:
@@ -184,7 +140,7 @@ class DistributedSession:
                 dplan = self._plans.get(key)
                 if dplan is None:
                     plan = compile_plan(list(elements), list(feeds), "numpy", self.level)
-                    dplan = _DistributedPlan(plan, len(self.workers), self.job_tasks)
+                    dplan = part.DistributedPlan(plan, len(self.workers), self.job_tasks)
                     self._plans[key] = dplan
                     self.compile_count += 1
         return dplan
@@ -409,13 +365,13 @@ class DistributedSession:
             )
             for w, vals in by_worker.items()
         ]
-        batch = [(_Placed(w), f) for w, f in zip(by_worker, futures)]
+        batch = [(Placed(w), f) for w, f in zip(by_worker, futures)]
         self._wait(None, batch, time.monotonic() + self.timeout)
 
     @property
     def _context(self):
         """What ``flowgraph.train.Saver`` reads and writes: a view of the workers' stores."""
-        return _ContextView(self)
+        return ContextView(self)
 
     def backend_for(self, device: str):
         from flowgraph.backends import get_backend
@@ -456,42 +412,3 @@ class DistributedSession:
     def __exit__(self, *exc) -> None:
         self._default_cm.__exit__(*exc)
         self.close()
-
-
-class _Placed:
-    """What ``_wait`` needs of a segment: the index of the worker its task runs on."""
-
-    def __init__(self, worker: int) -> None:
-        self.worker = worker
-
-
-class _ContextView:
-    """``.variables``: a mapping over the workers' variable stores (for ``Saver``)."""
-
-    def __init__(self, sess) -> None:
-        self.variables = _VariableStore(sess)
-
-
-class _VariableStore:
-    def __init__(self, sess) -> None:
-        self._sess = sess
-        self._cache = None
-
-    def _all(self) -> dict:
-        if self._cache is None:
-            self._cache = self._sess.gather_variables()
-        return self._cache
-
-    def __contains__(self, name) -> bool:
-        return name in self._all()
-
-    def __getitem__(self, name):
-        return self._all()[name]
-
-    def __setitem__(self, name, value) -> None:
-        self._sess.load_variables({name: value})
-        if self._cache is not None:
-            self._cache[name] = np.asarray(value)
-
-    def keys(self):
-        return self._all().keys()
