@@ -8,6 +8,10 @@ later one travels in the dict ``_L`` (``_L[3]``) and is deleted from it at its l
 any other value; names used within one part stay plain locals. Plans below the threshold
 (every plan a student will print) keep their single readable ``run``.
 
+It adds no text of its own from the graph: the statements it splits are codegen's, whose names
+and comments already went through ``compiler/encode.py``; it adds only ``_part<k>``/``_L``
+(reserved there) and indices.
+
 >>> lines, _ = chunked_source(["ctx", "x"], [], [("a = f(x)", 1), ("b = g(a)", 2),
 ...                           ("del a", None)], "b", chunk_size=2)
 >>> print("\\n".join(lines))
