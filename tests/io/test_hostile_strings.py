@@ -151,6 +151,16 @@ def _places(path, old) -> list:
     return [str(path[0])]
 
 
+def _closed_set(path) -> bool:
+    """Whether the field at ``path`` may only hold one of a known set of strings."""
+    last = path[-1]
+    return (
+        last in ("type", "dtype", "data", "format")
+        or (path[0] == "ops" and path[2] in ("inputs", "control_inputs"))
+        or (len(path) > 4 and path[2] == "attrs" and last == "name")  # {"type": "dtype"}
+    )
+
+
 def _role(path) -> tuple:
     return tuple("*" if isinstance(p, int) else p for p in path)
 
@@ -184,6 +194,10 @@ def test_payloads_in_every_string_field_of_a_graph_file_never_run(tmp_path):
     clean = _run(doc, names)
     sentinel = str(tmp_path / "sentinel")
     payloads = _payloads(sentinel)
+    closed = [
+        payloads[k]
+        for k in ("newline, column 4", "other line separators", "quotes and backslashes")
+    ]
     fields = _string_fields(doc)
     assert len(fields) > 1000  # every op's name, type, inputs, attrs, site, dtypes...
     outcomes = {"refused": 0, "ran": 0}
@@ -191,7 +205,9 @@ def test_payloads_in_every_string_field_of_a_graph_file_never_run(tmp_path):
     for container, key, path in fields:
         old = key[1] if isinstance(key, tuple) else container[key]
         places = _places(path, old)
-        cases = list(payloads.values())
+        # Fields checked against a closed set (type tags, dtypes, op types, tensor references,
+        # base64 data) get three payloads: every character class refused the same way there.
+        cases = list(payloads.values() if not _closed_set(path) else closed)
         if _role(path) not in roles:  # the 1 MiB string: once per kind of field
             roles.add(_role(path))
             cases.append(BIG)
@@ -208,7 +224,7 @@ def test_payloads_in_every_string_field_of_a_graph_file_never_run(tmp_path):
     assert json.dumps(doc) == json.dumps(json.loads(text))  # every field was put back
     # Quotes in a site's file name, a variable's store name or a collection key are harmless:
     # those files import and run.
-    assert outcomes["ran"] > 100 and outcomes["refused"] > 8000, outcomes
+    assert outcomes["ran"] > 100 and outcomes["refused"] > 5000, outcomes
     assert len(roles) > 20
 
 
