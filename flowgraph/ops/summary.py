@@ -127,8 +127,7 @@ def _image_infer(inputs, attrs):
         )
     if images.dtype not in _IMAGE_DTYPES:
         raise ShapeError(
-            f"summary.image {_tag_of(inputs)} needs uint8 or float images, got "
-            f"{images.dtype.name}"
+            f"summary.image {_tag_of(inputs)} needs uint8 or float images, got {images.dtype.name}"
         )
     return _summary_out(inputs, attrs)
 

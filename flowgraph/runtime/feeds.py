@@ -46,7 +46,8 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
         try:
             array = to_bytes_array(value)
         except TypeError as e:
-            raise TypeError(f"Cannot feed {_short(value)} to string tensor {tensor.name!r}: {e}")
+            message = f"Cannot feed {_short(value)} to string tensor {tensor.name!r}: {e}"
+            raise TypeError(message) from None
     else:
         array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype != target:

@@ -132,4 +132,3 @@ def to_graph_def(graph):
     graph_def = graph_pb2.GraphDef(versions=versions_pb2.VersionDef(producer=22))
     graph_def.node.extend(node_def(op) for op in graph.get_operations())
     return graph_def
-

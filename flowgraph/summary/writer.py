@@ -78,8 +78,7 @@ class FileWriter:
             os.remove(probe)
         except OSError as e:
             raise PermissionError(
-                f"FileWriter cannot write event files to logdir {self._logdir!r}: "
-                f"{e.strerror or e}"
+                f"FileWriter cannot write event files to logdir {self._logdir!r}: {e.strerror or e}"
             ) from e
         self._writer = EventFileWriter(
             self._logdir, self._max_queue, self._flush_secs, self._suffix
