@@ -113,14 +113,38 @@ def histogram_proto(values: np.ndarray):
     )
 
 
-def histogram_summary(tag: str, values: np.ndarray) -> bytes:
-    """A Summary with one histogram (TF1's ``HistogramSummary``); ValueError on NaN or Inf."""
+def _finite(tag: str, values) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if values.size and not np.all(np.isfinite(values)):
         bad = "NaN" if np.isnan(values).any() else "Inf"
         raise ValueError(f"Nan in summary histogram for: {tag} (the values contain {bad})")
+    return values
+
+
+def histogram_summary(tag: str, values: np.ndarray) -> bytes:
+    """A Summary with one histogram (TF1's ``HistogramSummary``); ValueError on NaN or Inf."""
+    values = _finite(tag, values)
     pb = _summary_pb2()
     value = pb.Summary.Value(tag=tag, histo=histogram_proto(values))
+    return pb.Summary(value=[value]).SerializeToString()
+
+
+def numpy_histogram_summary(tag: str, values: np.ndarray, bins) -> bytes:
+    """A histogram with ``np.histogram``'s ``bins`` (an int, edges, or a rule like ``"auto"``)
+    instead of TF's buckets; ValueError on NaN or Inf."""
+    values = _finite(tag, values).reshape(-1)
+    counts, edges = np.histogram(values, bins=bins)
+    pb = _summary_pb2()
+    histo = pb.HistogramProto(
+        min=float(values.min()),
+        max=float(values.max()),
+        num=float(values.size),
+        sum=float(values.sum()),
+        sum_squares=float(np.dot(values, values)),
+        bucket_limit=edges[1:].tolist(),
+        bucket=counts.astype(np.float64).tolist(),
+    )
+    value = pb.Summary.Value(tag=tag, histo=histo)
     return pb.Summary(value=[value]).SerializeToString()
 
 
