@@ -73,8 +73,9 @@ accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
 if args.logdir:
     tf.summary.scalar("loss", loss)
     tf.summary.scalar("accuracy", accuracy)
-    for v in tf.trainable_variables():
-        tf.summary.histogram(v.op.name, v)
+    # The seed's variables have no names (Variable, Variable_1, ...): tag them by their role.
+    for tag, v in zip(["W1", "b1", "W2", "b2"], tf.trainable_variables()):
+        tf.summary.histogram(tag, v)
     merged = tf.summary.merge_all()
 
 with tf.Session() as sess:
