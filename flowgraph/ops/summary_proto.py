@@ -81,6 +81,11 @@ def _default_bucket_limits() -> np.ndarray:
 BUCKET_LIMITS = _default_bucket_limits()
 
 
+def _sum_of_squares(values: np.ndarray) -> float:
+    # einsum, not np.dot: a multithreaded BLAS dot on a busy machine took milliseconds here.
+    return float(np.einsum("i,i->", values, values))
+
+
 def histogram_proto(values: np.ndarray):
     """A ``HistogramProto`` of ``values`` (finite) with TF's default buckets.
 
@@ -88,33 +93,31 @@ def histogram_proto(values: np.ndarray):
     ``upper_bound``); runs of empty buckets are merged into one that ends at the run's last limit.
     """
     pb = _summary_pb2()
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
-    counts = np.bincount(np.searchsorted(BUCKET_LIMITS, values, side="right"),
-                         minlength=len(BUCKET_LIMITS))[: len(BUCKET_LIMITS)]  # fmt: skip
-    limits, buckets = [], []
-    i, n = 0, len(BUCKET_LIMITS)
-    while i < n:
-        end, count = BUCKET_LIMITS[i], counts[i]
-        i += 1
-        if count <= 0:  # a run of empty buckets becomes one
-            while i < n and counts[i] <= 0:
-                end, count = BUCKET_LIMITS[i], counts[i]
-                i += 1
-        limits.append(float(end))
-        buckets.append(float(count))
+    values = np.asarray(values).reshape(-1)
+    # Sorting once (in the values' own dtype: float32 sorts faster) and locating the ~1,500
+    # limits in the sorted values is much faster than locating every value among the limits.
+    values = np.sort(values).astype(np.float64, copy=False)
+    below = np.searchsorted(values, BUCKET_LIMITS, side="left")  # how many values < limit[i]
+    counts = np.diff(below, prepend=0)
+    # Emit non-empty buckets, and of each run of empty ones only its last (TF's EncodeToProto).
+    following = np.append(counts[1:], 1)
+    keep = (counts > 0) | (following > 0)
+    limits, buckets = BUCKET_LIMITS[keep].tolist(), counts[keep].astype(np.float64).tolist()
     return pb.HistogramProto(
-        min=float(values.min()) if values.size else sys.float_info.max,
-        max=float(values.max()) if values.size else -sys.float_info.max,
+        min=float(values[0]) if values.size else sys.float_info.max,
+        max=float(values[-1]) if values.size else -sys.float_info.max,
         num=float(values.size),
         sum=float(values.sum()),
-        sum_squares=float(np.dot(values, values)),
+        sum_squares=_sum_of_squares(values),
         bucket_limit=limits,
         bucket=buckets,
     )
 
 
 def _finite(tag: str, values) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float64)
+    values = np.asarray(values)
+    if values.dtype.kind not in "f":
+        values = values.astype(np.float64)
     if values.size and not np.all(np.isfinite(values)):
         bad = "NaN" if np.isnan(values).any() else "Inf"
         raise ValueError(f"Nan in summary histogram for: {tag} (the values contain {bad})")
@@ -140,7 +143,7 @@ def numpy_histogram_summary(tag: str, values: np.ndarray, bins) -> bytes:
         max=float(values.max()),
         num=float(values.size),
         sum=float(values.sum()),
-        sum_squares=float(np.dot(values, values)),
+        sum_squares=_sum_of_squares(values),
         bucket_limit=edges[1:].tolist(),
         bucket=counts.astype(np.float64).tolist(),
     )

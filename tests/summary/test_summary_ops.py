@@ -78,6 +78,40 @@ def test_histogram_buckets_equal_numpys_counts(tmp_path):
     assert all(i + 1 == len(got.bucket) or got.bucket[i + 1] > 0 for i in empty)
 
 
+def tf_reference(values):
+    """TF's C++ Histogram::Add (upper_bound per value) and EncodeToProto, value by value."""
+    import bisect
+
+    limits = summary_proto.BUCKET_LIMITS.tolist()
+    counts = [0] * len(limits)
+    for v in values:
+        counts[bisect.bisect_right(limits, v)] += 1
+    out, i = [], 0
+    while i < len(limits):
+        end, count = limits[i], counts[i]
+        i += 1
+        if count <= 0:
+            while i < len(limits) and counts[i] <= 0:
+                end, count = limits[i], counts[i]
+                i += 1
+        out.append((end, count))
+    return out
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [0.0, -0.0, 1e-12, -1e-12, 1.0, 1.1, -1.0, 3.5e19, -2e20],  # on and around limits
+        summary_proto.BUCKET_LIMITS[700:720].tolist(),  # exactly the limits
+        [],
+        np.random.default_rng(2).standard_cauchy(500).tolist(),
+    ],
+)
+def test_histogram_buckets_follow_tfs_algorithm(values):
+    got = summary_proto.histogram_proto(np.array(values, dtype=np.float64))
+    assert list(zip(got.bucket_limit, got.bucket)) == tf_reference(values)
+
+
 def test_images_decode_to_the_same_pixels(tmp_path):
     from matplotlib.image import imread
 
