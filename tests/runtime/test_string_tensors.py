@@ -81,3 +81,30 @@ def test_string_tensors_get_no_gradient():
     (dx,) = fg.gradients(x * 2.0, [x])
     assert fg.gradients(s, [x]) == [None]
     assert fg.Session().run(dx, {x: 1.0}) == 2.0
+
+
+def test_graph_files_keep_string_constants(tmp_path):
+    from flowgraph import io
+
+    fg.identity(fg.constant([["a", "bc"]], name="words"), name="out")
+    path = tmp_path / "g.json"
+    io.export_graph(fg.get_default_graph(), path)
+    with fg.Graph().as_default():
+        io.import_graph(path, name="")
+        assert fg.Session().run("out:0").tolist() == [[b"a", b"bc"]]
+
+
+@pytest.mark.parametrize(
+    "doc, message",
+    [
+        ({"type": "strings", "shape": [2], "items": ["YQ=="]}, "needs 2 items"),
+        ({"type": "strings", "shape": [1], "items": ["not base64!"]}, "not valid base64"),
+        ({"type": "strings", "shape": [1], "items": [7]}, "base64 text"),
+        ({"type": "strings", "shape": [-1], "items": []}, "non-negative"),
+    ],
+)
+def test_graph_files_refuse_bad_string_arrays(doc, message):
+    from flowgraph.io.attr_codec import AttrError, Budget, decode
+
+    with pytest.raises(AttrError, match=message):
+        decode(doc, Budget(1000))
