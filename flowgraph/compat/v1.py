@@ -314,3 +314,5 @@ math = _namespace(
 )
 
 from flowgraph import summary  # noqa: E402 - tf.summary: scalar, histogram, ..., FileWriter
+
+Summary, Event = summary.Summary, summary.Event  # tf.Summary(value=[tf.Summary.Value(...)])

@@ -50,6 +50,39 @@ def _summary_pb2():
     return summary_pb2
 
 
+class LazyProto:
+    """A protocol-buffer class of the ``tensorboard`` package, imported when first used, for
+    TF1's ``tf.Summary`` / ``tf.summary.Summary`` and ``tf.Event``: calling it builds a message,
+    attributes (``Summary.Value``) are the real class's.
+
+    >>> Summary = LazyProto("summary_pb2", "Summary")
+    >>> s = Summary(value=[Summary.Value(tag="acc", simple_value=0.5)])
+    >>> s.value[0].tag
+    'acc'
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._where = (module, name)
+
+    def resolve(self):
+        import importlib
+
+        tensorboard_protos()
+        module, name = self._where
+        return getattr(importlib.import_module(f"tensorboard.compat.proto.{module}"), name)
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(self.resolve(), attr)
+
+    def __repr__(self) -> str:
+        return f"<TensorBoard protocol buffer {'.'.join(self._where)} (loaded on use)>"
+
+
 def parse(serialized: bytes):
     """A serialized ``Summary`` as the protocol-buffer object."""
     summary = _summary_pb2().Summary()

@@ -15,6 +15,13 @@ this module does not, and the first summary call says which extra is missing.
 """
 
 from flowgraph.ops.summary import histogram, image, merge, merge_all, scalar, text
+from flowgraph.ops.summary_proto import LazyProto
 from flowgraph.summary.writer import FileWriter
 
-__all__ = ["FileWriter", "histogram", "image", "merge", "merge_all", "scalar", "text"]
+# TF1 programs build summaries by hand too: tf.Summary(value=[tf.Summary.Value(...)]).
+Summary = LazyProto("summary_pb2", "Summary")
+Event = LazyProto("event_pb2", "Event")
+
+__all__ = [
+    "Event", "FileWriter", "Summary", "histogram", "image", "merge", "merge_all", "scalar", "text",
+]  # fmt: skip

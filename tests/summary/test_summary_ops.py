@@ -263,3 +263,14 @@ def test_summaries_run_on_an_array_api_backend_with_strings_on_the_host():
     strict = summary_proto.parse(tf.Session(backend="array_api_strict").run(merged, feed))
     plain = summary_proto.parse(tf.Session().run(merged, feed))
     assert strict == plain and strict.value[0].simple_value == 3.0
+
+
+def test_hand_built_summaries_as_tf1_programs_write_them(tmp_path):
+    with tf.summary.FileWriter(tmp_path) as writer:
+        value = tf.Summary.Value(tag="eval/accuracy", simple_value=0.75)
+        writer.add_summary(tf.Summary(value=[value]), 10)
+        writer.add_summary(tf.summary.Summary(value=[value]).SerializeToString(), 20)
+    got = reload(tmp_path).Scalars("eval/accuracy")
+    assert [(e.step, e.value) for e in got] == [(10, 0.75), (20, 0.75)]
+    with tf.summary.FileWriter(tmp_path) as writer, pytest.raises(TypeError, match="add_summary"):
+        writer.add_summary(3.0, 1)
