@@ -55,6 +55,19 @@ def test_a_training_loop_logs_scalars_histograms_images_and_text(tmp_path):
     assert acc.Tensors("note")[0].tensor_proto.string_val == [b"hello"]
 
 
+def test_add_graph_writes_the_forward_pass(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(model, torch.randn(5, 3))
+    acc = ea.EventAccumulator(str(tmp_path))
+    acc.Reload()
+    ops = [n.op for n in acc.Graph().node]
+    assert ops.count("MatMul") == 2 and "Relu" in ops
+    relu = next(n for n in acc.Graph().node if n.op == "Relu")
+    assert [d.size for d in relu.attr["_output_shapes"].list.shape[0].dim] == [5, 4]
+
+
 def test_bad_values_name_the_tag(tmp_path):
     with SummaryWriter(tmp_path) as writer:
         with pytest.raises(ValueError, match="add_scalar\\('loss'\\).*\\[2\\]"):

@@ -133,6 +133,19 @@ class SummaryWriter:
         strings = np.array(text_string.encode("utf-8"), dtype=object)
         self._write(summary_proto.text_summary(tag, strings), global_step, walltime)
 
+    def add_graph(self, model, input_to_model=None, verbose: bool = False) -> None:
+        """The ops one forward pass of ``model(input_to_model)`` records on the tape, as a graph
+        for the Graphs dashboard (parameters appear as placeholders; see ``tape_to_graph``)."""
+        from flowgraph.dynamic.to_graph import tape_to_graph
+
+        inputs = input_to_model if isinstance(input_to_model, (list, tuple)) else [input_to_model]
+        output = model(*inputs)
+        outputs = list(output) if isinstance(output, (list, tuple)) else [output]
+        graph, _ = tape_to_graph(outputs)
+        if verbose:
+            print(graph)
+        self.file_writer.add_graph(graph)
+
     def flush(self) -> None:
         self.file_writer.flush()
 
