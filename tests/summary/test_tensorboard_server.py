@@ -51,8 +51,12 @@ def write_run(logdir) -> None:
     with tf.Session() as sess, tf.summary.FileWriter(logdir, sess.graph) as writer:
         sess.run(tf.global_variables_initializer())
         for step in range(4):
-            summary, _ = sess.run([merged, train], {x: batch})
+            options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE) if step == 0 else None
+            meta = tf.RunMetadata()
+            summary, _ = sess.run([merged, train], {x: batch}, options=options, run_metadata=meta)
             writer.add_summary(summary, step)
+            if step == 0:
+                writer.add_run_metadata(meta, "step0", step)
 
 
 def get(url: str):
@@ -116,6 +120,11 @@ def test_tensorboard_serves_flowgraphs_scalars_and_graph(tmp_path):
         assert 'name: "Adam/update_model/w/ApplyAdam"' in graph
         assert 'input: "model/w"' in graph
         assert "_output_shapes" in graph and "size: 3" in graph
+        # The traced step: the dashboard offers it as a profile (compute time and memory).
+        info = json.loads(get(f"{base}/data/plugin/graphs/info"))
+        assert info["."]["tags"]["step0"]["profile"] is True
+        stats = get(f"{base}/data/plugin/graphs/run_metadata?run=.&tag=step0")
+        assert 'node_name: "model/y"' in stats and "all_end_rel_micros" in stats
     finally:
         process.terminate()
         try:
