@@ -187,11 +187,16 @@ def numpy_histogram_summary(tag: str, values: np.ndarray, bins) -> bytes:
 # ---- images -----------------------------------------------------------------------------------
 
 
+BAD_COLOR = np.array([255, 0, 0, 255], dtype=np.uint8)  # TF1's default ``bad_color``
+
+
 def to_uint8_image(image: np.ndarray) -> np.ndarray:
     """One HWC image as uint8: uint8 kept; floats scaled as TF1's ImageSummary scales them.
 
     >>> to_uint8_image(np.array([[[0.0], [0.5], [1.0]]])).ravel().tolist()
     [0, 127, 255]
+    >>> to_uint8_image(np.array([[[-1.0, 0.0, 1.0], [np.nan, 0.0, 0.0]]])).tolist()
+    [[[1, 128, 255], [255, 0, 0]]]
     """
     if image.dtype == np.uint8:
         return image
@@ -204,8 +209,10 @@ def to_uint8_image(image: np.ndarray) -> np.ndarray:
     else:
         biggest = max(abs(lo), abs(hi))
         scale, offset = (127.0 / biggest if biggest > 0 else 0.0), 128.0
-    out = np.where(np.isfinite(x), x * scale + offset, 0.0)  # TF paints NaN/Inf a "bad color"
-    return np.clip(out, 0, 255).astype(np.uint8)
+    out = np.clip(np.where(np.isfinite(x), x * scale + offset, 0.0), 0, 255).astype(np.uint8)
+    bad = ~np.isfinite(x).all(axis=-1)  # TF1 paints a pixel with a NaN or Inf opaque red
+    out[bad] = BAD_COLOR[: x.shape[-1]] if x.shape[-1] > 1 else BAD_COLOR[:1]
+    return out
 
 
 def png(image: np.ndarray) -> bytes:
