@@ -200,15 +200,17 @@ def to_uint8_image(image: np.ndarray) -> np.ndarray:
     """
     if image.dtype == np.uint8:
         return image
-    x = np.asarray(image, dtype=np.float64)
+    # In float32, as TF1's kernel computes (so a pixel lands on the same integer).
+    x = np.asarray(image, dtype=np.float32)
     finite = x[np.isfinite(x)]
-    lo = finite.min() if finite.size else 0.0
-    hi = finite.max() if finite.size else 0.0
+    lo = finite.min() if finite.size else np.float32(0)
+    hi = finite.max() if finite.size else np.float32(0)
     if lo >= 0:
-        scale, offset = (255.0 / hi if hi > 0 else 0.0), 0.0
+        scale, offset = (np.float32(255) / hi if hi > 0 else np.float32(0)), np.float32(0)
     else:
         biggest = max(abs(lo), abs(hi))
-        scale, offset = (127.0 / biggest if biggest > 0 else 0.0), 128.0
+        scale = np.float32(127) / biggest if biggest > 0 else np.float32(0)
+        offset = np.float32(128)
     out = np.clip(np.where(np.isfinite(x), x * scale + offset, 0.0), 0, 255).astype(np.uint8)
     bad = ~np.isfinite(x).all(axis=-1)  # TF1 paints a pixel with a NaN or Inf opaque red
     out[bad] = BAD_COLOR[: x.shape[-1]] if x.shape[-1] > 1 else BAD_COLOR[:1]

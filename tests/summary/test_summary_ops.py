@@ -253,18 +253,6 @@ def test_without_the_extra_import_works_and_the_first_summary_names_it(tmp_path)
     assert "ERR" in out.stdout and 'pip install "flowgraph[tensorboard]"' in out.stdout
 
 
-def test_summaries_run_on_an_array_api_backend_with_strings_on_the_host():
-    pytest.importorskip("array_api_strict")
-    x = tf.placeholder(tf.float32, [None], name="x")
-    tf.summary.scalar("mean", tf.reduce_mean(x))
-    tf.summary.histogram("values", x)
-    merged = tf.summary.merge_all()
-    feed = {x: [1.0, 2.0, 6.0]}
-    strict = summary_proto.parse(tf.Session(backend="array_api_strict").run(merged, feed))
-    plain = summary_proto.parse(tf.Session().run(merged, feed))
-    assert strict == plain and strict.value[0].simple_value == 3.0
-
-
 def test_hand_built_summaries_as_tf1_programs_write_them(tmp_path):
     with tf.summary.FileWriter(tmp_path) as writer:
         value = tf.Summary.Value(tag="eval/accuracy", simple_value=0.75)
