@@ -17,6 +17,7 @@ on one of the backends fails the run, naming it; the summary says how many ran.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from collections import defaultdict
 from collections.abc import Iterator
