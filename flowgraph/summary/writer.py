@@ -76,10 +76,9 @@ class FileWriter:
             with open(probe, "wb"):
                 pass
             os.remove(probe)
-        except OSError as e:
-            raise PermissionError(
-                f"FileWriter cannot write event files to logdir {self._logdir!r}: {e.strerror or e}"
-            ) from e
+        except OSError as e:  # the same kind of OSError, saying which logdir
+            message = f"FileWriter cannot write event files to logdir {self._logdir!r}"
+            raise type(e)(e.errno, f"{message}: {e.strerror or e}") from e
         self._writer = EventFileWriter(
             self._logdir, self._max_queue, self._flush_secs, self._suffix
         )

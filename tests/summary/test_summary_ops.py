@@ -215,7 +215,7 @@ def test_duplicate_tags_in_merge_are_invalid_argument():
 def test_unwritable_logdir_names_the_path(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with pytest.raises(PermissionError, match=re.escape(repr(str(blocker / "logs")))):
+    with pytest.raises(NotADirectoryError, match=re.escape(repr(str(blocker / "logs")))):
         tf.summary.FileWriter(blocker / "logs")
 
 
