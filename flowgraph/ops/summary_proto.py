@@ -21,6 +21,7 @@ The protocol-buffer classes (``Summary``, ``HistogramProto``, ``TensorProto``...
 
 from __future__ import annotations
 
+import functools
 import struct
 import sys
 import zlib
@@ -100,7 +101,9 @@ def scalar_summary(tag: str, value) -> bytes:
     return summary.SerializeToString()
 
 
-def _default_bucket_limits() -> np.ndarray:
+@functools.cache
+def bucket_limits() -> np.ndarray:
+    """TF's default histogram bucket limits (about 1,550 of them), computed on first use."""
     positive = []
     v = 1.0e-12
     while v < 1.0e20:  # each bucket 10% wider than the last, as TF's InitDefaultBuckets
@@ -108,10 +111,9 @@ def _default_bucket_limits() -> np.ndarray:
         v *= 1.1
     positive.append(sys.float_info.max)
     positive = np.array(positive)
-    return np.concatenate([-positive[::-1], [0.0], positive])
-
-
-BUCKET_LIMITS = _default_bucket_limits()
+    limits = np.concatenate([-positive[::-1], [0.0], positive])
+    limits.setflags(write=False)
+    return limits
 
 
 def _sum_of_squares(values: np.ndarray) -> float:
@@ -130,12 +132,13 @@ def histogram_proto(values: np.ndarray):
     # Sorting once (in the values' own dtype: float32 sorts faster) and locating the ~1,500
     # limits in the sorted values is much faster than locating every value among the limits.
     values = np.sort(values).astype(np.float64, copy=False)
-    below = np.searchsorted(values, BUCKET_LIMITS, side="left")  # how many values < limit[i]
+    limits_all = bucket_limits()
+    below = np.searchsorted(values, limits_all, side="left")  # how many values < limit[i]
     counts = np.diff(below, prepend=0)
     # Emit non-empty buckets, and of each run of empty ones only its last (TF's EncodeToProto).
     following = np.append(counts[1:], 1)
     keep = (counts > 0) | (following > 0)
-    limits, buckets = BUCKET_LIMITS[keep].tolist(), counts[keep].astype(np.float64).tolist()
+    limits, buckets = limits_all[keep].tolist(), counts[keep].astype(np.float64).tolist()
     return pb.HistogramProto(
         min=float(values[0]) if values.size else sys.float_info.max,
         max=float(values[-1]) if values.size else -sys.float_info.max,

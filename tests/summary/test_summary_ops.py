@@ -73,7 +73,7 @@ def test_histogram_buckets_equal_numpys_counts(tmp_path):
     assert list(got.bucket) == counts.tolist()
     assert sum(got.bucket) == data.size
     # The edges are TF's default buckets; empty runs are collapsed into one bucket each.
-    assert set(got.bucket_limit) <= set(summary_proto.BUCKET_LIMITS.tolist())
+    assert set(got.bucket_limit) <= set(summary_proto.bucket_limits().tolist())
     empty = [i for i, c in enumerate(got.bucket) if c == 0]
     assert all(i + 1 == len(got.bucket) or got.bucket[i + 1] > 0 for i in empty)
 
@@ -82,7 +82,7 @@ def tf_reference(values):
     """TF's C++ Histogram::Add (upper_bound per value) and EncodeToProto, value by value."""
     import bisect
 
-    limits = summary_proto.BUCKET_LIMITS.tolist()
+    limits = summary_proto.bucket_limits().tolist()
     counts = [0] * len(limits)
     for v in values:
         counts[bisect.bisect_right(limits, v)] += 1
@@ -102,7 +102,7 @@ def tf_reference(values):
     "values",
     [
         [0.0, -0.0, 1e-12, -1e-12, 1.0, 1.1, -1.0, 3.5e19, -2e20],  # on and around limits
-        summary_proto.BUCKET_LIMITS[700:720].tolist(),  # exactly the limits
+        summary_proto.bucket_limits()[700:720].tolist(),  # exactly the limits
         [],
         np.random.default_rng(2).standard_cauchy(500).tolist(),
     ],
