@@ -73,7 +73,7 @@ def test_tutorial_style_program(tmp_path):
                     options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
                     meta = tf.RunMetadata()
                     summary, _ = sess.run([merged, train], feed, options, meta)
-                    train_writer.add_run_metadata(meta, "step%03d" % i)
+                    train_writer.add_run_metadata(meta, "step%03d" % i)  # noqa: UP031 - as TF1 programs write it
                 else:
                     summary, _ = sess.run([merged, train], feed)
                 train_writer.add_summary(summary, i)
