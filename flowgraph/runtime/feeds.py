@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.errors import echo
+from flowgraph.graph.dtypes import to_bytes_array
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.convert import check_lossless, check_python_ints
 
@@ -42,25 +43,29 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
             f"The value fed to {tensor.name!r} is a symbolic Tensor ({value.name!r}); "
             "feed NumPy arrays or Python values (run the tensor first to get its value)."
         )
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if tensor.dtype.is_string:
+        try:
+            array = to_bytes_array(value)
+        except TypeError as e:
+            message = f"Cannot feed {_short(value)} to string tensor {tensor.name!r}: {e}"
+            raise TypeError(message) from None
+    else:
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype != target:
         what = f"the value fed to {tensor.name!r}"
-        if array.dtype == object:
-            check_python_ints(array, tensor.dtype, what)  # [2**100]: too big for any dtype
-            raise TypeError(f"Cannot feed {type(value).__name__} to {tensor.name!r}: not numeric")
+        if array.dtype == object or array.dtype.kind in "SU":
+            if array.dtype == object:
+                check_python_ints(array, tensor.dtype, what)  # [2**100]: too big for any dtype
+            raise TypeError(
+                f"Cannot feed {_short(value)} to {tensor.name!r} of dtype {tensor.dtype.name}"
+            )
         # Values are checked whenever the conversion may change them: another kind, or a
         # narrower integer (int64 -> int32 would wrap 2**40 to 0).
         if array.dtype.kind != target.kind or (
             target.kind in "iu" and array.dtype.itemsize > target.itemsize
         ):
             check_lossless(array, tensor.dtype, what=what)
-        try:
-            array = array.astype(target)
-        except (TypeError, ValueError) as e:  # NumPy's message repeats the whole value
-            raise TypeError(
-                f"Cannot feed {echo(value)} to {tensor.name!r} ({tensor.dtype.name}): "
-                f"{echo(str(e))}"
-            ) from None
+        array = array.astype(target)
     dims = tensor.shape.dims
     if dims is not None and (
         array.ndim != len(dims) or any(d is not None and d != n for d, n in zip(dims, array.shape))
@@ -70,3 +75,7 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
             f"which has shape {tensor.shape}"
         )
     return array
+
+
+def _short(value) -> str:
+    return echo(value, 60)

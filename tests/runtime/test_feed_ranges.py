@@ -46,5 +46,5 @@ def test_integer_feeds_in_range_convert_as_before():
             got = sess.run(x + 0, {x: np.array([2**31 - 1, -(2**31)], np.int64)})
             assert got.dtype == np.int32 and got.tolist() == [2**31 - 1, -(2**31)]
             assert sess.run(x + 0, {x: [1, 2]}).tolist() == [1, 2]
-            with pytest.raises(TypeError, match="not numeric"):
+            with pytest.raises(TypeError, match="Cannot feed"):
                 sess.run(x + 0, {x: [None]})
