@@ -33,7 +33,6 @@ variables back, and training goes on. Until a replacement has joined, every meth
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 
@@ -43,6 +42,7 @@ from flowgraph import errors
 from flowgraph.compiler.ir import op_device
 from flowgraph.compiler.passes import DEFAULT_LEVEL
 from flowgraph.compiler.plan import compile_plan
+from flowgraph.compiler.plan_cache import PlanCache
 from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
 from flowgraph.runtime.feeds import feed_key, feed_value
@@ -102,12 +102,10 @@ class DistributedSession:
         self.seed = seed
         self.job_tasks = job_tasks
         self.session_id = uuid.uuid4().hex
-        self._plans: dict = {}
-        self._lock = threading.Lock()
+        self._plans = PlanCache()
         self._closed = False
         self._default_cm = None
         self._runs = 0
-        self.compile_count = 0
 
     # ---- running ---------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None):
@@ -133,17 +131,16 @@ class DistributedSession:
         return out[0] if rebuild is None else rebuild(out)
 
     def _plan_for(self, elements, feeds):
-        key = (elements, frozenset(feeds))
-        dplan = self._plans.get(key)
-        if dplan is None:
-            with self._lock:
-                dplan = self._plans.get(key)
-                if dplan is None:
-                    plan = compile_plan(list(elements), list(feeds), "numpy", self.level)
-                    dplan = part.DistributedPlan(plan, len(self.workers), self.job_tasks)
-                    self._plans[key] = dplan
-                    self.compile_count += 1
-        return dplan
+        def compile_distributed():
+            plan = compile_plan(list(elements), list(feeds), "numpy", self.level)
+            return part.DistributedPlan(plan, len(self.workers), self.job_tasks)
+
+        return self._plans.get_or_compile((elements, frozenset(feeds)), compile_distributed)
+
+    @property
+    def compile_count(self) -> int:
+        """How many plans this session compiled (it keeps the 256 most recent)."""
+        return self._plans.compiled
 
     def _execute(self, dplan, feeds):
         client = self.client
