@@ -146,6 +146,7 @@ def compile_plan(
     level: str = DEFAULT_LEVEL,
     trace: bool = False,
     placement=None,
+    frozen=frozenset(),
 ) -> Plan:
     """Prune to what ``fetches`` need given ``feeds``, order, optimize at ``level``, insert
     the transfers between devices and generate code (``trace``: the instrumented variant, run
@@ -153,7 +154,8 @@ def compile_plan(
 
     ``fetches`` are Tensors or Operations; ``feeds`` the tensors whose values will be passed in.
     ``placement`` (a ``DevicePlacement``) maps the ops' devices to backends; without it every
-    op runs on ``backend``. Raises InvalidArgumentError for an unfed placeholder or a cycle,
+    op runs on ``backend``. ``frozen`` ops never run (see :func:`pruned_ops`). Raises
+    InvalidArgumentError for an unfed placeholder or a cycle,
     ValueError for an unknown level.
     """
     passes = passes_for(level)
@@ -163,7 +165,7 @@ def compile_plan(
     # rescan them again and again for nothing (a third of the time on a 100k-op graph).
     gc.disable()
     try:
-        ordered = pruned_ops(fetches, feeds)
+        ordered = pruned_ops(fetches, feeds, frozen)
         ir = build_ir(ordered, fetches, feeds, get_backend(backend), placement)
         results = run_passes(ir, passes)
         before = len(ir.nodes)

@@ -25,7 +25,7 @@ from flowgraph.io.graph_check import (
     find_element,
     parse_tensor_name,
 )
-from flowgraph.ops.control_flow import Function
+from flowgraph.ops.function import Function
 from flowgraph.ops.registry import REQUIRED, get_op_def
 from flowgraph.ops.state import Variable
 

@@ -73,15 +73,18 @@ class RunContext:
         return generator
 
     def call(self, function, args) -> list:
-        """Run a traced function (see ``flowgraph.ops.control_flow.Function``) on ``args``;
-        its plan is compiled on first use and cached for the session."""
+        """Run a traced function (see ``flowgraph.ops.function.Function``) on ``args``; return
+        its outputs, then its exports (the values its stateful ops produced, which a gradient
+        reuses). Its plan is compiled on first use and cached for the session."""
         key = (function, id(self.backend))  # a function runs where the op calling it runs
         plan = self._function_plans.get(key)
         if plan is None:
             with self._lock:
                 plan = self._function_plans.get(key)
                 if plan is None:
-                    fetches = list(function.outputs) + list(function.side_effects)
-                    plan = compile_plan(fetches, list(function.inputs), self.backend)
+                    results = list(function.outputs) + function.exports
+                    fetches = results + list(function.side_effects)
+                    inputs = list(function.inputs)
+                    plan = compile_plan(fetches, inputs, self.backend, frozen=function.frozen)
                     self._function_plans[key] = plan
-        return list(plan.run(self, args)[: len(function.outputs)])
+        return list(plan.run(self, args)[: len(function.outputs) + len(function.exports)])
