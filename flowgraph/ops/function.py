@@ -8,7 +8,8 @@ A gradient never runs a stateful op again. Every call of a function therefore al
 nested If / While) produced. The control-flow op passes them out as hidden outputs (stacked per
 iteration in a loop), and the gradient function takes them back as inputs: it is a *replay*,
 whose stateful ops are frozen (see :attr:`Function.frozen`), so it reuses the forward pass's
-mask instead of drawing a new one — TF1 does the same by stacking forward values.
+mask instead of drawing a new one, and runs no ``assign`` or ``Print`` reached only through a
+control dependency — TF1 does the same by stacking forward values.
 
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
@@ -20,6 +21,8 @@ mask instead of drawing a new one — TF1 does the same by stacking forward valu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
@@ -53,12 +56,12 @@ class Function:
 
     @property
     def frozen(self) -> frozenset:
-        """The ops a call must not run: for a replay (a function given values of the graph's
-        own non-placeholder tensors — a gradient given its forward's exports), every stateful
-        op of the graph, reached by data or by control dependency."""
-        if all(t.op.type == "Placeholder" for t in self.inputs):
-            return frozenset()
-        return frozenset(op for op in self.graph.get_operations() if _is_stateful(op))
+        """The ops a call must not run, by data or by control dependency: the stateful ops of
+        the graph that are not this function's side effects. A forward function lists all of
+        them; a gradient function (a replay, given its forward's exports) lists none."""
+        effects = set(self.side_effects)
+        ops = self.graph.get_operations()
+        return frozenset(op for op in ops if _is_side_effect(op) and op not in effects)
 
 
 def as_list(value):
@@ -132,6 +135,10 @@ def export_spec(tensor):
 def stand_in(xp, tensor):
     """A zero value standing for an export of a branch that did not run (never read: only
     that branch's gradient reads it). A broadcast view, so it costs no memory."""
-    zero = xp.zeros((), dtype=namespace.dtype_of(xp, tensor.dtype))
+    if tensor.dtype.name == "string":  # string tensors live on the host, as bytes
+        zero = np.zeros((), dtype="S1")
+        xp = np
+    else:
+        zero = xp.zeros((), dtype=namespace.dtype_of(xp, tensor.dtype))
     shape = tuple(tensor.shape.dims) if tensor.shape.is_fully_defined() else ()
     return xp.broadcast_to(zero, shape)
