@@ -99,6 +99,9 @@ class Plan:
             f"  created at {op.site}\n"
             f"  input shapes: {inputs or 'none'}"
         )
+        var_name = getattr(exc, "uninitialized_variable", None)
+        if var_name is not None:
+            message = _uninitialized_message(var_name, op, message)
         error_class = (
             type(exc)
             if isinstance(exc, errors.OpError)
@@ -116,6 +119,23 @@ class Plan:
                     return node, tb.tb_frame.f_locals
             tb = tb.tb_next
         return None, {}
+
+
+def _uninitialized_message(var_name: str, op, message: str) -> str:
+    """The variable's own creation line first (the failing op is only its reader), then what
+    to run (TF1's message names neither)."""
+    candidates = [op, *(t.op for t in op.inputs), *op.graph.get_operations()]
+    variable = next(
+        (c for c in candidates if c.type == "VariableV2" and c.attrs.get("var_name") == var_name),
+        None,
+    )
+    site = f" created at {variable.site}" if variable is not None else ""
+    return (
+        f"Attempting to use uninitialized value {var_name}: the variable {var_name!r}{site} has "
+        "no value in this session yet. Run sess.run(flowgraph.global_variables_initializer()) "
+        "once, after building the model and before training (or run this variable's "
+        "initializer), or restore it with a Saver.\n  read by " + message
+    )
 
 
 _ERROR_FOR = {

@@ -144,9 +144,9 @@ def stored_value(ctx, var_name: str):
     try:
         return ctx.variables[var_name]
     except KeyError:
-        raise FailedPreconditionError(
-            message=f"Attempting to use uninitialized value {var_name}"
-        ) from None
+        error = FailedPreconditionError(message=f"Attempting to use uninitialized value {var_name}")
+        error.uninitialized_variable = var_name  # the plan adds where the variable was made
+        raise error from None
 
 
 def _read_variable(ctx, *, var_name, dtype, shape):
