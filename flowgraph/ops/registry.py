@@ -214,10 +214,11 @@ def _mixed_graphs_message(op_type, name, inputs, site) -> str:
     for i, t in enumerate(inputs):
         where = "the default graph" if t.graph is default else f"another graph ({t.graph!r})"
         origin = ""
+        op_site = getattr(t.op, "site", "an unknown place")  # eager tensors have no site
         if t.op.type == "Const":
-            made_here = t.op.site == site
+            made_here = op_site == site
             origin = " (a constant made here from a Python value)" if made_here else " (a constant)"
-        lines.append(f"  input {i}: {t.name!r}{origin}, created at {t.op.site}, is in {where}")
+        lines.append(f"  input {i}: {t.name!r}{origin}, created at {op_site}, is in {where}")
     return (
         f"{op_type} op {name or op_type!r} built at {site} mixes tensors of different graphs:\n"
         + "\n".join(lines)
