@@ -29,7 +29,7 @@ from flowgraph.ops.function import (
     trace,
     unused_inputs,
 )
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op, get_op_def, gradient
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.state import placeholder
 
 __all__ = ["Function", "case", "cond", "while_loop"]
@@ -54,7 +54,7 @@ def _if_infer(inputs, attrs):
     return merged + [export_spec(t) for t in then_fn.exports + else_fn.exports]
 
 
-def _if_kernel(ctx, pred, *args, then_branch, else_branch):
+def _if_kernel(ctx, pred, *args, then_branch, else_branch, num_forward_values):
     """The taken branch's outputs, then both branches' exports (stand-ins for the other's)."""
     taken = then_branch if bool(pred) else else_branch
     out = ctx.call(taken, list(args))
@@ -71,7 +71,8 @@ for _type, _stateful in (("If", True), ("StatelessIf", False)):
         _type,
         _if_infer,
         kernel=_if_kernel,
-        attrs={"then_branch": REQUIRED, "else_branch": REQUIRED},
+        # num_forward_values: the last inputs are forward values a gradient replays with.
+        attrs={"then_branch": REQUIRED, "else_branch": REQUIRED, "num_forward_values": 0},
         stateful=_stateful,
         needs_context=True,
     )
@@ -129,62 +130,46 @@ def case(pred_fn_pairs, default=None, exclusive: bool = False, name: str = "case
     return result()
 
 
-def _seeded(fn: Function) -> list:
-    """What a branch's gradient takes gradients of: its outputs, and the exports that
-    gradients can flow through (a Print's or nested cond's; not a random draw's)."""
-    diff = [t for t in fn.exports if _differentiable(t)]
-    return list(fn.outputs) + diff
-
-
-def _differentiable(t) -> bool:
-    return t.dtype.is_floating and get_op_def(t.op.type).differentiable
-
-
-def _branch_gradient(branches, index: int) -> Function:
-    """A replay of ``branches[index]`` computing d(seeded)/d(float inputs) given the seeded
-    tensors' gradients and the exports of its forward call. Every branch's gradient takes the
-    same inputs: its own inputs, the output gradients, each branch's export gradients, then
-    each branch's exports (placeholders, never read, for the other branches')."""
+def _branch_gradient(branches, index: int, n_values: int) -> Function:
+    """A replay of ``branches[index]`` computing d(outputs)/d(float inputs) given the outputs'
+    gradients and the exports of its forward call. Every branch's gradient takes the same
+    inputs: its own inputs, the output gradients, then each branch's exports (placeholders,
+    never read, for the other branches'). The last ``n_values`` of the branch's own inputs are
+    forward values already (a replay of a replay): no gradient is taken with respect to them,
+    since the ops that made them are in the graph and carry that gradient themselves."""
     from flowgraph.autodiff.gradients import gradients  # autodiff sits above the ops
 
     fn = branches[index]
-    n_out = len(fn.outputs)
+    split = len(fn.inputs) - n_values
+    wrt, values = fn.inputs[:split], fn.inputs[split:]
     with fn.graph.as_default():
-        ys = _seeded(fn)
-        seeds = [placeholder(y.dtype, y.shape, name="output_grad") for y in ys]
-        float_inputs = [t for t in fn.inputs if t.dtype.is_floating]
-        grads = gradients(ys, float_inputs, grad_ys=seeds, unconnected_gradients="zero")
-    export_seeds, exports = [], []
+        seeds = [placeholder(o.dtype, o.shape, name="output_grad") for o in fn.outputs]
+        float_inputs = [t for t in wrt if t.dtype.is_floating]
+        grads = gradients(fn.outputs, float_inputs, grad_ys=seeds, unconnected_gradients="zero")
+    exports = []
     for other in branches:
-        if other is fn:
-            export_seeds += seeds[n_out:]
-            exports += fn.exports
-        else:
-            export_seeds += unused_inputs(fn, _seeded(other)[n_out:], "unused_export_grad")
-            exports += unused_inputs(fn, other.exports, "unused_export")
-    return Function(fn.graph, list(fn.inputs) + seeds[:n_out] + export_seeds + exports, grads)
+        exports += fn.exports if other is fn else unused_inputs(fn, other.exports, "unused")
+    # Forward values stay last, so that a gradient of this replay knows them too.
+    return Function(fn.graph, wrt + seeds + values + exports, grads)
 
 
 def _if_grad(op, *out_grads):
     branches = [op.attrs["then_branch"], op.attrs["else_branch"]]
     n_out = len(branches[0].outputs)
-    captured = op.inputs[1:]
-    exports = op.outputs[n_out:]
-    # The export gradients, by position: each branch's differentiable exports in turn.
-    export_grads, start = [], n_out
-    for fn in branches:
-        for t in fn.exports:
-            if _differentiable(t):
-                export_grads.append(out_grads[start])
-            start += 1
+    n_values = op.attrs["num_forward_values"]
+    split = len(op.inputs) - n_values
+    captured, values = op.inputs[1:split], op.inputs[split:]
+    exports = op.outputs[n_out:]  # the gradient ignores their own gradients (see above)
     attrs = {
-        "then_branch": _branch_gradient(branches, 0),
-        "else_branch": _branch_gradient(branches, 1),
+        "then_branch": _branch_gradient(branches, 0, n_values),
+        "else_branch": _branch_gradient(branches, 1, n_values),
+        "num_forward_values": n_values + len(exports),
     }
-    inputs = [op.inputs[0], *captured, *out_grads[:n_out], *export_grads, *exports]
+    inputs = [op.inputs[0], *captured, *out_grads[:n_out], *values, *exports]
     outs = as_list(apply_op("StatelessIf", inputs, attrs, name="If"))
     floats = iter(outs)
-    return [None] + [next(floats) if t.dtype.is_floating else None for t in captured]
+    grads = [next(floats) if t.dtype.is_floating else None for t in captured]
+    return [None] + grads + [None] * n_values
 
 
 gradient("If")(_if_grad)

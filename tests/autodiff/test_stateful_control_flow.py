@@ -272,3 +272,30 @@ def test_replays_survive_a_graph_file_round_trip(tmp_path):
             )
     assert (out == 0).sum() > 50
     np.testing.assert_allclose(grad, out, rtol=1e-12)  # d out / d x = the scale where kept, else 0
+
+
+@pytest.mark.parametrize("pred_value", [True, False])
+def test_higher_derivatives_reuse_the_forward_values_too(pred_value, monkeypatch, graph):
+    """d^k/dx^k of x**3 * r (r a forward draw, x passed through Print) inside a cond: each
+    order counts every path once, and neither the draw nor the Print runs again."""
+    x = fg.placeholder(F64, [], name="x")
+    pred = fg.placeholder(fg.bool, [], name="pred")
+
+    def branch():
+        r = fg.random_uniform([], 0.5, 1.5, dtype=F64, seed=4)
+        return fg.Print(x, [x], "x=") ** 3 * r, r
+
+    y, r = fg.cond(pred, branch, lambda: (x * x, fg.constant(0.0, F64)))
+    (d1,) = fg.gradients(y, [x])
+    (d2,) = fg.gradients(d1, [x])
+    (d3,) = fg.gradients(d2, [x])
+    prints = _count_kernel_calls(monkeypatch, "Print")
+    draws = _count_kernel_calls(monkeypatch, "RandomUniform")
+    values = fg.Session().run([r, d1, d2, d3], {x: 2.0, pred: pred_value})
+    if pred_value:
+        r_value = values[0]
+        np.testing.assert_allclose(values[1:], [12 * r_value, 12 * r_value, 6 * r_value])
+        assert len(prints) == len(draws) == 1
+    else:
+        np.testing.assert_allclose(values[1:], [4.0, 2.0, 0.0])
+        assert not prints and not draws
