@@ -56,14 +56,14 @@ def _if_infer(inputs, attrs):
 
 def _if_kernel(ctx, pred, *args, then_branch, else_branch, num_forward_values):
     """The taken branch's outputs, then both branches' exports (stand-ins for the other's)."""
-    taken = then_branch if bool(pred) else else_branch
+    taken, other = (then_branch, else_branch) if bool(pred) else (else_branch, then_branch)
     out = ctx.call(taken, list(args))
     n = len(taken.outputs)
-    if not (then_branch.side_effects or else_branch.side_effects):
-        return out[0] if n == 1 else tuple(out)
-    stand_ins = {fn: [stand_in(ctx.xp, t) for t in fn.exports] for fn in (then_branch, else_branch)}
-    stand_ins[taken] = out[n:]
-    return tuple(out[:n] + stand_ins[then_branch] + stand_ins[else_branch])
+    if other.exports:
+        filler = [stand_in(ctx.xp, t) for t in other.exports]
+        own = out[n:]
+        out = out[:n] + (own + filler if taken is then_branch else filler + own)
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 for _type, _stateful in (("If", True), ("StatelessIf", False)):
