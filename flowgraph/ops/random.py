@@ -44,7 +44,7 @@ from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import math, namespace
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.creation import check_dims_input, run_time_dims, shape_arg
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, executing_eagerly
 
 # TF1's default graph-level seed, used when only an op seed is given.
 DEFAULT_GRAPH_SEED = 87654321
@@ -109,7 +109,14 @@ def _op_key(op) -> str:
 
 
 def _random_op(op_type: str, inputs: list, attrs: dict, name: str, seed) -> Tensor:
-    """Create a random op, then record its seeds (derived from its creation index) and key."""
+    """Create a random op, then record its seeds (derived from its creation index) and key.
+
+    Run eagerly (flowgraph.dynamic), an op seed seeds the draw itself, so that the same seeded
+    op draws the same values in both modes (an unseeded one uses ``manual_seed``'s generator).
+    """
+    if executing_eagerly():
+        graph_seed, op_seed = get_seed(seed) if seed is not None else (None, None)
+        return apply_op(op_type, inputs, {**attrs, "seed": graph_seed, "seed2": op_seed}, name)
     out = apply_op(op_type, inputs, attrs, name=name)
     op = out.op
     graph_seed, op_seed = _seeds_for(op.graph, seed, op._id)
