@@ -56,6 +56,31 @@ def gradients(
     ``stop_gradient`` ops and ``stop_gradients=`` tensors block flow. An x that ``ys`` do not
     depend on gets ``None``, or zeros with ``unconnected_gradients="zero"``. Gradient ops go on
     the device in effect here, or with ``colocate_gradients_with_ops`` on their forward op's.
+    Inside ``cond`` and ``while_loop`` a gradient reuses what the forward pass's stateful ops
+    (random draws, dropout masks, assignments) produced; it never runs them again.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float64, [], name="x")
+    ...     w = fg.Variable(3.0, dtype=fg.float64, name="w")
+    ...     y = w * x * x
+    ...     dx, dw = fg.gradients(y, [x, w])
+    ...     label = fg.argmax([x, w], 0)             # an int: no gradient flows through it
+    ...     (none,) = fg.gradients(fg.cast(label, fg.float64), [x])
+    ...     with fg.Session() as sess:
+    ...         sess.run(w.initializer)
+    ...         print(*sess.run([dx, dw], {x: 2.0}), none)
+    12.0 4.0 None
+
+    When a gradient is ``None`` or zero and you expected a value, ``explain_gradient(y, x)``
+    says whether ``x`` is disconnected from ``y`` or names the op that blocks the path:
+
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float64, [3], name="x")
+    ...     y = fg.cast(fg.argmax(x, 0), fg.float64, name="y")
+    ...     print(fg.explain_gradient(y, x))  # doctest: +ELLIPSIS
+    No gradient flows from 'y:0' to 'x:0': every path is blocked.
+      'ArgMax' op 'ArgMax' (created at ...) is not differentiable
     """
     ys = _as_tensor_list(ys, "ys")
     xs = _as_tensor_list(xs, "xs")

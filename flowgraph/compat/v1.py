@@ -164,6 +164,7 @@ from flowgraph.ops.math import (
     tanh,
     truediv,
     where,
+    where_v2,
 )
 from flowgraph.ops.math import real_div as realdiv
 from flowgraph.ops.random import (

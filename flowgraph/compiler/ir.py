@@ -243,7 +243,8 @@ def build_ir(ordered_ops, fetches, feeds, backend=None, placement=None) -> IR:
                 continue
             fed = feed_nodes.get(t)
             inputs.append((fed, 0) if fed is not None else (node_of[t.op], t.value_index))
-        node = Node.from_op(op, inputs, [node_of[c] for c in op.control_inputs], backend_of(op))
+        controls = [node_of[c] for c in op.control_inputs if c in node_of]  # not frozen ones
+        node = Node.from_op(op, inputs, controls, backend_of(op))
         node_of[op] = node
         nodes.append(node)
     outputs, required = [], []

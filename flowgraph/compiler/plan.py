@@ -99,6 +99,9 @@ class Plan:
             f"  created at {op.site}\n"
             f"  input shapes: {inputs or 'none'}"
         )
+        var_name = getattr(exc, "uninitialized_variable", None)
+        if var_name is not None:
+            message = _uninitialized_message(var_name, op, message)
         error_class = (
             type(exc)
             if isinstance(exc, errors.OpError)
@@ -116,6 +119,23 @@ class Plan:
                     return node, tb.tb_frame.f_locals
             tb = tb.tb_next
         return None, {}
+
+
+def _uninitialized_message(var_name: str, op, message: str) -> str:
+    """The variable's own creation line first (the failing op is only its reader), then what
+    to run (TF1's message names neither)."""
+    candidates = [op, *(t.op for t in op.inputs), *op.graph.get_operations()]
+    variable = next(
+        (c for c in candidates if c.type == "VariableV2" and c.attrs.get("var_name") == var_name),
+        None,
+    )
+    site = f" created at {variable.site}" if variable is not None else ""
+    return (
+        f"Attempting to use uninitialized value {var_name}: the variable {var_name!r}{site} has "
+        "no value in this session yet. Run sess.run(flowgraph.global_variables_initializer()) "
+        "once, after building the model and before training (or run this variable's "
+        "initializer), or restore it with a Saver.\n  read by " + message
+    )
 
 
 _ERROR_FOR = {
@@ -146,6 +166,7 @@ def compile_plan(
     level: str = DEFAULT_LEVEL,
     trace: bool = False,
     placement=None,
+    frozen=frozenset(),
 ) -> Plan:
     """Prune to what ``fetches`` need given ``feeds``, order, optimize at ``level``, insert
     the transfers between devices and generate code (``trace``: the instrumented variant, run
@@ -153,7 +174,8 @@ def compile_plan(
 
     ``fetches`` are Tensors or Operations; ``feeds`` the tensors whose values will be passed in.
     ``placement`` (a ``DevicePlacement``) maps the ops' devices to backends; without it every
-    op runs on ``backend``. Raises InvalidArgumentError for an unfed placeholder or a cycle,
+    op runs on ``backend``. ``frozen`` ops never run (see :func:`pruned_ops`). Raises
+    InvalidArgumentError for an unfed placeholder or a cycle,
     ValueError for an unknown level.
     """
     passes = passes_for(level)
@@ -163,7 +185,7 @@ def compile_plan(
     # rescan them again and again for nothing (a third of the time on a 100k-op graph).
     gc.disable()
     try:
-        ordered = pruned_ops(fetches, feeds)
+        ordered = pruned_ops(fetches, feeds, frozen)
         ir = build_ir(ordered, fetches, feeds, get_backend(backend), placement)
         results = run_passes(ir, passes)
         before = len(ir.nodes)

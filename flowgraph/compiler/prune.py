@@ -26,12 +26,14 @@ from flowgraph.errors import InvalidArgumentError
 from flowgraph.ops.registry import get_op_def
 
 
-def pruned_ops(fetches, feeds) -> list:
+def pruned_ops(fetches, feeds, frozen=frozenset()) -> list:
     """The ops that ``fetches`` (Tensors or Operations) need given the fed tensors ``feeds``,
     in execution order: :func:`dependency_graph`, :func:`check_feeds` and
     :func:`execution_order` in one linear walk when creation order allows it.
 
-    A fetched tensor that is also fed needs nothing: its fed value is returned.
+    A fetched tensor that is also fed needs nothing: its fed value is returned. ``frozen`` ops
+    never run, not even as control inputs: a gradient function passes the values its forward
+    pass's stateful ops produced and must not run those ops again.
     """
     fed = set(feeds)
     fetch_ops = list(dict.fromkeys(getattr(f, "op", f) for f in fetches if f not in fed))
@@ -49,12 +51,18 @@ def pruned_ops(fetches, feeds) -> list:
             if t in fed or (refs and i in refs):
                 continue
             producer = t.op
+            if producer in frozen:
+                raise InvalidArgumentError(
+                    op=op, message=f"{op.name!r} needs {t.name!r}, whose op must not run again"
+                )
             if producer._id >= op_id:
                 forward = False
             if producer not in seen:
                 seen.add(producer)
                 stack.append(producer)
         for producer in op.control_inputs:
+            if producer in frozen:
+                continue
             if producer._id >= op_id:
                 forward = False
             if producer not in seen:
@@ -62,7 +70,7 @@ def pruned_ops(fetches, feeds) -> list:
                 stack.append(producer)
     if forward and not unfed:
         return sorted(seen, key=_creation_order)
-    deps = dependency_graph(fetch_ops, feeds)
+    deps = dependency_graph(fetch_ops, feeds, frozen)
     check_feeds(deps, fetch_ops, fed)
     return execution_order(deps)
 
@@ -71,7 +79,7 @@ def _creation_order(op) -> int:
     return op._id
 
 
-def dependency_graph(fetch_ops, fed_tensors) -> nx.DiGraph:
+def dependency_graph(fetch_ops, fed_tensors, frozen=frozenset()) -> nx.DiGraph:
     """The DiGraph of ops the fetches need, with an edge ``producer -> consumer``.
 
     The walk is iterative (a 100,000-op chain must not hit Python's recursion limit).
@@ -89,7 +97,8 @@ def dependency_graph(fetch_ops, fed_tensors) -> nx.DiGraph:
                 continue
             _add_edge(deps, t.op, op, seen, stack)
         for c in op.control_inputs:
-            _add_edge(deps, c, op, seen, stack)
+            if c not in frozen:
+                _add_edge(deps, c, op, seen, stack)
     return deps
 
 

@@ -2,8 +2,8 @@
 
 >>> from flowgraph.datasets import mnist
 >>> data = mnist.read_data_sets(one_hot=True)
->>> data.train.num_examples, data.test.num_examples
-(4000, 1000)
+>>> data.train.num_examples, data.validation.num_examples, data.test.num_examples
+(3500, 500, 1000)
 """
 
 from flowgraph.datasets import idx, mnist, synthetic

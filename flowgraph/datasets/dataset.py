@@ -60,10 +60,15 @@ def dense_to_one_hot(labels: np.ndarray, num_classes: int = 10, dtype: Any = np.
 class DataSet:
     """Examples and labels in memory, served in shuffled minibatches by :meth:`next_batch`.
 
+    The arguments keep TF1's order, so positional calls mean what they meant there.
+
     Args:
       images: an array whose first axis indexes examples. ``uint8`` pixel data is rescaled
         from [0, 255] to [0, 1] when ``dtype`` is a float type, and kept as-is for ``uint8``.
       labels: class ids or one-hot rows, one per example.
+      fake_data: TF1's test stand-in: ``next_batch`` returns rows of 784 ones, labelled 0
+        (``[1, 0, ...]`` with ``one_hot``); ``images`` and ``labels`` are ignored.
+      one_hot: only used with ``fake_data``, for the fake labels' form.
       dtype: element type of ``images`` (default float32).
       reshape: flatten each example to one row (``[n, rows, cols, 1] -> [n, rows * cols]``).
       seed: an int, ``SeedSequence`` or ``Generator`` for the shuffles; ``None`` is random.
@@ -79,10 +84,15 @@ class DataSet:
         self,
         images: np.ndarray,
         labels: np.ndarray,
+        fake_data: bool = False,
+        one_hot: bool = False,
         dtype: Any = np.float32,
         reshape: bool = True,
         seed: SeedLike = None,
     ) -> None:
+        self.fake_data, self.one_hot = fake_data, one_hot
+        if fake_data:  # TF1: no real examples; next_batch makes constant ones
+            images, labels = np.zeros((10000, 1), np.uint8), np.zeros(10000, np.int64)
         images, labels = np.asarray(images), np.asarray(labels)
         if images.shape[:1] != labels.shape[:1] or images.ndim == 0:
             raise ValueError(
@@ -138,35 +148,53 @@ class DataSet:
             f"labels={self._labels.shape} {self._labels.dtype})"
         )
 
-    def next_batch(self, batch_size: int, shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Return the next ``batch_size`` examples as ``(images, labels)``.
+    def next_batch(
+        self, batch_size: int, fake_data: bool = False, shuffle: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return the next ``batch_size`` examples as ``(images, labels)`` (TF1's signature:
+        ``fake_data`` second, so positional calls mean what they meant in TF1).
 
         The order is reshuffled before the first batch and at the start of every epoch (with
         ``shuffle=True``), so each epoch visits every example exactly once. A batch that runs
         past the end of an epoch takes the epoch's remaining examples followed by the first
-        ones of the next epoch; ``epochs_completed`` counts up when that happens.
+        ones of the next epoch; ``epochs_completed`` counts up when that happens. A batch
+        larger than the whole set keeps wrapping into further epochs until it is full.
 
         >>> ds = DataSet(np.arange(5.0)[:, None], np.arange(5))
         >>> [ds.next_batch(2, shuffle=False)[1].tolist() for _ in range(3)]
         [[0, 1], [2, 3], [4, 0]]
+        >>> ds.next_batch(7, shuffle=False)[1].tolist(), ds.epochs_completed
+        ([1, 2, 3, 4, 0, 1, 2], 2)
         """
+        if fake_data or self.fake_data:
+            return self._fake_batch(batch_size)
         n = self._num_examples
-        if not 1 <= batch_size <= n:
-            raise ValueError(f"batch_size must be between 1 and num_examples={n}, got {batch_size}")
-        start = self._index_in_epoch
-        if self._epochs_completed == 0 and start == 0 and shuffle:
+        if batch_size < 1 or n == 0:
+            raise ValueError(
+                f"batch_size must be at least 1 and the set non-empty; got batch_size="
+                f"{batch_size} for num_examples={n}"
+            )
+        if self._epochs_completed == 0 and self._index_in_epoch == 0 and shuffle:
             self._order = self._rng.permutation(n)
-        if start + batch_size <= n:
-            self._index_in_epoch = start + batch_size
-            idx = self._order[start : self._index_in_epoch]
-        else:
-            rest = self._order[start:]
-            self._epochs_completed += 1
-            if shuffle:
-                self._order = self._rng.permutation(n)
-            self._index_in_epoch = batch_size - rest.shape[0]
-            idx = np.concatenate([rest, self._order[: self._index_in_epoch]])
+        parts, wanted = [], batch_size
+        while wanted:
+            start = self._index_in_epoch
+            take = min(wanted, n - start)
+            parts.append(self._order[start : start + take])
+            self._index_in_epoch = start + take
+            wanted -= take
+            if wanted:  # the epoch ended before the batch is full: start the next one
+                self._epochs_completed += 1
+                if shuffle:
+                    self._order = self._rng.permutation(n)
+                self._index_in_epoch = 0
+        idx = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return self._images[idx], self._labels[idx]
+
+    def _fake_batch(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        image = np.ones(784, np.float32)
+        label = np.eye(10, dtype=np.float32)[0] if self.one_hot else np.int64(0)
+        return np.stack([image] * batch_size), np.stack([label] * batch_size)
 
 
 class Datasets(NamedTuple):

@@ -8,8 +8,8 @@ such as Fashion-MNIST — works unchanged. Nothing is ever written to that direc
 ask for ``download=True``.
 
 >>> mnist = read_data_sets(one_hot=True, seed=0)
->>> mnist.train.images.shape, mnist.train.labels.shape, mnist.test.num_examples
-((4000, 784), (4000, 10), 1000)
+>>> mnist.train.images.shape, mnist.validation.labels.shape, mnist.test.num_examples
+((3500, 784), (500, 10), 1000)
 >>> batch_x, batch_y = mnist.train.next_batch(100)
 >>> print(batch_x.shape, batch_x.dtype, batch_y.dtype)
 (100, 784) float32 float32
@@ -78,30 +78,37 @@ class MNISTArrays(NamedTuple):
 
 def read_data_sets(
     train_dir: str | PathLike[str] | None = None,
+    fake_data: bool = False,
     one_hot: bool = False,
     dtype: Any = np.float32,
     reshape: bool = True,
-    validation_size: int = 0,
+    validation_size: int | None = None,
     seed: int | None = None,
+    source_url: str | Sequence[str] | None = None,
     *,
     download: bool = False,
-    source_url: str | Sequence[str] | None = None,
     timeout: float = 10.0,
 ) -> Datasets:
     """Load MNIST as ``Datasets(train, validation, test)``, like TF1's ``input_data``.
+
+    The arguments keep TF1's names and order (``read_data_sets(train_dir, fake_data=False,
+    one_hot=False, dtype, reshape, validation_size, seed, source_url)``), so positional calls
+    mean what they meant in TF1.
 
     Args:
       train_dir: a directory holding ``train-images-idx3-ubyte``, ``train-labels-idx1-ubyte``,
         ``t10k-images-idx3-ubyte`` and ``t10k-labels-idx1-ubyte`` (each may end in ``.gz``).
         ``None`` uses the 5,000-digit sample bundled with flowgraph.
+      fake_data: TF1's test stand-in: three DataSets whose ``next_batch`` returns rows of 784
+        ones with label 0, without reading any file.
       one_hot: labels as float32 one-hot rows ``[n, 10]`` instead of int64 class ids ``[n]``.
       dtype: float32 (default; pixels rescaled to [0, 1]) or another float type, or uint8 to
         keep the raw [0, 255] pixels. flowgraph / TF-style dtypes are accepted too.
       reshape: images as rows ``[n, 784]`` (default) rather than ``[n, 28, 28, 1]``.
       validation_size: how many of the first training examples to set aside as
-        ``validation``. TF1 defaulted to 5,000, more than the bundled sample's 4,000 training
-        images, so the default here is 0 (an empty ``validation`` set); pass 5000 with the full
-        data set to reproduce TF1's 55,000 / 5,000 split.
+        ``validation``. The default is TF1's 5,000 for the full data set (a 55,000 / 5,000
+        split) and 500 for the bundled sample's 4,000 training images (3,500 / 500), so that
+        ``validation`` is never empty by default; 0 keeps every example for training.
       seed: makes the ``next_batch`` shuffles reproducible; each of the three DataSets gets
         its own independent generator derived from it.
       download: if files are missing from ``train_dir``, fetch the full data set there
@@ -120,9 +127,14 @@ def read_data_sets(
     >>> mnist.train.images.shape, mnist.validation.images.shape, mnist.test.labels.dtype.name
     ((3500, 28, 28, 1), (500, 28, 28, 1), 'int64')
     """
+    if fake_data:
+        fake = [DataSet([], [], fake_data=True, one_hot=one_hot) for _ in range(3)]
+        return Datasets(*fake)
     arrays = load_arrays(train_dir, download=download, source_url=source_url, timeout=timeout)
     train_images, train_labels, test_images, test_labels = arrays
     n_train = train_images.shape[0]
+    if validation_size is None:
+        validation_size = 5000 if n_train > 5000 else n_train // 8
     if not 0 <= validation_size <= n_train:
         where = "the bundled sample" if train_dir is None else repr(os.fspath(train_dir))
         raise ValueError(

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 from contextlib import contextmanager
@@ -227,8 +228,9 @@ class Graph:
         try:
             return self._ops_by_name[name]
         except KeyError:
+            hint = self._did_you_mean(name)
             raise KeyError(
-                f"The name {echo(name)} refers to an Operation not in the graph."
+                f"The name {echo(name)} refers to an Operation not in the graph.{hint}"
             ) from None
 
     def get_tensor_by_name(self, name: str):
@@ -239,6 +241,11 @@ class Graph:
                 "Tensor names must be of the form '<op_name>:<output_index>'."
             )
         op_name, _, index = name.rpartition(":")
+        if op_name not in self._ops_by_name:
+            hint = self._did_you_mean(op_name, ":" + index)
+            raise KeyError(
+                f"The name {name!r} refers to a Tensor of an Operation not in the graph.{hint}"
+            )
         op = self.get_operation_by_name(op_name)
         try:
             return op.outputs[int(index)]
@@ -247,6 +254,13 @@ class Graph:
                 f"The name {echo(name)} refers to a Tensor which does not exist: operation "
                 f"{echo(op_name)} has {len(op.outputs)} output(s)."
             ) from None
+
+    def _did_you_mean(self, name: str, suffix: str = "") -> str:
+        """`` Did you mean 'y:0'?`` for the names closest to a mistyped one, or ""."""
+        close = difflib.get_close_matches(name, self._ops_by_name, n=3, cutoff=0.6)
+        if not close:
+            return ""
+        return " Did you mean " + " or ".join(repr(c + suffix) for c in close) + "?"
 
     def as_graph_element(self, obj):
         """Resolve a Tensor, Operation or a name (``'x:0'`` or ``'train'``) in this graph."""

@@ -37,3 +37,16 @@ def user_site(skip: int = 1) -> CreationSite:
             return CreationSite(filename, frame.f_lineno, frame.f_code.co_name)
         frame = frame.f_back
     return UNKNOWN_SITE
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that
+    attributes the warning to the innermost frame outside flowgraph (the user's loop line),
+    however deep in the library the warning is raised."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR) or filename.endswith("_test.py"):
+            return level
+        frame, level = frame.f_back, level + 1
+    return 1

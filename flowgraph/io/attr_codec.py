@@ -127,7 +127,7 @@ def encode(value, encode_function=_no_functions) -> dict:
 
 
 def _is_function(value) -> bool:
-    from flowgraph.ops.control_flow import Function
+    from flowgraph.ops.function import Function
 
     return isinstance(value, Function)
 

@@ -28,7 +28,7 @@ from flowgraph.io.graph_check import (
     parse_tensor_name,
     valid_text,
 )
-from flowgraph.ops.control_flow import Function
+from flowgraph.ops.function import Function
 from flowgraph.ops.registry import REQUIRED, get_op_def
 from flowgraph.ops.state import Variable
 

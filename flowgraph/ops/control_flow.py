@@ -16,79 +16,23 @@ own ops run, and the graph stays a DAG that the compiler can prune and order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flowgraph.errors import ShapeError
-from flowgraph.graph.context import get_default_graph
-from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape, as_shape
-from flowgraph.ops import array, namespace
+from flowgraph.ops import namespace
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op, get_op_def, gradient
+from flowgraph.ops.function import (
+    Function,
+    align_captures,
+    as_list,
+    export_spec,
+    stand_in,
+    trace,
+    unused_inputs,
+)
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 from flowgraph.ops.state import placeholder
 
-
-@dataclass(eq=False)
-class Function:
-    """A traced function: call it with values for ``inputs``; it returns ``outputs``.
-
-    ``side_effects`` are stateful ops traced into it that run on every call even when no
-    output needs them (an ``assign`` or ``Print`` inside a branch)."""
-
-    graph: FuncGraph
-    inputs: list
-    outputs: list
-    side_effects: list = field(default_factory=list)
-    returns_sequence: bool = False  # the Python function returned a list/tuple, not a tensor
-
-    def __hash__(self) -> int:
-        return id(self)
-
-
-def _as_list(value):
-    return list(value) if isinstance(value, (list, tuple)) else [value]
-
-
-def trace(python_fn, name: str, input_specs) -> Function:
-    """Trace ``python_fn(*inputs)`` into a new FuncGraph of the default graph."""
-    graph = FuncGraph(name, get_default_graph())
-    with graph.as_default():
-        inputs = [
-            placeholder(dtype, shape, name=f"arg{i}")
-            for i, (dtype, shape) in enumerate(input_specs)
-        ]
-        graph.inputs.extend(inputs)
-        result = python_fn(*inputs)
-        if result is None:
-            raise ValueError(f"{name}: the traced function returned None; it must return tensors")
-        # An outer tensor returned as is must still be produced inside the function.
-        outputs = [array.identity(convert_to_tensor(r)) for r in _as_list(result)]
-    effects = [op for op in graph.get_operations() if _is_side_effect(op)]
-    sequence = isinstance(result, (list, tuple))
-    return Function(graph, list(graph.inputs), outputs, effects, sequence)
-
-
-def _is_side_effect(op) -> bool:
-    return get_op_def(op.type).stateful and op.type not in ("VariableV2",)
-
-
-def _align_captures(functions, n_explicit: int) -> list:
-    """Give every function the same inputs: explicit ones, then the union of all captures.
-
-    Returns the outer tensors to pass for the captures, in order."""
-    outer = []
-    for fn in functions:
-        outer.extend(t for t in fn.graph.captures if t not in outer)
-    for fn in functions:
-        extra = []
-        for t in outer:
-            inner = fn.graph.captures.get(t)
-            if inner is None:  # not used by this function: an input it ignores
-                with fn.graph.as_default():
-                    inner = placeholder(t.dtype, t.shape, name="unused_capture")
-            extra.append(inner)
-        fn.inputs = fn.inputs[:n_explicit] + extra
-    return outer
+__all__ = ["Function", "case", "cond", "while_loop"]
 
 
 def _merge_shape(a: TensorShape, b: TensorShape) -> TensorShape:
@@ -103,12 +47,22 @@ def _merge_shape(a: TensorShape, b: TensorShape) -> TensorShape:
 
 
 def _if_infer(inputs, attrs):
-    then_out, else_out = attrs["then_branch"].outputs, attrs["else_branch"].outputs
-    return [(t.dtype, _merge_shape(t.shape, e.shape)) for t, e in zip(then_out, else_out)]
+    then_fn, else_fn = attrs["then_branch"], attrs["else_branch"]
+    merged = [
+        (t.dtype, _merge_shape(t.shape, e.shape)) for t, e in zip(then_fn.outputs, else_fn.outputs)
+    ]
+    return merged + [export_spec(t) for t in then_fn.exports + else_fn.exports]
 
 
-def _if_kernel(ctx, pred, *args, then_branch, else_branch):
-    out = ctx.call(then_branch if bool(pred) else else_branch, list(args))
+def _if_kernel(ctx, pred, *args, then_branch, else_branch, num_forward_values):
+    """The taken branch's outputs, then both branches' exports (stand-ins for the other's)."""
+    taken, other = (then_branch, else_branch) if bool(pred) else (else_branch, then_branch)
+    out = ctx.call(taken, list(args))
+    n = len(taken.outputs)
+    if other.exports:
+        filler = [stand_in(ctx.xp, t) for t in other.exports]
+        own = out[n:]
+        out = out[:n] + (own + filler if taken is then_branch else filler + own)
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -117,7 +71,8 @@ for _type, _stateful in (("If", True), ("StatelessIf", False)):
         _type,
         _if_infer,
         kernel=_if_kernel,
-        attrs={"then_branch": REQUIRED, "else_branch": REQUIRED},
+        # num_forward_values: the last inputs are forward values a gradient replays with.
+        attrs={"then_branch": REQUIRED, "else_branch": REQUIRED, "num_forward_values": 0},
         stateful=_stateful,
         needs_context=True,
     )
@@ -145,11 +100,12 @@ def cond(pred, true_fn, false_fn, name: str = "cond"):
             raise TypeError(
                 f"cond: output {i} is {t.dtype.name} in true_fn but {e.dtype.name} in false_fn"
             )
-    captured = _align_captures([then_fn, else_fn], 0)
+    captured = align_captures([then_fn, else_fn], 0)
     op_type = "If" if then_fn.side_effects or else_fn.side_effects else "StatelessIf"
     attrs = {"then_branch": then_fn, "else_branch": else_fn}
-    out = _as_list(apply_op(op_type, [pred] + captured, attrs, name=name))
+    out = as_list(apply_op(op_type, [pred] + captured, attrs, name=name))
     _add_control_captures(out[0].op, [then_fn, else_fn])
+    out = out[: len(then_fn.outputs)]  # the rest are the exports the gradient reuses
     return out if then_fn.returns_sequence else out[0]
 
 
@@ -174,28 +130,46 @@ def case(pred_fn_pairs, default=None, exclusive: bool = False, name: str = "case
     return result()
 
 
-def _branch_gradient(fn: Function) -> Function:
-    """A function computing d(outputs)/d(inputs) of ``fn`` given the outputs' gradients."""
+def _branch_gradient(branches, index: int, n_values: int) -> Function:
+    """A replay of ``branches[index]`` computing d(outputs)/d(float inputs) given the outputs'
+    gradients and the exports of its forward call. Every branch's gradient takes the same
+    inputs: its own inputs, the output gradients, then each branch's exports (placeholders,
+    never read, for the other branches'). The last ``n_values`` of the branch's own inputs are
+    forward values already (a replay of a replay): no gradient is taken with respect to them,
+    since the ops that made them are in the graph and carry that gradient themselves."""
     from flowgraph.autodiff.gradients import gradients  # autodiff sits above the ops
 
+    fn = branches[index]
+    split = len(fn.inputs) - n_values
+    wrt, values = fn.inputs[:split], fn.inputs[split:]
     with fn.graph.as_default():
         seeds = [placeholder(o.dtype, o.shape, name="output_grad") for o in fn.outputs]
-        float_inputs = [t for t in fn.inputs if t.dtype.is_floating]
+        float_inputs = [t for t in wrt if t.dtype.is_floating]
         grads = gradients(fn.outputs, float_inputs, grad_ys=seeds, unconnected_gradients="zero")
-    return Function(fn.graph, list(fn.inputs) + seeds, grads)
+    exports = []
+    for other in branches:
+        exports += fn.exports if other is fn else unused_inputs(fn, other.exports, "unused")
+    # Forward values stay last, so that a gradient of this replay knows them too.
+    return Function(fn.graph, wrt + seeds + values + exports, grads)
 
 
 def _if_grad(op, *out_grads):
-    then_fn, else_fn = op.attrs["then_branch"], op.attrs["else_branch"]
-    captured = op.inputs[1:]
-    grad_then = _branch_gradient(then_fn)
-    grad_else = _branch_gradient(else_fn)
-    attrs = {"then_branch": grad_then, "else_branch": grad_else}
-    outs = _as_list(
-        apply_op("StatelessIf", [op.inputs[0], *captured, *out_grads], attrs, name="If")
-    )
+    branches = [op.attrs["then_branch"], op.attrs["else_branch"]]
+    n_out = len(branches[0].outputs)
+    n_values = op.attrs["num_forward_values"]
+    split = len(op.inputs) - n_values
+    captured, values = op.inputs[1:split], op.inputs[split:]
+    exports = op.outputs[n_out:]  # the gradient ignores their own gradients (see above)
+    attrs = {
+        "then_branch": _branch_gradient(branches, 0, n_values),
+        "else_branch": _branch_gradient(branches, 1, n_values),
+        "num_forward_values": n_values + len(exports),
+    }
+    inputs = [op.inputs[0], *captured, *out_grads[:n_out], *values, *exports]
+    outs = as_list(apply_op("StatelessIf", inputs, attrs, name="If"))
     floats = iter(outs)
-    return [None] + [next(floats) if t.dtype.is_floating else None for t in captured]
+    grads = [next(floats) if t.dtype.is_floating else None for t in captured]
+    return [None] + grads + [None] * n_values
 
 
 gradient("If")(_if_grad)
@@ -216,24 +190,42 @@ def _while_infer(inputs, attrs):
     ]
     if any(s.rank is None for s in shapes):
         history = [(d, TensorShape(None)) for d, _ in history]
-    return loop + history
+    exports = [_stacked_spec(t) for t in body.exports]
+    return loop + history + exports
+
+
+def _stacked_spec(t):
+    dims = t.shape.dims
+    return t.dtype, TensorShape(None if dims is None else (None,) + tuple(dims))
 
 
 def _while_kernel(ctx, *args, cond, body, num_vars, shape_invariants, maximum_iterations):
-    xp = ctx.xp
+    """The final loop variables, then each one's value before every iteration and after the
+    last, then each of the body's exports at every iteration: the gradient replays the body
+    backwards over these, reusing what its stateful ops produced."""
     values, captured = list(args[:num_vars]), list(args[num_vars:])
     history = [[v] for v in values]
+    exported = [[] for _ in body.exports]
     steps = 0
     while maximum_iterations is None or steps < maximum_iterations:
         if not bool(ctx.call(cond, values + captured)[0]):
             break
-        values = ctx.call(body, values + captured)
+        out = ctx.call(body, values + captured)
+        values = out[:num_vars]
         steps += 1
         for h, v in zip(history, values):
             h.append(v)
-    # The gradient replays the body backwards over these per-iteration values.
-    stacked = [xp.stack([xp.asarray(v) for v in h]) if _same_shapes(h) else None for h in history]
-    return tuple(values + stacked)
+        for e, v in zip(exported, out[num_vars:]):
+            e.append(v)
+    return tuple(values + [_stack(ctx.xp, h) for h in history + exported])
+
+
+def _stack(xp, values):
+    """The values stacked on a new first axis; None when their shapes differ (the gradient
+    then says it cannot replay the loop); an empty stack when the loop never ran."""
+    if not values:
+        return xp.zeros((0,))
+    return xp.stack([xp.asarray(v) for v in values]) if _same_shapes(values) else None
 
 
 def _same_shapes(values) -> bool:
@@ -270,16 +262,16 @@ def while_loop(
 
     A loop variable must keep its shape unless ``shape_invariants`` allows more (e.g. ``[None]``).
     """
-    loop_vars = [convert_to_tensor(v) for v in _as_list(loop_vars)]
+    loop_vars = [convert_to_tensor(v) for v in as_list(loop_vars)]
     if shape_invariants is None:
         invariants = [v.shape for v in loop_vars]
     else:
-        invariants = [as_shape(s) for s in _as_list(shape_invariants)]
+        invariants = [as_shape(s) for s in as_list(shape_invariants)]
     specs = [(v.dtype, s) for v, s in zip(loop_vars, invariants)]
     cond_fn = trace(cond, f"{name}_cond", specs)
     body_fn = trace(body, f"{name}_body", specs)
     _check_body(body_fn, loop_vars, invariants, name)
-    captured = _align_captures([cond_fn, body_fn], len(loop_vars))
+    captured = align_captures([cond_fn, body_fn], len(loop_vars))
     attrs = {
         "cond": cond_fn,
         "body": body_fn,
@@ -322,17 +314,23 @@ def _while_grad(op, *out_grads):
     loop_inputs, captured = op.inputs[:n], op.inputs[n:]
     float_vars = [i for i, t in enumerate(loop_inputs) if t.dtype.is_floating]
     body_grad = _loop_body_gradient(body, float_vars)
-    history = op.outputs[n:]
+    history = op.outputs[n:]  # loop variables, then the exports, at every iteration
     seeds = [out_grads[i] for i in float_vars]
-    attrs = {"body_grad": body_grad, "num_vars": n, "num_float_vars": len(float_vars)}
-    grads = _as_list(apply_op("WhileGrad", [*history, *captured, *seeds], attrs, name="WhileGrad"))
+    attrs = {
+        "body_grad": body_grad,
+        "num_vars": n,
+        "num_float_vars": len(float_vars),
+        "num_exports": len(body.exports),
+    }
+    grads = as_list(apply_op("WhileGrad", [*history, *captured, *seeds], attrs, name="WhileGrad"))
     var_grads, cap_grads = iter(grads[: len(float_vars)]), iter(grads[len(float_vars) :])
     result = [next(var_grads) if i in float_vars else None for i in range(n)]
     return result + [next(cap_grads) if t.dtype.is_floating else None for t in captured]
 
 
 def _loop_body_gradient(body: Function, float_vars) -> Function:
-    """d(body outputs)/d(float loop vars and float captures), given output gradients."""
+    """A replay of ``body``: d(body outputs)/d(float loop vars and float captures), given
+    output gradients and the exports of the forward iteration."""
     from flowgraph.autodiff.gradients import gradients
 
     with body.graph.as_default():
@@ -341,7 +339,7 @@ def _loop_body_gradient(body: Function, float_vars) -> Function:
         wrt = [body.inputs[i] for i in float_vars]
         wrt += [t for t in body.inputs[len(body.outputs) :] if t.dtype.is_floating]
         grads = gradients(outputs, wrt, grad_ys=seeds, unconnected_gradients="zero")
-    return Function(body.graph, list(body.inputs) + seeds, grads)
+    return Function(body.graph, list(body.inputs) + seeds + body.exports, grads)
 
 
 gradient("While")(_while_grad)
@@ -349,27 +347,34 @@ gradient("StatelessWhile")(_while_grad)
 
 
 def _while_grad_infer(inputs, attrs):
-    n, k = attrs["num_vars"], attrs["num_float_vars"]
+    n, k, m = attrs["num_vars"], attrs["num_float_vars"], attrs["num_exports"]
     seeds = inputs[len(inputs) - k :]
-    captured = inputs[n : len(inputs) - k]
+    captured = inputs[n + m : len(inputs) - k]
     return [(s.dtype, s.shape) for s in seeds] + [
         (t.dtype, t.shape) for t in captured if t.dtype.is_floating
     ]
 
 
-def _while_grad_kernel(ctx, *args, body_grad, num_vars, num_float_vars):
-    history, rest = args[:num_vars], args[num_vars:]
+def _while_grad_kernel(ctx, *args, body_grad, num_vars, num_float_vars, num_exports):
+    stacks, rest = args[: num_vars + num_exports], args[num_vars + num_exports :]
     captured, grads = (
         list(rest[: len(rest) - num_float_vars]),
         list(rest[len(rest) - num_float_vars :]),
     )
-    if any(h is None for h in history):
+    if any(h is None for h in stacks[:num_vars]):
         raise NotImplementedError("gradient of a while_loop whose loop variables change shape")
+    if any(h is None for h in stacks[num_vars:]):
+        raise NotImplementedError(
+            "gradient of a while_loop whose stateful ops (random draws, dropout, Print...) "
+            "produce values of a different shape at each iteration"
+        )
+    history, exported = stacks[:num_vars], stacks[num_vars:]
     float_captured = sum(1 for c in captured if namespace.is_floating(ctx.xp, c.dtype))
     captured_grads = None
     for step in reversed(range(history[0].shape[0] - 1)):
         values = [h[step, ...] for h in history]
-        out = ctx.call(body_grad, values + captured + grads)
+        forward = [e[step, ...] for e in exported]  # what the iteration's stateful ops made
+        out = ctx.call(body_grad, values + captured + grads + forward)
         grads, step_captured = out[:num_float_vars], out[num_float_vars:]
         if captured_grads is None:
             captured_grads = list(step_captured)
@@ -387,7 +392,12 @@ define_op(
     "WhileGrad",
     _while_grad_infer,
     kernel=_while_grad_kernel,
-    attrs={"body_grad": REQUIRED, "num_vars": REQUIRED, "num_float_vars": REQUIRED},
+    attrs={
+        "body_grad": REQUIRED,
+        "num_vars": REQUIRED,
+        "num_float_vars": REQUIRED,
+        "num_exports": 0,
+    },
     needs_context=True,
     # Second derivatives through a while_loop would need this op's own gradient (a loop over
     # the loop); flowgraph does not have it yet, and says so rather than return a wrong one.

@@ -5,6 +5,12 @@
 ...     t = convert_to_tensor([[1, 2], [3, 4]])
 >>> t.dtype.name, str(t.shape)
 ('int32', '[2,2]')
+>>> with fg.Graph().as_default():
+...     n = fg.placeholder(fg.int32, [])
+...     packed = convert_to_tensor([[n, 2], [3, n * n]])
+...     fg.Session().run(packed, {n: 5})
+array([[ 5,  2],
+       [ 3, 25]], dtype=int32)
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ from flowgraph.graph.tensor import Tensor
 
 
 def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
-    """A Tensor for ``value``: tensors pass through, variables give their value, others a Const.
+    """A Tensor for ``value``: tensors pass through, variables give their value, a (nested) list
+    holding tensors is packed with ``stack`` (TF1's auto-packing), others become a Const.
 
     With ``dtype``, a tensor of another dtype is a TypeError (no silent casts, as in TF), and a
     Python value is converted to ``dtype`` only if it fits exactly (1.5 never becomes int 1).
@@ -32,9 +39,43 @@ def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
     as_tensor = getattr(value, "_as_graph_tensor", None)
     if as_tensor is not None:
         return convert_to_tensor(as_tensor(), dtype, name)
+    if isinstance(value, (list, tuple)) and first_tensor(value) is not None:
+        return _autopack(value, dtype, name)
     from flowgraph.ops.state import constant  # state builds on this module
 
     return constant(value, dtype=dtype, name=name or "Const")
+
+
+def first_tensor(value):
+    """The first tensor-like element of a nested list/tuple ``value``, or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if is_tensor_like(item):
+            return item
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+    return None
+
+
+def _autopack(value, dtype, name):
+    """A nested list/tuple holding tensors, packed into one tensor as TF1's auto-packing does
+    (``tf.concat([v, [i * i + 1]], 0)``): the Python numbers take the first tensor's dtype."""
+    from flowgraph.ops.array import stack  # array builds on this module
+
+    inferred = convert_to_tensor(first_tensor(value)).dtype
+    if dtype is not None and dtype is not inferred:
+        raise TypeError(
+            f"Cannot pack {_short(value)} as {dtype.name}: its tensors are {inferred.name}; "
+            "use flowgraph.cast to convert them"
+        )
+    items = [
+        _autopack(v, inferred, None)
+        if isinstance(v, (list, tuple)) and first_tensor(v) is not None
+        else convert_to_tensor(v, inferred)
+        for v in value
+    ]
+    return stack(items, name=name or "packed")
 
 
 def is_tensor_like(value) -> bool:

@@ -81,6 +81,9 @@ def shape_arg(shape, what: str):
         value = static_value(tensor)
         if value is not None and value.dtype.kind in "iu" and value.ndim == 1:
             return tuple(int(d) for d in value), None  # else the op reports dtype or rank
+        source = tensor.op.inputs[0] if tensor.op.type == "Shape" else None
+        if source is not None and source.shape.rank is not None:
+            return tuple(source.shape.dims), tensor  # tf.shape(t): t's known dims stay known
         n = tensor.shape[0] if tensor.shape.rank == 1 else None
         return (None if n is None else (None,) * n), tensor
     items = list(shape) if hasattr(shape, "__iter__") else [shape]

@@ -107,6 +107,9 @@ def _xent_operands(what, labels, logits):
         raise ValueError(f"{what}: both labels= and logits= are required")
     logits = convert_to_tensor(logits)
     labels = convert_to_tensor(labels, None if isinstance(labels, Tensor) else logits.dtype)
+    if labels.dtype is not logits.dtype and logits.dtype.is_floating:
+        # TF1 casts the labels to the logits' type (int one-hot labels are common).
+        labels = math.cast(labels, logits.dtype)
     return labels, logits
 
 

@@ -285,15 +285,57 @@ define_op("Where", _where_indices_infer, kernel=_where_indices, differentiable=F
 
 
 def where(condition, x=None, y=None, name=None):
-    """Elementwise ``x if condition else y`` (broadcasting), or with only ``condition`` the
-    int64 coordinates of its true elements, shape ``[num_true, rank]``."""
+    """Elementwise ``x if condition else y``, or with only ``condition`` the int64 coordinates
+    of its true elements, shape ``[num_true, rank]``.
+
+    As TF1's ``tf.where``: a vector ``condition`` with higher-rank ``x`` and ``y`` chooses
+    whole rows (its length matches their first dimension). Otherwise the three broadcast
+    (:func:`where_v2`, a superset of TF1's same-shape rule).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     rows = where([True, False], [[1, 2], [3, 4]], [[5, 6], [7, 8]])
+    ...     fg.Session().run(rows)
+    array([[1, 2],
+           [7, 8]], dtype=int32)
+    """
     condition = convert_to_tensor(condition)
     if x is None and y is None:
         return apply_op("Where", [condition], name=name or "Where")
     if x is None or y is None:
         raise ValueError("where: give both x and y, or neither")
     x, y = binary_operands("Select", x, y)
+    ranks = [t.shape.rank for t in (x, y) if t.shape.rank is not None]
+    if condition.shape.rank == 1 and ranks and max(ranks) > 1:
+        rows, n = condition.shape[0], [t.shape[0] for t in (x, y) if t.shape.rank]
+        if rows is not None and any(d is not None and d != rows for d in n):
+            raise ShapeError(
+                f"where: a vector condition chooses rows, so its length {rows} must be the "
+                f"first dimension of x and y, which have shapes {x.shape} and {y.shape}"
+            )
+        from flowgraph.ops.array import reshape  # array builds on this module
+
+        condition = reshape(condition, [-1] + [1] * (max(ranks) - 1))
     return apply_op("Select", [condition, x, y], name=name or "Select")
+
+
+def where_v2(condition, x=None, y=None, name=None):
+    """``x if condition else y`` with NumPy broadcasting of all three (TF's ``where_v2``): a
+    vector condition lines up with the last axis, not the first.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     fg.Session().run(where_v2([True, False], [[1, 2], [3, 4]], 0))
+    array([[1, 0],
+           [3, 0]], dtype=int32)
+    """
+    condition = convert_to_tensor(condition)
+    if x is None and y is None:
+        return apply_op("Where", [condition], name=name or "Where")
+    if x is None or y is None:
+        raise ValueError("where_v2: give both x and y, or neither")
+    x, y = binary_operands("Select", x, y)
+    return apply_op("Select", [condition, x, y], name=name or "SelectV2")
 
 
 # ---- add_n ----------------------------------------------------------------------------

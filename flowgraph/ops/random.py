@@ -26,8 +26,9 @@ Seeds follow TF1 (``tf.compat.v1.set_random_seed``): an op's effective seeds are
 >>> bool((a == b).all()), a.dtype.name, a.shape
 (True, 'float32', (2,))
 
-Shapes must be fully known when the graph is built (a list of ints, a TensorShape, or a constant
-tensor); the kernels return arrays of exactly the declared dtype.
+A shape is a list of ints, a TensorShape, a 1-D int tensor known only at run time
+(``random_normal(tf.shape(mu))``), or a list mixing ints and scalar int tensors; the kernels
+return arrays of exactly the declared dtype.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.dtypes import as_dtype
-from flowgraph.graph.shape import TensorShape, as_shape
+from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import math, namespace
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.creation import check_dims_input, run_time_dims, shape_arg
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, executing_eagerly
 
 # TF1's default graph-level seed, used when only an op seed is given.
 DEFAULT_GRAPH_SEED = 87654321
@@ -107,7 +109,14 @@ def _op_key(op) -> str:
 
 
 def _random_op(op_type: str, inputs: list, attrs: dict, name: str, seed) -> Tensor:
-    """Create a random op, then record its seeds (derived from its creation index) and key."""
+    """Create a random op, then record its seeds (derived from its creation index) and key.
+
+    Run eagerly (flowgraph.dynamic), an op seed seeds the draw itself, so that the same seeded
+    op draws the same values in both modes (an unseeded one uses ``manual_seed``'s generator).
+    """
+    if executing_eagerly():
+        graph_seed, op_seed = get_seed(seed) if seed is not None else (None, None)
+        return apply_op(op_type, inputs, {**attrs, "seed": graph_seed, "seed2": op_seed}, name)
     out = apply_op(op_type, inputs, attrs, name=name)
     op = out.op
     graph_seed, op_seed = _seeds_for(op.graph, seed, op._id)
@@ -137,20 +146,20 @@ def _standard_normal(generator, shape, dtype):
     return generator.standard_normal(shape, dtype="float32").astype(dtype.name)
 
 
-def _static_shape(shape, what: str) -> tuple[int, ...]:
-    """``shape`` as a tuple of ints; it must be fully known when the graph is built."""
-    if isinstance(shape, Tensor) or hasattr(shape, "_as_graph_tensor"):
-        tensor = convert_to_tensor(shape)
-        if tensor.op.type != "Const":
-            raise ValueError(
-                f"{what}: the shape must be known when the graph is built (a list of ints or a "
-                f"constant), got the computed tensor {tensor.name!r}"
-            )
-        shape = tensor.op.attrs["value"].tolist()
-    static = as_shape(shape)
-    if not static.is_fully_defined():
-        raise ValueError(f"{what}: the shape must be fully known, got {static}")
-    return tuple(static.as_list())
+def _shape_operand(shape, what: str) -> tuple[tuple | None, list]:
+    """``(static dims, [dims tensor] or [])``: a shape known when the graph is built becomes an
+    attribute; one known only at run time (``tf.shape(t)``, or a list mixing ints and scalar
+    tensors, as a variational autoencoder's noise uses) becomes the op's last input."""
+    unknown = isinstance(shape, TensorShape) and not shape.is_fully_defined()
+    if unknown or (isinstance(shape, (list, tuple)) and any(d is None for d in shape)):
+        raise ValueError(
+            f"{what}: the shape must be fully known, got {shape} (pass tf.shape(t) or scalar "
+            "int tensors for sizes known only at run time)"
+        )
+    static, dims = shape_arg(shape, what)
+    if static is not None and any(d is not None and d < 0 for d in static):
+        raise ValueError(f"{what}: dimensions must be non-negative, got {list(static)}")
+    return static, [] if dims is None else [dims]
 
 
 def _require_float(dtype, what: str):
@@ -161,18 +170,21 @@ def _require_float(dtype, what: str):
 
 
 def _from_attrs(inputs, attrs):
+    check_dims_input(inputs)
     return [(attrs["dtype"], TensorShape(attrs["shape"]))]
 
 
 # ---- normal and truncated normal -------------------------------------------------------------
 
 
-def _standard_normal_kernel(ctx, *, shape, dtype, seed, seed2, key):
+def _standard_normal_kernel(ctx, *dims, shape, dtype, seed, seed2, key):
+    shape = run_time_dims(shape, tuple(ctx.to_host(d) for d in dims))
     generator = _generator(ctx, key, seed, seed2)
     return _to_backend(ctx, _standard_normal(generator, shape, dtype))
 
 
-def _truncated_normal_kernel(ctx, *, shape, dtype, seed, seed2, key):
+def _truncated_normal_kernel(ctx, *dims, shape, dtype, seed, seed2, key):
+    shape = run_time_dims(shape, tuple(ctx.to_host(d) for d in dims))
     # As TF: values more than 2 standard deviations from the mean are re-drawn.
     generator = _generator(ctx, key, seed, seed2)
     values = _standard_normal(generator, shape, dtype)
@@ -205,22 +217,23 @@ def _is_number(value, number) -> bool:
 
 def _scaled(op_type, shape, mean, stddev, dtype, seed, name, default_name):
     dtype = _require_float(dtype, default_name)
-    shape = _static_shape(shape, default_name)
     graph = get_default_graph()
     with graph.name_scope(name or default_name) as scope:
+        shape, dims = _shape_operand(shape, default_name)
         attrs = {"shape": shape, "dtype": dtype}
         if _is_number(mean, 0) and _is_number(stddev, 1):
-            return _random_op(op_type, [], attrs, scope, seed)
+            return _random_op(op_type, dims, attrs, scope, seed)
         stddev = convert_to_tensor(stddev, dtype, name="stddev")
         mean = convert_to_tensor(mean, dtype, name="mean")
-        rnd = _random_op(op_type, [], attrs, op_type, seed)
+        rnd = _random_op(op_type, dims, attrs, op_type, seed)
         return math.add(math.multiply(rnd, stddev), mean, name=scope)
 
 
 def random_normal(
     shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None
 ) -> Tensor:
-    """Values from a normal distribution ``N(mean, stddev**2)`` of a fully known ``shape``.
+    """Values from a normal distribution ``N(mean, stddev**2)`` of ``shape`` (static, or
+    a tensor or list with tensors known at run time).
 
     ``mean`` and ``stddev`` may be Python numbers or scalar tensors; ``seed`` is the op seed.
 
@@ -243,7 +256,8 @@ def truncated_normal(
 # ---- uniform --------------------------------------------------------------------------------
 
 
-def _uniform_kernel(ctx, *, shape, dtype, seed, seed2, key):
+def _uniform_kernel(ctx, *dims, shape, dtype, seed, seed2, key):
+    shape = run_time_dims(shape, tuple(ctx.to_host(d) for d in dims))
     generator = _generator(ctx, key, seed, seed2)
     if dtype.size >= 4:
         values = generator.random(shape, dtype=dtype.name)
@@ -259,10 +273,11 @@ def _uniform_int_infer(inputs, attrs):
             raise ShapeError(f"{what} has dtype {t.dtype.name}, expected {dtype.name}")
         if t.shape.rank not in (None, 0):
             raise ShapeError(f"{what} must be a scalar, got shape {t.shape}")
-    return _from_attrs(inputs, attrs)
+    return _from_attrs(inputs[2:], attrs)
 
 
-def _uniform_int_kernel(ctx, minval, maxval, *, shape, dtype, seed, seed2, key):
+def _uniform_int_kernel(ctx, minval, maxval, *dims, shape, dtype, seed, seed2, key):
+    shape = run_time_dims(shape, tuple(ctx.to_host(d) for d in dims))
     low, high = int(ctx.to_host(minval)), int(ctx.to_host(maxval))
     if low >= high:
         raise InvalidArgumentError(message=f"Need minval < maxval, got {low} >= {high}")
@@ -293,7 +308,7 @@ define_op(
 def random_uniform(
     shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None
 ) -> Tensor:
-    """Values uniform in ``[minval, maxval)`` of a fully known ``shape``.
+    """Values uniform in ``[minval, maxval)`` of ``shape`` (as for :func:`random_normal`).
 
     Floats default to ``[0, 1)``; integer dtypes (int32, int64) need ``maxval``.
 
@@ -305,8 +320,8 @@ def random_uniform(
     ('int64', True)
     """
     dtype = as_dtype(dtype)
-    shape = _static_shape(shape, "random_uniform")
     graph = get_default_graph()
+    shape, dims = _shape_operand(shape, "random_uniform")
     attrs = {"shape": shape, "dtype": dtype}
     if dtype.is_integer:
         if dtype not in (dtypes.int32, dtypes.int64):
@@ -316,15 +331,15 @@ def random_uniform(
         with graph.name_scope(name or "random_uniform") as scope:
             low = convert_to_tensor(minval, dtype, name="min")
             high = convert_to_tensor(maxval, dtype, name="max")
-            return _random_op("RandomUniformInt", [low, high], attrs, scope, seed)
+            return _random_op("RandomUniformInt", [low, high, *dims], attrs, scope, seed)
     dtype = _require_float(dtype, "random_uniform")
     maxval = 1 if maxval is None else maxval
     with graph.name_scope(name or "random_uniform") as scope:
         if _is_number(minval, 0) and _is_number(maxval, 1):
-            return _random_op("RandomUniform", [], attrs, scope, seed)
+            return _random_op("RandomUniform", dims, attrs, scope, seed)
         low = convert_to_tensor(minval, dtype, name="min")
         high = convert_to_tensor(maxval, dtype, name="max")
-        rnd = _random_op("RandomUniform", [], attrs, "RandomUniform", seed)
+        rnd = _random_op("RandomUniform", dims, attrs, "RandomUniform", seed)
         return math.add(math.multiply(rnd, math.subtract(high, low)), low, name=scope)
 
 

@@ -167,6 +167,8 @@ def apply_op(
         # TF1 builds an op in its inputs' graph; while tracing a function (cond, while_loop)
         # it goes into the function's graph, which captures outer inputs.
         graph = inputs[0].graph
+        if any(t.graph is not graph for t in inputs):
+            raise ValueError(_mixed_graphs_message(op_type, name, inputs, user_site(2)))
     site = user_site(2)
     name = name or op_type
     try:
@@ -201,4 +203,26 @@ def _describe_failure(op_type, graph, name, inputs, site, reason) -> str:
     return (
         f"{reason}\n  in {op_type} op {full!r} created at {site}\n"
         f"  with input shapes: {shapes}; input dtypes: {dtypes}"
+    )
+
+
+def _mixed_graphs_message(op_type, name, inputs, site) -> str:
+    """Which inputs belong to which graph, and what to do (TF1 only says "must be from the
+    same graph", and blames whichever tensor it met second)."""
+    default = get_default_graph()
+    lines = []
+    for i, t in enumerate(inputs):
+        where = "the default graph" if t.graph is default else f"another graph ({t.graph!r})"
+        origin = ""
+        op_site = getattr(t.op, "site", "an unknown place")  # eager tensors have no site
+        if t.op.type == "Const":
+            made_here = op_site == site
+            origin = " (a constant made here from a Python value)" if made_here else " (a constant)"
+        lines.append(f"  input {i}: {t.name!r}{origin}, created at {op_site}, is in {where}")
+    return (
+        f"{op_type} op {name or op_type!r} built at {site} mixes tensors of different graphs:\n"
+        + "\n".join(lines)
+        + "\nAll inputs of an op must come from one graph. Build every tensor of a model inside "
+        "the same `with graph.as_default():` block (a Python number becomes a constant in "
+        "the default graph), and don't keep tensors across flowgraph.reset_default_graph()."
     )

@@ -39,32 +39,52 @@ from flowgraph.ops.splitting import split, split_like, unstack  # noqa: F401
 # The key is stored as a tuple of descriptors, not of slice objects, because slices are not
 # hashable before Python 3.12 and attrs should be:
 #   ("int", i)   ("slice", start, stop, step)   ("newaxis",)   ("ellipsis",)
+# An index or bound given as a scalar int tensor (``x[i, :, 1:n]``, as TF1 allows) is the op's
+# input ``k + 1``, written ("input", k) in its place and read when the op runs.
 
 
 def _bad_key(item, tensor) -> TypeError:
     return TypeError(
         f"StridedSlice: cannot index tensor {tensor.name!r} of shape {tensor.shape} with "
-        f"{item!r}; only ints, slices of ints, None (newaxis) and Ellipsis are supported "
-        "(use gather for a tensor of indices)"
+        f"{item!r}; only ints, scalar int tensors, slices of them, None (newaxis) and Ellipsis "
+        "are supported (use gather for a tensor of indices)"
     )
 
 
-def _as_int(item, tensor) -> int:
+def _as_int(item, tensor, extra: list):
+    if isinstance(item, Tensor) or hasattr(item, "_as_graph_tensor"):
+        index = convert_to_tensor(item)
+        if not index.dtype.is_integer or index.shape.rank not in (0, None):
+            raise _bad_key(index, tensor)
+        extra.append(index)
+        return ("input", len(extra) - 1)
     # bool is an int subclass, but NumPy reads x[True] as a mask: refuse it rather than guess.
     if isinstance(item, bool) or not hasattr(item, "__index__"):
         raise _bad_key(item, tensor)
     return operator.index(item)
 
 
-def _descriptor(item, tensor) -> tuple:
+def _descriptor(item, tensor, extra: list) -> tuple:
     if item is None:
         return ("newaxis",)
     if item is Ellipsis:
         return ("ellipsis",)
     if isinstance(item, slice):
         bounds = (item.start, item.stop, item.step)
-        return ("slice", *(None if b is None else _as_int(b, tensor) for b in bounds))
-    return ("int", _as_int(item, tensor))
+        return ("slice", *(None if b is None else _as_int(b, tensor, extra) for b in bounds))
+    return ("int", _as_int(item, tensor, extra))
+
+
+def _is_input(bound) -> bool:
+    return isinstance(bound, tuple)
+
+
+def _resolve(key: tuple, values) -> tuple:
+    """The key with each ("input", k) replaced by the run's value of that input."""
+    if not values:
+        return key
+    fill = lambda b: int(values[b[1]]) if _is_input(b) else b  # noqa: E731
+    return tuple((d[0], *map(fill, d[1:])) if d[0] in ("int", "slice") else d for d in key)
 
 
 def _python_index(descriptor):
@@ -83,23 +103,30 @@ def _index(key: tuple) -> tuple:
     return index
 
 
-def _strided_slice_kernel(xp, x, *, key):
+def _strided_slice_kernel(xp, x, *indices, key):
+    key = _resolve(key, indices)
     if namespace.numpy_like(xp):
         return x[_index(key)]
     return x[namespace.in_bounds(_index(key), x.shape)]
 
 
-def _check_index(i: int, axis: int, dim: int | None) -> None:
-    if dim is not None and not -dim <= i < dim:
+def _check_index(i, axis: int, dim: int | None) -> None:
+    if dim is not None and not _is_input(i) and not -dim <= i < dim:
         raise ShapeError(f"index {i} is out of bounds for dimension {axis} with size {dim}")
 
 
 def _slice_length(bounds: tuple, dim: int | None) -> int | None:
-    return None if dim is None else len(range(*slice(*bounds).indices(dim)))
+    if dim is None or any(_is_input(b) for b in bounds):
+        return None
+    return len(range(*slice(*bounds).indices(dim)))
 
 
 def _strided_slice_infer(inputs, attrs):
     x, key = inputs[0], attrs["key"]
+    for t in inputs[1:]:
+        require_kind(t, "int", "index")
+        if t.shape.rank not in (0, None):
+            raise ShapeError(f"a tensor index must be a scalar, got shape {t.shape}")
     kinds = [d[0] for d in key]
     if kinds.count("ellipsis") > 1:
         raise ShapeError("an index can only have a single ellipsis ('...')")
@@ -133,7 +160,8 @@ define_op(
 
 def getitem(tensor, key, name=None):
     """``tensor[key]`` with ints (negative count from the end), slices (any step), None and
-    Ellipsis, as in NumPy basic indexing; a scalar int tensor as key gathers along axis 0.
+    Ellipsis, as in NumPy basic indexing; a scalar int tensor may stand for any int
+    (``x[i, :, 1:n]``), and one alone as the key gathers along axis 0.
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
@@ -148,8 +176,10 @@ def getitem(tensor, key, name=None):
             return gather(tensor, index, axis=0, name=name)
         raise _bad_key(index, tensor)
     items = key if isinstance(key, tuple) else (key,)
-    descriptors = tuple(_descriptor(item, tensor) for item in items)
-    return apply_op("StridedSlice", [tensor], {"key": descriptors}, name=name or "strided_slice")
+    extra: list = []
+    descriptors = tuple(_descriptor(item, tensor, extra) for item in items)
+    attrs = {"key": descriptors}
+    return apply_op("StridedSlice", [tensor, *extra], attrs, name=name or "strided_slice")
 
 
 def strided_slice(
@@ -174,7 +204,8 @@ def strided_slice(
     array([[3, 2],
            [6, 5]], dtype=int32)
     """
-    strides = [1] * len(begin) if strides is None else strides
+    begin, end = _entries(begin, "begin"), _entries(end, "end")
+    strides = [1] * len(begin) if strides is None else _entries(strides, "strides")
     if not len(begin) == len(end) == len(strides):
         raise ValueError("strided_slice: begin, end and strides must have the same length")
     key = []
@@ -191,9 +222,24 @@ def strided_slice(
     return getitem(input_, tuple(key), name=name or "StridedSlice")
 
 
+def _entries(values, what: str) -> list:
+    """begin / end / strides as a list: a 1-D tensor of known length gives its elements."""
+    if isinstance(values, Tensor) or hasattr(values, "_as_graph_tensor"):
+        values = convert_to_tensor(values)
+        if values.shape.rank != 1 or values.shape[0] is None:
+            raise ValueError(
+                f"strided_slice: {what} must be a list or a 1-D tensor of known length, got "
+                f"{values.name!r} of shape {values.shape}"
+            )
+        return [getitem(values, i) for i in range(values.shape[0])]
+    return list(values)
+
+
 @gradient("StridedSlice")
 def _strided_slice_grad(op, grad):
-    return [_apply_key("StridedSliceGrad", [grad, op.inputs[0]], op.attrs["key"])]
+    x, *indices = op.inputs
+    sliced = _apply_key("StridedSliceGrad", [grad, x, *indices], op.attrs["key"])
+    return [sliced] + [None] * len(indices)
 
 
 def _apply_key(op_type: str, inputs: list, key: tuple):
@@ -201,14 +247,15 @@ def _apply_key(op_type: str, inputs: list, key: tuple):
 
 
 def _strided_slice_grad_infer(inputs, attrs):
-    grad, like = inputs
-    sliced = _strided_slice_infer([like], attrs)[0][1]
+    grad, like, *indices = inputs
+    sliced = _strided_slice_infer([like, *indices], attrs)[0][1]
     if not grad.shape.is_compatible_with(sliced):
         raise ShapeError(f"the gradient's shape {grad.shape} is not the slice's shape {sliced}")
     return [(grad.dtype, like.shape)]
 
 
-def _strided_slice_grad_kernel(xp, grad, like, *, key):
+def _strided_slice_grad_kernel(xp, grad, like, *indices, key):
+    key = _resolve(key, indices)
     out = xp.zeros(like.shape, dtype=grad.dtype)
     if namespace.numpy_like(xp):
         out[_index(key)] = grad  # basic indexing takes each element once: plain assignment
@@ -233,15 +280,19 @@ def strided_slice_grad(grad, like, key, name=None):
     ``like[key]`` took its elements (``key`` as in :func:`getitem`)."""
     grad, like = convert_to_tensor(grad), convert_to_tensor(like)
     items = key if isinstance(key, tuple) else (key,)
-    descriptors = tuple(_descriptor(item, like) for item in items)
+    extra: list = []
+    descriptors = tuple(_descriptor(item, like, extra) for item in items)
     attrs = {"key": descriptors}
-    return apply_op("StridedSliceGrad", [grad, like], attrs, name=name or "StridedSliceGrad")
+    inputs = [grad, like, *extra]
+    return apply_op("StridedSliceGrad", inputs, attrs, name=name or "StridedSliceGrad")
 
 
 @gradient("StridedSliceGrad")
 def _strided_slice_grad_grad(op, grad):
     # Placing into zeros is linear; its adjoint takes the same slice again.
-    return [_apply_key("StridedSlice", [grad], op.attrs["key"]), None]
+    indices = op.inputs[2:]
+    sliced = _apply_key("StridedSlice", [grad, *indices], op.attrs["key"])
+    return [sliced, None] + [None] * len(indices)
 
 
 # ---- GatherV2 -----------------------------------------------------------------------------

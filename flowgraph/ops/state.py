@@ -24,7 +24,7 @@ from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape, as_shape
 from flowgraph.ops import namespace
-from flowgraph.ops.convert import convert_to_tensor, to_numpy_value
+from flowgraph.ops.convert import convert_to_tensor, first_tensor, to_numpy_value
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
 
 # ---- Const --------------------------------------------------------------------------------
@@ -55,6 +55,13 @@ def constant(value, dtype=None, shape=None, name: str = "Const"):
            [0.5, 0.5]], dtype=float32)
     """
     dtype = as_dtype(dtype) if dtype is not None else None
+    inner = first_tensor(value) if isinstance(value, (list, tuple)) else None
+    if inner is not None:  # TF1 refuses this too: a constant is known when the graph is built
+        raise TypeError(
+            f"constant {name!r}: the value holds the tensor {convert_to_tensor(inner).name!r}, "
+            "which is computed at run time; pack tensors with flowgraph.stack(...) or "
+            "flowgraph.convert_to_tensor(...) instead"
+        )
     array = to_numpy_value(value, dtype)
     if shape is not None:
         shape = tuple(as_shape(shape).as_list())
@@ -137,9 +144,9 @@ def stored_value(ctx, var_name: str):
     try:
         return ctx.variables[var_name]
     except KeyError:
-        raise FailedPreconditionError(
-            message=f"Attempting to use uninitialized value {var_name}"
-        ) from None
+        error = FailedPreconditionError(message=f"Attempting to use uninitialized value {var_name}")
+        error.uninitialized_variable = var_name  # the plan adds where the variable was made
+        raise error from None
 
 
 def _read_variable(ctx, *, var_name, dtype, shape):

@@ -94,15 +94,17 @@ class RunContext:
         return generator
 
     def call(self, function, args) -> list:
-        """Run a traced function (see ``flowgraph.ops.control_flow.Function``) on ``args``;
-        its plan is compiled on first use and cached for the session."""
+        """Run a traced function (see ``flowgraph.ops.function.Function``) on ``args``; return
+        its outputs, then its exports (the values its stateful ops produced, which a gradient
+        reuses). Its plan is compiled on first use and cached for the session."""
         key = (function, id(self.backend))  # a function runs where the op calling it runs
         plan = self._function_plans.get_or_compile(
             key,
             lambda: compile_plan(
-                list(function.outputs) + list(function.side_effects),
+                list(function.outputs) + function.exports + list(function.side_effects),
                 list(function.inputs),
                 self.backend,
+                frozen=function.frozen,
             ),
         )
-        return list(plan.run(self, args)[: len(function.outputs)])
+        return list(plan.run(self, args)[: len(function.outputs) + len(function.exports)])

@@ -31,7 +31,9 @@ def feed_key(key, graph) -> Tensor:
             f"not a {type(key).__name__}"
         )
     if key.graph is not graph:
-        raise ValueError(f"Cannot feed {key.name!r}: it is not an element of this session's graph.")
+        from flowgraph.runtime.fetches import other_graph_message
+
+        raise ValueError(other_graph_message("Feed key", key))
     return key
 
 

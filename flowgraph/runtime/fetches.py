@@ -39,7 +39,7 @@ def as_fetch_element(item, graph):
     """A Tensor or Operation for ``item`` (Tensor, Operation, Variable, or a name string)."""
     if isinstance(item, (Tensor, Operation)):
         if item.graph is not graph:
-            raise ValueError(f"Fetch {item.name!r} is not an element of this session's graph.")
+            raise ValueError(other_graph_message("Fetch", item))
         return item
     as_tensor = getattr(item, "_as_graph_tensor", None)
     if as_tensor is not None:
@@ -52,4 +52,18 @@ def as_fetch_element(item, graph):
     raise TypeError(
         f"Fetch argument {echo(item)} has invalid type {type(item).__name__}: it must be a Tensor, "
         "an Operation, a Variable, a tensor or op name, or a list/tuple/dict of these."
+    )
+
+
+def other_graph_message(what: str, item) -> str:
+    """Why ``item`` (a Tensor or Operation of another graph) cannot be fetched or fed, and
+    what to do instead."""
+    op = getattr(item, "op", item)
+    return (
+        f"{what} {item.name!r} is not an element of this session's graph: it was created at "
+        f"{op.site} in another graph. Run it in a session of its own graph, "
+        f"flowgraph.Session(graph=t.graph) where t is {item.name!r}, or build it inside "
+        "`with sess.graph.as_default():`. (Common causes: a Session made before "
+        "`with flowgraph.Graph().as_default():`, or a tensor kept from before "
+        "flowgraph.reset_default_graph().)"
     )

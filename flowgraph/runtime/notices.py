@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 
+from flowgraph.graph.site import user_stacklevel
 from flowgraph.ops.registry import get_op_def
 
 
@@ -74,7 +75,7 @@ class GrowthWatch:
                 "`with flowgraph.Graph().as_default():` block or call "
                 "flowgraph.reset_default_graph() first; graph.finalize() turns this into an error.",
                 GraphGrowthWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),  # the user's line that runs the loop
             )
 
     # ---- skipped side-effect ops -------------------------------------------------------------
@@ -109,13 +110,13 @@ class GrowthWatch:
             return
         self._pending = []
         for op in skipped[:_MAX_WARNINGS]:
-            warnings.warn(_skipped_message(op), SkippedOpWarning, stacklevel=3)
+            warnings.warn(_skipped_message(op), SkippedOpWarning, stacklevel=user_stacklevel())
         if len(skipped) > _MAX_WARNINGS:
             rest = ", ".join(f"{op.name!r} ({op.site})" for op in skipped[_MAX_WARNINGS:])
             warnings.warn(
                 f"{len(skipped) - _MAX_WARNINGS} more side-effect ops did not run: {rest}.",
                 SkippedOpWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
 
 

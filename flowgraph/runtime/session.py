@@ -58,6 +58,23 @@ class Session:
     backends; by default ``/cpu:*`` and ops without a device run on the session's backend and
     ``/gpu:0`` on CuPy. Values cross devices in explicit transfers; variables live on their
     device; ``run`` returns NumPy arrays unless ``return_device_arrays=True``.
+
+    A first program: build the graph, then initialize the variables and run what you need,
+    feeding placeholders (a fetch may also be a name, ``"w:0"``):
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float32, [None], name="x")
+    ...     w = fg.Variable(2.0, name="w")
+    ...     y = w * x
+    ...     (dw,) = fg.gradients(fg.reduce_sum(y), [w])
+    ...     with fg.Session() as sess:
+    ...         sess.run(fg.global_variables_initializer())
+    ...         print(*sess.run([y, dw], feed_dict={x: [1.0, 2.0]}), sess.run("w:0"))
+    [2. 4.] 3.0 2.0
+
+    A tensor must belong to the session's graph (``Session(graph=g)`` runs another one); a
+    gradient that comes out ``None`` is explained by ``flowgraph.explain_gradient(y, x)``.
     """
 
     def __init__(

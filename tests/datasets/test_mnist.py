@@ -48,7 +48,7 @@ def write_mnist(directory: Path, arrays=None, compress=False, raw=None) -> Path:
 
 
 def test_bundled_sample_shapes_dtypes_and_ranges():
-    data = read_data_sets()
+    data = read_data_sets(validation_size=0)
     train, validation, test = data
     assert (train.num_examples, validation.num_examples, test.num_examples) == (4000, 0, 1000)
     assert train.images.shape == (4000, 784) and test.images.shape == (1000, 784)
@@ -65,7 +65,7 @@ def test_bundled_sample_shapes_dtypes_and_ranges():
 
 
 def test_bundled_sample_one_hot_reshape_and_uint8(bundled):
-    data = read_data_sets(one_hot=True, reshape=False)
+    data = read_data_sets(one_hot=True, reshape=False, validation_size=0)
     labels = data.train.labels
     assert labels.shape == (4000, 10) and labels.dtype == np.float32
     assert set(np.unique(labels)) == {0.0, 1.0} and (labels.sum(axis=1) == 1).all()
@@ -73,10 +73,10 @@ def test_bundled_sample_one_hot_reshape_and_uint8(bundled):
     assert data.train.images.shape == (4000, 28, 28, 1)
     assert data.test.images.shape == (1000, 28, 28, 1)
 
-    raw = read_data_sets(dtype=np.uint8)
+    raw = read_data_sets(dtype=np.uint8, validation_size=0)
     assert raw.train.images.dtype == np.uint8 and raw.train.images.max() == 255
     np.testing.assert_array_equal(raw.train.images, bundled.train_images.reshape(4000, 784))
-    scaled = read_data_sets().train.images
+    scaled = read_data_sets(validation_size=0).train.images
     np.testing.assert_allclose(scaled * 255, raw.train.images, atol=1e-4)
 
 
@@ -152,10 +152,43 @@ def test_next_batch_is_deterministic_with_a_seed():
         np.testing.assert_array_equal(a.next_batch(6)[1], b.next_batch(6)[1])
 
 
-@pytest.mark.parametrize("size", [0, -1, 11])
+@pytest.mark.parametrize("size", [0, -1])
 def test_next_batch_rejects_bad_sizes(size):
     with pytest.raises(ValueError, match="batch_size"):
         indexed(10).next_batch(size)
+
+
+def test_a_batch_larger_than_the_set_wraps_into_further_epochs():
+    ds = indexed(4)
+    xs, ys = ds.next_batch(10)
+    assert xs.shape == (10, 2) and ds.epochs_completed == 2
+    # Each epoch is a permutation: the first two epochs hold every example once each.
+    assert sorted(ys[:4].tolist()) == sorted(ys[4:8].tolist()) == [0, 1, 2, 3]
+    np.testing.assert_array_equal(xs[:, 0], ys)
+    ordered = indexed(3)
+    assert ordered.next_batch(7, shuffle=False)[1].tolist() == [0, 1, 2, 0, 1, 2, 0]
+
+
+def test_tf1_positional_arguments_mean_what_they_meant():
+    """TF1: read_data_sets(train_dir, fake_data=False, one_hot=False, dtype, reshape,
+    validation_size, seed) and next_batch(batch_size, fake_data=False, shuffle=True)."""
+    data = read_data_sets(None, False, True, np.float32, False, 100, 3)
+    assert data.train.labels.shape == (3900, 10) and data.validation.num_examples == 100
+    assert data.train.images.shape[1:] == (28, 28, 1)
+    ds = indexed(5)
+    assert ds.next_batch(5, False, False)[1].tolist() == [0, 1, 2, 3, 4]  # shuffle=False
+    fake = read_data_sets("no/such/dir", True, True)
+    xs, ys = fake.train.next_batch(3)
+    assert xs.shape == (3, 784) and (xs == 1).all() and ys.tolist() == [[1] + [0] * 9] * 3
+    xs, ys = indexed(5).next_batch(2, True)  # fake_data per call, as TF1
+    assert xs.shape == (2, 784) and ys.tolist() == [0, 0]
+
+
+def test_default_validation_split_is_not_empty_on_the_bundled_sample():
+    data = read_data_sets(one_hot=True)
+    assert data.validation.num_examples == 500 and data.train.num_examples == 3500
+    xs, ys = data.validation.next_batch(50)
+    assert xs.shape == (50, 784) and ys.shape == (50, 10)
 
 
 def test_dataset_rejects_mismatched_lengths():
@@ -167,7 +200,7 @@ def test_dataset_rejects_mismatched_lengths():
 
 
 def test_validation_split_takes_the_first_training_examples():
-    full = read_data_sets(one_hot=True).train
+    full = read_data_sets(one_hot=True, validation_size=0).train
     data = read_data_sets(one_hot=True, validation_size=500)
     assert data.train.num_examples == 3500 and data.validation.num_examples == 500
     np.testing.assert_array_equal(data.validation.images, full.images[:500])
@@ -191,7 +224,7 @@ def test_reads_idx_files_from_a_directory(tmp_path, compress):
     arrays = tiny_arrays()
     write_mnist(tmp_path, arrays, compress=compress)
     before = sorted(tmp_path.iterdir())
-    data = read_data_sets(tmp_path, dtype=np.uint8)
+    data = read_data_sets(tmp_path, dtype=np.uint8, validation_size=0)
     np.testing.assert_array_equal(data.train.images, arrays[TRAIN_IMAGES].reshape(12, 784))
     np.testing.assert_array_equal(data.test.labels, arrays[TEST_LABELS])
     assert sorted(tmp_path.iterdir()) == before  # nothing written to the user's directory
@@ -303,7 +336,7 @@ def test_download_fetches_only_missing_files_atomically(tmp_path):
     (target / TRAIN_IMAGES).unlink()
     (target / TEST_LABELS).unlink()
     kept = (target / TRAIN_LABELS).read_bytes()
-    data = read_data_sets(target, download=True, source_url=mirror.as_uri())
+    data = read_data_sets(target, download=True, source_url=mirror.as_uri(), validation_size=0)
     assert data.train.num_examples == 12
     names = sorted(p.name for p in target.iterdir())
     assert names == sorted([TRAIN_IMAGES + ".gz", TEST_LABELS + ".gz", TRAIN_LABELS, TEST_IMAGES])

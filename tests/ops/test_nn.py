@@ -296,12 +296,30 @@ def test_xent_mismatched_shapes_name_op_and_shapes():
     assert "SoftmaxCrossEntropyWithLogits" in message and "[?,10]" in message and "[5,3]" in message
     with pytest.raises(ShapeError, match="(?s)same shape.*SigmoidCrossEntropyWithLogits op"):
         nn.sigmoid_cross_entropy_with_logits(labels=fg.zeros([2]), logits=fg.zeros([3]))
-    with pytest.raises(TypeError, match="dtype"):
-        nn.softmax_cross_entropy_with_logits_v2(labels=fg.zeros([2], fg.float64), logits=[1.0, 2.0])
     with pytest.raises(TypeError):
         nn.softmax_cross_entropy_with_logits_v2(fg.zeros([2]), fg.zeros([2]))  # keyword-only
     with pytest.raises(ValueError, match="both labels= and logits="):
         nn.sigmoid_cross_entropy_with_logits(logits=fg.zeros([2]))
+
+
+@pytest.mark.parametrize(
+    "xent", ["softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2"]
+)
+@pytest.mark.parametrize("label_dtype", [fg.int32, fg.int64, fg.uint8, fg.float64])
+def test_softmax_xent_casts_labels_to_the_logits_type(xent, label_dtype):
+    """TF1 casts the labels to the logits' dtype (int one-hot labels from a placeholder)."""
+    logits = fg.placeholder(fg.float32, [None, 3])
+    labels = fg.placeholder(label_dtype, [None, 3])
+    loss = getattr(nn, xent)(labels=labels, logits=logits)
+    assert loss.dtype is fg.float32
+    (grad,) = fg.gradients(fg.reduce_sum(loss), [logits])
+    logits_v = np.array([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]], np.float32)
+    labels_v = np.array([[0, 1, 0], [1, 0, 0]])
+    with fg.Session() as sess:
+        value, g = sess.run([loss, grad], {logits: logits_v, labels: labels_v})
+    log_p = logits_v - np.log(np.exp(logits_v).sum(1, keepdims=True))
+    np.testing.assert_allclose(value, -(labels_v * log_p).sum(1), rtol=1e-6)
+    np.testing.assert_allclose(g, np.exp(log_p) - labels_v, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("shape, holder", [((5,), (None,)), ((3, 4), (None, 4))], ids=str)

@@ -5,6 +5,7 @@ import pytest
 
 import flowgraph as fg
 from flowgraph.backends import Backend
+from flowgraph.errors import ShapeError
 from flowgraph.ops import random as rnd
 from flowgraph.ops.registry import get_op_def
 
@@ -93,9 +94,33 @@ def test_normal_rejects_integer_dtype(graph):
 def test_shape_must_be_fully_known(graph):
     with pytest.raises(ValueError, match="fully known"):
         rnd.random_normal([None, 3])
-    x = fg.placeholder(fg.int32, [2])
-    with pytest.raises(ValueError, match="known when the graph is built"):
-        rnd.random_uniform(x)
+    with pytest.raises(ValueError, match="non-negative"):
+        rnd.random_normal([2, -1])
+    with pytest.raises(ShapeError, match="integer"):
+        rnd.random_normal(fg.placeholder(fg.float32, [2]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s: rnd.random_normal(s, mean=1.0, seed=1),
+        lambda s: rnd.random_uniform(s, seed=1),
+        lambda s: rnd.random_uniform(s, 0, 5, dtype=fg.int32, seed=1),
+        lambda s: rnd.truncated_normal(s, seed=1),
+        lambda s: fg.zeros(s),
+        lambda s: fg.ones(s, fg.int64),
+        lambda s: fg.fill(s, 2.5),
+    ],
+)
+def test_shape_may_be_known_only_at_run_time(make, graph):
+    """TF1 programs (a VAE's noise) size random and constant tensors by tf.shape(t), or by a
+    list mixing ints and scalar int tensors."""
+    t = fg.placeholder(fg.float32, [None, 3])
+    whole, mixed = make(fg.shape(t)), make([fg.shape(t)[0], 4, 1])
+    assert whole.shape.as_list() == [None, 3] and mixed.shape.as_list() == [None, 4, 1]
+    with fg.Session() as sess:
+        a, b = sess.run([whole, mixed], {t: np.zeros((5, 3))})
+    assert a.shape == (5, 3) and b.shape == (5, 4, 1)
 
 
 def test_shape_may_be_a_constant_tensor_or_tensorshape(graph):
