@@ -14,6 +14,7 @@ optimizer that uses it, so one file tells the whole story of one optimizer.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -71,6 +72,7 @@ def define_training_op(
                 raise ShapeError(f"{what} must be a scalar, got shape {t.shape}")
         return []
 
+    @functools.wraps(kernel)  # its signature stays the kernel's, for readers and inspect
     def update(ctx, *args, var_name, slot_names, use_locking=False, **kw):
         # use_locking (TF1's): the variable's and its slots' locks are held for the whole
         # update, so locked updates of a variable never interleave. Without it (the default),
@@ -81,7 +83,6 @@ def define_training_op(
         with ctx.locked((var_name, *slot_names)):
             return kernel(ctx, *args, var_name=var_name, slot_names=slot_names, **kw)
 
-    update.__name__ = getattr(kernel, "__name__", op_type)
     return define_op(
         op_type,
         infer,
