@@ -40,7 +40,7 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     The usual pattern: ``grads, _ = tf.clip_by_global_norm(grads, 5.0)`` before
     ``apply_gradients``.
     """
-    if isinstance(t_list, (str, bytes)) or not hasattr(t_list, "__iter__"):
+    if not isinstance(t_list, (list, tuple)):
         raise TypeError(f"clip_by_global_norm: t_list must be a list of tensors, got {t_list!r}")
     t_list = list(t_list)
     norm = global_norm(t_list) if use_norm is None else convert_to_tensor(use_norm)
