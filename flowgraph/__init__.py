@@ -11,7 +11,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 [12.]
 """
 
-from flowgraph import errors, layers, train, viz
+from flowgraph import errors, layers, losses, metrics, train, viz  # noqa: E402 - tf.losses / tf.metrics, built on the above
 from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,
@@ -38,6 +38,7 @@ from flowgraph.graph.dtypes import (
 )
 from flowgraph.ops import initializers, nn
 from flowgraph.ops.array import *  # noqa: F403
+from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
 from flowgraph.ops.composite import (
     Assert,
     boolean_mask,
@@ -57,10 +58,19 @@ from flowgraph.ops.control_flow import case, cond, while_loop
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.math import *  # noqa: F403
+from flowgraph.ops.matrix import (
+    diag,
+    diag_part,
+    einsum,
+    matrix_determinant,
+    matrix_inverse,
+    norm,
+)
 from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
 from flowgraph.ops.random import *  # noqa: F403
 from flowgraph.ops.reduce import *  # noqa: F403
 from flowgraph.ops.registry import RegisterGradient, no_gradient
+from flowgraph.ops.search import count_nonzero, in_top_k, sequence_mask, unique
 from flowgraph.ops.state import (
     Variable,
     assign,

@@ -61,7 +61,9 @@ from flowgraph import (
     int32,
     int64,
     layers,
+    losses,
     matmul,
+    metrics,
     name_scope,
     newaxis,
     no_op,
@@ -106,6 +108,7 @@ from flowgraph.ops.array import (
     zeros,
     zeros_like,
 )
+from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
 from flowgraph.ops.composite import (
     Assert,
     boolean_mask,
@@ -165,6 +168,14 @@ from flowgraph.ops.math import (
     where,
 )
 from flowgraph.ops.math import real_div as realdiv
+from flowgraph.ops.matrix import (
+    diag,
+    diag_part,
+    einsum,
+    matrix_determinant,
+    matrix_inverse,
+    norm,
+)
 from flowgraph.ops.random import (
     multinomial,
     random_normal,
@@ -186,6 +197,7 @@ from flowgraph.ops.reduce import (
 )
 from flowgraph.ops.registry import no_gradient as NoGradient
 from flowgraph.ops.registry import no_gradient as NotDifferentiable
+from flowgraph.ops.search import count_nonzero, div, in_top_k, sequence_mask, unique
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -198,6 +210,8 @@ from flowgraph.ops.variable_scope import (
 )
 
 initialize_all_variables = global_variables_initializer  # TF1's deprecated name
+arg_max = argmax  # TF1's deprecated spellings
+arg_min = argmin
 initialize_variables = variables_initializer
 
 # ---- initializers, under their tf.* names ----------------------------------------------------
@@ -251,6 +265,23 @@ except ImportError:  # pragma: no cover - only while the Saver is missing
 
 train = _namespace("train", _fg_train, **_saving)
 
+# ---- tf.app, tf.flags, tf.gfile, tf.logging ------------------------------------------------
+from flowgraph.compat import app, flags  # noqa: E402
+from flowgraph.compat import tf_logging as logging  # noqa: E402
+from flowgraph.io import gfile  # noqa: E402
+
+linalg = _namespace(
+    "linalg",
+    det=matrix_determinant,
+    inv=matrix_inverse,
+    diag_part=diag_part,
+    einsum=einsum,
+    norm=norm,
+    matmul=matmul,
+    eye=eye,
+    transpose=transpose,
+)
+
 random = _namespace(
     "random",
     normal=random_normal,
@@ -269,6 +300,7 @@ math = _namespace(
     argmax=argmax,
     argmin=argmin,
     cos=cos,
+    count_nonzero=count_nonzero,
     cumsum=cumsum,
     divide=divide,
     equal=equal,
@@ -277,6 +309,7 @@ math = _namespace(
     floormod=floormod,
     greater=greater,
     greater_equal=greater_equal,
+    in_top_k=in_top_k,
     less=less,
     less_equal=less_equal,
     log=log,

@@ -47,6 +47,7 @@ from flowgraph.ops.losses import (
 from flowgraph.ops.math import relu, sigmoid, tanh
 from flowgraph.ops.pooling import avg_pool, max_pool
 from flowgraph.ops.registry import apply_op, define_op, gradient
+from flowgraph.ops.search import in_top_k
 
 __all__ = [
     "avg_pool",
@@ -56,6 +57,7 @@ __all__ = [
     "conv2d_backprop_input",
     "dropout",
     "elu",
+    "in_top_k",
     "l2_loss",
     "l2_normalize",
     "leaky_relu",
