@@ -11,7 +11,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 [12.]
 """
 
-from flowgraph import errors, layers, losses, metrics, train, viz  # noqa: E402 - tf.losses / tf.metrics, built on the above
+from flowgraph import errors, layers, losses, metrics, train, viz
 from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,

@@ -26,7 +26,6 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.ops import array, math, reduce
-from flowgraph.ops.control import control_dependencies
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.state import Variable, assign_add
 
@@ -104,8 +103,7 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
         total = _metric_variable([], "total")
         count = _metric_variable([], "count")
         update_total = assign_add(total, reduce.reduce_sum(values * w))
-        with control_dependencies([values]):
-            update_count = assign_add(count, reduce.reduce_sum(w))
+        update_count = assign_add(count, reduce.reduce_sum(w))
         value = array.identity(_div_no_nan(total, count), name="value")
         update_op = array.identity(_div_no_nan(update_total, update_count), name="update_op")
     return _collect(value, update_op, metrics_collections, updates_collections)
