@@ -16,12 +16,14 @@
 
 from flowgraph.train.adagrad import AdagradOptimizer
 from flowgraph.train.adam import AdamOptimizer
+from flowgraph.train.checkpoint_management import CheckpointState, checkpoint_exists
 from flowgraph.train.global_step import (
     create_global_step,
     get_global_step,
     get_or_create_global_step,
 )
 from flowgraph.train.gradient_descent import GradientDescentOptimizer
+from flowgraph.train.meta_graph import export_meta_graph, import_meta_graph
 from flowgraph.train.momentum import MomentumOptimizer
 from flowgraph.train.optimizer import Optimizer
 from flowgraph.train.rmsprop import RMSPropOptimizer
@@ -31,16 +33,20 @@ from flowgraph.train.schedules import exponential_decay, piecewise_constant
 __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
+    "CheckpointState",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "Optimizer",
     "RMSPropOptimizer",
     "Saver",
+    "checkpoint_exists",
     "create_global_step",
+    "export_meta_graph",
     "exponential_decay",
     "get_checkpoint_state",
     "get_global_step",
     "get_or_create_global_step",
+    "import_meta_graph",
     "latest_checkpoint",
     "piecewise_constant",
 ]
