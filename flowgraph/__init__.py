@@ -65,6 +65,7 @@ from flowgraph.ops.matrix import (
     matrix_determinant,
     matrix_inverse,
     norm,
+    trace,
 )
 from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
 from flowgraph.ops.random import *  # noqa: F403
@@ -94,6 +95,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
+from flowgraph.ops.views import linspace, matrix_transpose, reverse, slice
 from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
 

@@ -175,6 +175,7 @@ from flowgraph.ops.matrix import (
     matrix_determinant,
     matrix_inverse,
     norm,
+    trace,
 )
 from flowgraph.ops.random import (
     multinomial,
@@ -208,10 +209,12 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
+from flowgraph.ops.views import linspace, matrix_transpose, reverse, slice
 
 initialize_all_variables = global_variables_initializer  # TF1's deprecated name
 arg_max = argmax  # TF1's deprecated spellings
 arg_min = argmin
+lin_space = linspace
 initialize_variables = variables_initializer
 
 # ---- initializers, under their tf.* names ----------------------------------------------------
@@ -272,6 +275,8 @@ from flowgraph.io import gfile  # noqa: E402
 
 linalg = _namespace(
     "linalg",
+    matrix_transpose=matrix_transpose,
+    trace=trace,
     det=matrix_determinant,
     inv=matrix_inverse,
     diag_part=diag_part,

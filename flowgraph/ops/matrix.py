@@ -22,7 +22,15 @@ from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.registry import apply_op, define_op, gradient
 
-__all__ = ["diag", "diag_part", "einsum", "matrix_determinant", "matrix_inverse", "norm"]
+__all__ = [
+    "diag",
+    "diag_part",
+    "einsum",
+    "matrix_determinant",
+    "matrix_inverse",
+    "norm",
+    "trace",
+]
 
 
 # ---- diag / diag_part ------------------------------------------------------------------------
@@ -285,3 +293,20 @@ def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims
     if ord == float("inf"):
         return reduce.reduce_max(math.abs(x), axis, keepdims=keepdims, name=name or "norm")
     raise ValueError(f"norm: ord must be 'euclidean', 'fro', 1, 2 or np.inf, got {ord!r}")
+
+
+def trace(x, name=None):
+    """The sum of the diagonal of each matrix in ``x`` (``[..., N, N]`` -> ``[...]``).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     print(fg.Session().run(trace([[1.0, 2.0], [3.0, 4.0]])))
+    5.0
+    """
+    x = convert_to_tensor(x)
+    if x.shape.rank is None or x.shape.rank < 2 or x.shape.dims[-1] is None:
+        raise ValueError(f"trace needs matrices with a known size, got shape {x.shape}")
+    n = x.shape.dims[-1]
+    from flowgraph.ops.composite import eye
+
+    return reduce.reduce_sum(x * eye(n, dtype=x.dtype), [-2, -1], name=name or "Trace")

@@ -51,6 +51,7 @@ from flowgraph.ops.search import in_top_k
 
 __all__ = [
     "avg_pool",
+    "batch_normalization",
     "bias_add",
     "conv2d",
     "conv2d_backprop_filter",
@@ -75,6 +76,8 @@ __all__ = [
     "softplus",
     "sparse_softmax_cross_entropy_with_logits",
     "tanh",
+    "weighted_cross_entropy_with_logits",
+    "xw_plus_b",
     "embedding_lookup",
     "top_k",
 ]
@@ -325,3 +328,55 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
         square_sum = reduce.reduce_sum(math.square(x), axis, keepdims=True)
         inv_norm = math.rsqrt(math.maximum(square_sum, epsilon))
         return math.multiply(x, inv_norm)
+
+
+# ---- formulas of TF1's tf.nn built from other ops ------------------------------------------
+
+
+def xw_plus_b(x, weights, biases, name=None):
+    """``matmul(x, weights) + biases`` (TF1's ``tf.nn.xw_plus_b``)."""
+    from flowgraph.ops.linalg import matmul  # linalg sits beside nn in the op library
+
+    return bias_add(matmul(x, weights), biases, name=name or "xw_plus_b")
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset``; ``offset`` and
+    ``scale`` may be None (TF1's ``tf.nn.batch_normalization``, usually after ``moments``).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.constant([[1.0], [3.0]])
+    ...     mean, var = moments(x, [0])
+    ...     fg.Session().run(batch_normalization(x, mean, var, None, None, 1e-12))
+    array([[-1.],
+           [ 1.]], dtype=float32)
+    """
+    x = convert_to_tensor(x)
+    inv = math.rsqrt(convert_to_tensor(variance) + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    shift = -convert_to_tensor(mean) * inv
+    if offset is not None:
+        shift = shift + offset
+    return math.add(x * inv, shift, name=name or "batchnorm")
+
+
+def weighted_cross_entropy_with_logits(
+    labels=None, logits=None, pos_weight=None, name=None, targets=None
+):
+    """Sigmoid cross-entropy with the positive term weighted by ``pos_weight``:
+    ``labels * -log(sigmoid(logits)) * pos_weight + (1 - labels) * -log(1 - sigmoid(logits))``,
+    computed stably as TF1 does."""
+    labels = labels if labels is not None else targets
+    if labels is None or logits is None or pos_weight is None:
+        raise ValueError(
+            "weighted_cross_entropy_with_logits: labels, logits and pos_weight are required"
+        )
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, logits.dtype)
+    log_weight = 1.0 + (pos_weight - 1.0) * labels
+    softplus_neg = math.log1p(math.exp(-math.abs(logits))) + math.relu(-logits)
+    return math.add(
+        (1.0 - labels) * logits, log_weight * softplus_neg, name=name or "logistic_loss"
+    )

@@ -31,7 +31,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.io import graph_json
 
-__all__ = ["export_meta_graph", "import_meta_graph"]
+__all__ = ["export_meta_graph", "import_meta_graph", "write_graph"]
 
 
 def export_meta_graph(filename=None, graph=None, **_tf1_options) -> dict:
@@ -42,6 +42,24 @@ def export_meta_graph(filename=None, graph=None, **_tf1_options) -> dict:
     if filename is not None:
         graph_json.export_graph(graph, os.fspath(filename))
     return graph_json.graph_to_dict(graph)
+
+
+def write_graph(graph_or_graph_def, logdir, name, as_text=True) -> str:
+    """Write a graph (or its document, ``sess.graph_def``) to ``logdir/name`` as a flowgraph
+    graph file, creating ``logdir``; returns the path (TF1's ``tf.train.write_graph``; the
+    file is JSON whatever ``as_text`` says)."""
+    import json
+
+    from flowgraph.io import files
+
+    os.makedirs(os.fspath(logdir), exist_ok=True)
+    path = os.path.join(os.fspath(logdir), name)
+    if isinstance(graph_or_graph_def, dict):
+        text = json.dumps(graph_or_graph_def, indent=1, allow_nan=False)
+        files.atomic_write_bytes(path, text.encode("utf-8"))
+    else:
+        graph_json.export_graph(graph_or_graph_def, path)
+    return path
 
 
 def import_meta_graph(meta_graph_or_file, clear_devices=False, import_scope=None, **kwargs):
