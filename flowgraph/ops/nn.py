@@ -56,6 +56,7 @@ __all__ = [
     "conv2d",
     "conv2d_backprop_filter",
     "conv2d_backprop_input",
+    "conv2d_transpose",
     "dropout",
     "elu",
     "in_top_k",
@@ -380,3 +381,37 @@ def weighted_cross_entropy_with_logits(
     return math.add(
         (1.0 - labels) * logits, log_weight * softplus_neg, name=name or "logistic_loss"
     )
+
+
+def conv2d_transpose(
+    value=None,
+    filter=None,
+    output_shape=None,
+    strides=None,
+    padding="SAME",
+    data_format="NHWC",
+    name=None,
+    input=None,
+    filters=None,
+    dilations=None,
+):
+    """The transpose (gradient) of ``conv2d``, used to upsample: ``value`` ``[batch, h, w,
+    in]`` and ``filter`` ``[kh, kw, out, in]`` give ``output_shape`` (a list, or a 1-D int
+    tensor such as ``tf.stack([tf.shape(x)[0], 14, 14, 32])``)."""
+    value = value if value is not None else input
+    filter = filter if filter is not None else filters
+    if value is None or filter is None or output_shape is None:
+        raise ValueError("conv2d_transpose: value, filter and output_shape are required")
+    out = conv2d_backprop_input(
+        output_shape,
+        filter,
+        value,
+        strides=strides,
+        padding=padding,
+        data_format=data_format,
+        dilations=dilations,
+        name=name or "conv2d_transpose",
+    )
+    if isinstance(output_shape, (list, tuple)):
+        out.set_shape(list(output_shape))
+    return out
