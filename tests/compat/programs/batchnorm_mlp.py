@@ -1,8 +1,8 @@
 """An MLP with batch normalization: the moving averages are updated by the UPDATE_OPS run
 together with the train op, and evaluation uses them (training=False)."""
 
-from flowgraph.datasets.mnist import read_data_sets
 import flowgraph.compat.v1 as tf
+from flowgraph.datasets.mnist import read_data_sets
 
 mnist = read_data_sets(None, one_hot=True)
 tf.set_random_seed(13)

@@ -1,7 +1,7 @@
 """A convolutional autoencoder: strided convolutions down to 7x7, conv2d_transpose back up."""
 
-from flowgraph.datasets.mnist import read_data_sets
 import flowgraph.compat.v1 as tf
+from flowgraph.datasets.mnist import read_data_sets
 
 mnist = read_data_sets(None, one_hot=False)
 tf.set_random_seed(14)
