@@ -93,7 +93,8 @@ def _in_top_k_kernel(xp, predictions, targets, *, k):
     zero = xp.zeros_like(predictions)
     target_value = xp.sum(xp.where(hit, predictions, zero), axis=1)
     # Ties at the boundary count as in the top k: only strictly larger values push it out.
-    larger = xp.sum(namespace.astype(xp, predictions > target_value[:, None], targets.dtype), 1)
+    above = namespace.astype(xp, predictions > target_value[:, None], targets.dtype)
+    larger = xp.sum(above, axis=1)
     finite = xp.all(xp.isfinite(predictions), axis=1)
     return valid & finite & (larger < k)
 
