@@ -21,6 +21,7 @@ from __future__ import annotations
 from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
+from flowgraph.graph.site import user_site
 from flowgraph.ops import array, math, reduce
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.losses import (
@@ -135,7 +136,9 @@ def _check_broadcast(weights, losses):
         a is not None and b is not None and a not in (1, b)
         for a, b in zip(reversed(w.dims), reversed(s.dims))
     ):
-        raise ValueError(f"weights of shape {w} do not broadcast to the losses' shape {s}")
+        raise ValueError(
+            f"weights of shape {w} do not broadcast to the losses' shape {s} (at {user_site()})"
+        )
 
 
 def _pair(labels, predictions, what):
@@ -144,7 +147,7 @@ def _pair(labels, predictions, what):
     if not predictions.shape.is_compatible_with(labels.shape):
         raise ValueError(
             f"{what}: labels and predictions must have the same shape, but labels have shape "
-            f"{labels.shape} and predictions {predictions.shape}"
+            f"{labels.shape} and predictions {predictions.shape} (at {user_site()})"
         )
     return labels, predictions
 
@@ -252,7 +255,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
     if not logits.shape.is_compatible_with(labels.shape):
         raise ValueError(
             f"softmax_cross_entropy: onehot_labels of shape {labels.shape} do not match "
-            f"logits of shape {logits.shape}"
+            f"logits of shape {logits.shape} (at {user_site()})"
         )
     if label_smoothing:
         classes = math.cast(array.shape(logits)[-1], logits.dtype)

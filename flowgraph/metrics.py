@@ -25,6 +25,7 @@ from __future__ import annotations
 from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
+from flowgraph.graph.site import user_site
 from flowgraph.ops import array, math, reduce
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.state import Variable, assign_add
@@ -82,7 +83,7 @@ def _check_pair(labels, predictions, what):
     if not predictions.shape.is_compatible_with(labels.shape):
         raise ValueError(
             f"{what}: labels and predictions must have the same shape, but labels have shape "
-            f"{labels.shape} and predictions {predictions.shape}"
+            f"{labels.shape} and predictions {predictions.shape} (at {user_site()})"
         )
 
 

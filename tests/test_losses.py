@@ -127,7 +127,9 @@ def test_total_loss_without_losses_and_bad_inputs_are_clear_errors():
     with pytest.raises(ValueError, match="no losses"):
         losses.get_total_loss()
     assert run(losses.get_regularization_loss()) == 0.0
-    with pytest.raises(ValueError, match=r"labels have shape \[3\] and predictions \[2\]"):
+    with pytest.raises(
+        ValueError, match=r"labels have shape \[3\] and predictions \[2\] \(at test_losses.py:\d+"
+    ):
         losses.mean_squared_error([1.0, 2.0, 3.0], [1.0, 2.0])
     with pytest.raises(ValueError, match=r"weights of shape \[2\] do not broadcast"):
         losses.mean_squared_error([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], weights=[1.0, 2.0])

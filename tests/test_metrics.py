@@ -127,7 +127,9 @@ def test_metrics_need_local_variables_initializer_and_matching_shapes():
         sess.run(fg.global_variables_initializer())  # not enough: the totals are local
         with pytest.raises(fg.errors.FailedPreconditionError, match="accuracy/total"):
             sess.run(update)
-    with pytest.raises(ValueError, match=r"labels have shape \[2\] and predictions \[3\]"):
+    with pytest.raises(
+        ValueError, match=r"labels have shape \[2\] and predictions \[3\] \(at test_metrics.py:\d+"
+    ):
         metrics.accuracy([1, 2], [1, 2, 3])
     with pytest.raises(ValueError, match="curve must be"):
         metrics.auc([1], [0.5], curve="DET")
