@@ -65,6 +65,7 @@ from flowgraph.ops.matrix import (
     matrix_determinant,
     matrix_inverse,
     norm,
+    tensordot,
     trace,
 )
 from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
@@ -84,6 +85,13 @@ from flowgraph.ops.state import (
     placeholder_with_default,
     trainable_variables,
     variables_initializer,
+)
+from flowgraph.ops.statistics import (
+    logical_xor,
+    reduce_std,
+    reduce_variance,
+    unsorted_segment_mean,
+    unsorted_segment_sum,
 )
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE,

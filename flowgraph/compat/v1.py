@@ -175,6 +175,7 @@ from flowgraph.ops.matrix import (
     matrix_determinant,
     matrix_inverse,
     norm,
+    tensordot,
     trace,
 )
 from flowgraph.ops.random import (
@@ -199,6 +200,13 @@ from flowgraph.ops.reduce import (
 from flowgraph.ops.registry import no_gradient as NoGradient
 from flowgraph.ops.registry import no_gradient as NotDifferentiable
 from flowgraph.ops.search import count_nonzero, div, in_top_k, sequence_mask, unique
+from flowgraph.ops.statistics import (
+    logical_xor,
+    reduce_std,
+    reduce_variance,
+    unsorted_segment_mean,
+    unsorted_segment_sum,
+)
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -276,6 +284,7 @@ from flowgraph.io import gfile  # noqa: E402
 linalg = _namespace(
     "linalg",
     matrix_transpose=matrix_transpose,
+    tensordot=tensordot,
     trace=trace,
     det=matrix_determinant,
     inv=matrix_inverse,
@@ -307,6 +316,11 @@ math = _namespace(
     cos=cos,
     count_nonzero=count_nonzero,
     cumsum=cumsum,
+    logical_xor=logical_xor,
+    reduce_std=reduce_std,
+    reduce_variance=reduce_variance,
+    unsorted_segment_mean=unsorted_segment_mean,
+    unsorted_segment_sum=unsorted_segment_sum,
     divide=divide,
     equal=equal,
     exp=exp,

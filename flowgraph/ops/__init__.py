@@ -28,7 +28,9 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     slicing,
     splitting,
     state,
+    statistics,
     tiling,
+    views,
 )
 from flowgraph.ops.registry import get_op_def, registered_op_types
 

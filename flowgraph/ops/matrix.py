@@ -29,6 +29,7 @@ __all__ = [
     "matrix_determinant",
     "matrix_inverse",
     "norm",
+    "tensordot",
     "trace",
 ]
 
@@ -310,3 +311,36 @@ def trace(x, name=None):
     from flowgraph.ops.composite import eye
 
     return reduce.reduce_sum(x * eye(n, dtype=x.dtype), [-2, -1], name=name or "Trace")
+
+
+def tensordot(a, b, axes, name=None):
+    """Sum of products over ``axes``: an int ``n`` pairs the last ``n`` axes of ``a`` with the
+    first ``n`` of ``b``; a pair of lists names the axes of each (built on :func:`einsum`).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     a, b = fg.ones([2, 3, 4]), fg.ones([4, 3, 5])
+    ...     print(tensordot(a, b, [[1, 2], [1, 0]]).shape, tensordot(a, fg.ones([4, 5]), 1).shape)
+    [2,5] [2,3,5]
+    """
+    a, b = convert_to_tensor(a), convert_to_tensor(b)
+    if a.shape.rank is None or b.shape.rank is None:
+        raise ValueError("tensordot needs operands of known rank")
+    if isinstance(axes, int):
+        axes_a = list(range(a.shape.rank - axes, a.shape.rank))
+        axes_b = list(range(axes))
+    else:
+        axes_a, axes_b = ([x] if isinstance(x, int) else list(x) for x in axes)
+    axes_a = [x % a.shape.rank for x in axes_a]
+    axes_b = [x % b.shape.rank for x in axes_b]
+    if len(axes_a) != len(axes_b):
+        raise ValueError(f"tensordot: axes {axes_a} of a and {axes_b} of b differ in number")
+    letters = iter(string.ascii_letters)
+    sub_a = [next(letters) for _ in range(a.shape.rank)]
+    sub_b = [next(letters) for _ in range(b.shape.rank)]
+    for i, j in zip(axes_a, axes_b):
+        sub_b[j] = sub_a[i]
+    out = [c for i, c in enumerate(sub_a) if i not in axes_a]
+    out += [c for j, c in enumerate(sub_b) if j not in axes_b]
+    equation = f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(out)}"
+    return einsum(equation, a, b, name=name or "Tensordot")
