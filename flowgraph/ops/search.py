@@ -95,8 +95,7 @@ def _in_top_k_kernel(xp, predictions, targets, *, k):
     # Ties at the boundary count as in the top k: only strictly larger values push it out.
     above = namespace.astype(xp, predictions > target_value[:, None], targets.dtype)
     larger = xp.sum(above, axis=1)
-    finite = xp.all(xp.isfinite(predictions), axis=1)
-    return valid & finite & (larger < k)
+    return valid & xp.isfinite(target_value) & (larger < k)
 
 
 define_op(
@@ -112,7 +111,7 @@ define_op(
 def in_top_k(predictions, targets, k, name=None):
     """For each row, whether ``predictions[i, targets[i]]`` is among the ``k`` largest of
     row ``i`` (TF1's ``tf.nn.in_top_k``): values tied with the k-th largest count as in; a
-    target out of range or a row with a non-finite prediction gives False.
+    target out of range or a non-finite prediction for the target gives False.
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():

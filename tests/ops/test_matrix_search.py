@@ -147,17 +147,20 @@ def test_in_top_k_matches_a_numpy_reference_with_ties_and_bad_targets():
     p[:10, 2] = p[:10, 4]  # ties
     targets = RNG.integers(0, 6, 50).astype(np.int32)
     targets[-1] = 6  # out of range: False
-    p[-2, 0] = np.nan  # a non-finite row: False
+    p[-2, targets[-2]] = np.nan  # a non-finite target prediction: False
+    p[-3, (targets[-3] + 1) % 6] = np.inf  # another class's inf just ranks above it
     # Placeholders, so the kernel runs on the session's backend (constants would be folded).
     pred, target = fg.placeholder(fg.float32, [None, 6]), fg.placeholder(fg.int32, [None])
     for k in (0, 1, 3, 6):
         got = run(search.in_top_k(pred, target, k), {pred: p, target: targets})
         valid = targets < 6
         tv = p[np.arange(50), np.minimum(targets, 5)]
-        expected = valid & np.isfinite(p).all(1) & ((p > tv[:, None]).sum(1) < k)
+        expected = valid & np.isfinite(tv) & ((p > tv[:, None]).sum(1) < k)
         np.testing.assert_array_equal(got, expected)
     tie = run(search.in_top_k([[1.0, 2.0, 2.0]], [1], 1))
     assert tie.tolist() == [True]  # tied with the largest: in, as TF says
+    docs = [[1.2, -0.3, 2.8, 5.2], [0.1, 0.0, 0.0, 0.0], [0.0, 0.5, 0.3, 0.3]]
+    assert run(search.in_top_k(docs, [0, 1, 3], 2)).tolist() == [False, True, True]  # TF's
     with pytest.raises(ShapeError, match="one entry per row"):
         search.in_top_k(fg.zeros([3, 4]), fg.constant([1, 2]), 1)
 
