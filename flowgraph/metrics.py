@@ -45,7 +45,9 @@ __all__ = [
     "true_positives",
 ]
 
-_EPSILON = 1e-7  # TF1's auc epsilon: keeps the end points off 0 and 1 and the ratios finite
+# TF1's auc: the end thresholds sit 1e-7 beyond [0, 1]; 1e-6 keeps the rates' ratios finite.
+_THRESHOLD_EPSILON = 1e-7
+_EPSILON = 1e-6
 
 
 def _metric_variable(shape, name):
@@ -283,16 +285,22 @@ def recall(
 
 def _thresholds(num_thresholds: int) -> list[float]:
     inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
-    return [0.0 - _EPSILON] + inner + [1.0 + _EPSILON]
+    return [0.0 - _THRESHOLD_EPSILON] + inner + [1.0 + _THRESHOLD_EPSILON]
 
 
-def _area(tp, fp, tn, fn, curve, n):
+def _area(tp, fp, tn, fn, curve, n, summation_method):
     recall_ = (tp + _EPSILON) / (tp + fn + _EPSILON)
     if curve == "ROC":
         x, y = fp / (fp + tn + _EPSILON), recall_
     else:
         x, y = recall_, (tp + _EPSILON) / (tp + fp + _EPSILON)
-    return reduce.reduce_sum((x[: n - 1] - x[1:]) * (y[: n - 1] + y[1:]) / 2.0)
+    if summation_method == "minoring":  # a lower bound: each step's smaller height
+        height = math.minimum(y[: n - 1], y[1:])
+    elif summation_method == "majoring":  # an upper bound
+        height = math.maximum(y[: n - 1], y[1:])
+    else:
+        height = (y[: n - 1] + y[1:]) / 2.0
+    return reduce.reduce_sum((x[: n - 1] - x[1:]) * height)
 
 
 def auc(
@@ -308,7 +316,7 @@ def auc(
 ):
     """The area under the ROC (or ``curve="PR"``) curve, approximated as TF1 does with
     ``num_thresholds`` evenly spaced thresholds on predictions in [0, 1] and the trapezoidal
-    rule: ``(auc, update_op)``.
+    rule (or TF1's ``"minoring"`` / ``"majoring"`` bounds): ``(auc, update_op)``.
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
@@ -320,9 +328,10 @@ def auc(
     """
     if curve not in ("ROC", "PR"):
         raise ValueError(f"auc: curve must be 'ROC' or 'PR', got {curve!r}")
-    if summation_method != "trapezoidal":
+    if summation_method not in ("trapezoidal", "minoring", "majoring"):
         raise ValueError(
-            f"auc: only summation_method='trapezoidal' is supported, got {summation_method!r}"
+            "auc: summation_method must be 'trapezoidal', 'minoring' or 'majoring', got "
+            f"{summation_method!r}"
         )
     if num_thresholds < 2:
         raise ValueError(f"auc: num_thresholds must be at least 2, got {num_thresholds}")
@@ -346,6 +355,7 @@ def auc(
             var = _metric_variable([num_thresholds], var_name)
             counts.append(var)
             updates.append(assign_add(var, reduce.reduce_sum(hit * w, 1)))
-        value = array.identity(_area(*counts, curve, num_thresholds), name="value")
-        update_op = array.identity(_area(*updates, curve, num_thresholds), name="update_op")
+        area = [curve, num_thresholds, summation_method]
+        value = array.identity(_area(*counts, *area), name="value")
+        update_op = array.identity(_area(*updates, *area), name="update_op")
     return _collect(value, update_op, metrics_collections, updates_collections)

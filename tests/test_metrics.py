@@ -76,10 +76,11 @@ def test_confusion_counts_precision_and_recall(name):
     np.testing.assert_allclose(updates[0], BINARY[name](*bs[0]), rtol=1e-5)
 
 
-def tf1_auc(y, p, w, n=200, curve="ROC"):
-    """TF1's documented approximation: n thresholds, trapezoids, epsilon 1e-7."""
-    eps = 1e-7
-    th = np.array([-eps] + [(i + 1) / (n - 1) for i in range(n - 2)] + [1 + eps])
+def tf1_auc(y, p, w, n=200, curve="ROC", summation="trapezoidal"):
+    """TF1's approximation: n thresholds (the ends 1e-7 outside [0, 1]), ratios kept finite by
+    an epsilon of 1e-6, then trapezoids (or the lower / upper step bounds)."""
+    eps = 1e-6
+    th = np.array([-1e-7] + [(i + 1) / (n - 1) for i in range(n - 2)] + [1 + 1e-7])
     above = p[None, :] > th[:, None]
     pos = y[None, :] > 0
     tp = np.sum(w * (above & pos), 1)
@@ -88,15 +89,24 @@ def tf1_auc(y, p, w, n=200, curve="ROC"):
     fn = np.sum(w * (~above & pos), 1)
     rec = (tp + eps) / (tp + fn + eps)
     x, yy = (fp / (fp + tn + eps), rec) if curve == "ROC" else (rec, (tp + eps) / (tp + fp + eps))
-    return np.sum((x[:-1] - x[1:]) * (yy[:-1] + yy[1:]) / 2)
+    heights = {
+        "trapezoidal": (yy[:-1] + yy[1:]) / 2,
+        "minoring": np.minimum(yy[:-1], yy[1:]),
+        "majoring": np.maximum(yy[:-1], yy[1:]),
+    }
+    return np.sum((x[:-1] - x[1:]) * heights[summation])
 
 
+@pytest.mark.parametrize("summation", ["trapezoidal", "minoring", "majoring"])
 @pytest.mark.parametrize("curve", ["ROC", "PR"])
-def test_auc_matches_tf1s_threshold_approximation(curve):
+def test_auc_matches_tf1s_threshold_approximation(curve, summation):
     bs = batches(binary=True, probabilities=True, size=30)
-    _, _, final = stream(metrics.auc, bs, curve=curve)
-    np.testing.assert_allclose(final, tf1_auc(*joined(bs), curve=curve), rtol=1e-5)
-    if curve == "ROC":  # and is close to the exact area (the Mann-Whitney statistic)
+    _, _, final = stream(metrics.auc, bs, curve=curve, summation_method=summation)
+    expected = tf1_auc(*joined(bs), curve=curve, summation=summation)
+    np.testing.assert_allclose(final, expected, rtol=1e-5)
+    if (
+        curve == "ROC" and summation == "trapezoidal"
+    ):  # and is close to the exact area (the Mann-Whitney statistic)
         y, p, w = joined(bs)
         keep = w > 0
         y, p = y[keep], p[keep]
