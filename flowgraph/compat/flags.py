@@ -81,6 +81,16 @@ class _Flag:
         return value
 
 
+def _tf14_names(name, default, help, kw) -> tuple:
+    """TF 1.4's keyword names (``flag_name``, ``default_value``, ``docstring``) as absl's."""
+    name = kw.pop("flag_name", name)
+    default = kw.pop("default_value", default)
+    help = kw.pop("docstring", help)
+    if name is None:
+        raise TypeError("DEFINE_*: the flag needs a name")
+    return name, default, help
+
+
 class FlagValues:
     """A registry of flags and their values (``FLAGS`` is the global one)."""
 
@@ -105,31 +115,32 @@ class FlagValues:
         self._values[name] = flag.default
         object.__setattr__(self, "_parsed", False)
 
-    def DEFINE_string(self, name, default, help=None, **_):
+    def DEFINE_string(self, name=None, default=None, help=None, **kw):
         """Define a string flag."""
-        self._define(name, default, help, str, "string")
+        self._define(*_tf14_names(name, default, help, kw), str, "string")
 
-    def DEFINE_integer(self, name, default, help=None, **_):
+    def DEFINE_integer(self, name=None, default=None, help=None, **kw):
         """Define an integer flag."""
-        self._define(name, default, help, int, "integer")
+        self._define(*_tf14_names(name, default, help, kw), int, "integer")
 
-    def DEFINE_float(self, name, default, help=None, **_):
+    def DEFINE_float(self, name=None, default=None, help=None, **kw):
         """Define a float flag."""
-        self._define(name, default, help, float, "float")
+        self._define(*_tf14_names(name, default, help, kw), float, "float")
 
-    def DEFINE_boolean(self, name, default, help=None, **_):
+    def DEFINE_boolean(self, name=None, default=None, help=None, **kw):
         """Define a boolean flag (``--name``, ``--noname``, ``--name=false``)."""
-        self._define(name, default, help, _parse_bool, "boolean")
+        self._define(*_tf14_names(name, default, help, kw), _parse_bool, "boolean")
 
     DEFINE_bool = DEFINE_boolean
 
-    def DEFINE_list(self, name, default, help=None, **_):
+    def DEFINE_list(self, name=None, default=None, help=None, **kw):
         """Define a comma-separated list flag (``--layers=64,32``; values are strings)."""
-        self._define(name, default, help, _parse_list, "list")
+        self._define(*_tf14_names(name, default, help, kw), _parse_list, "list")
 
-    def DEFINE_enum(self, name, default, enum_values, help=None, **_):
+    def DEFINE_enum(self, name=None, default=None, enum_values=(), help=None, **kw):
         """Define a string flag restricted to ``enum_values``."""
-        self._define(name, default, help, str, "enum", tuple(enum_values))
+        args = _tf14_names(name, default, help, kw)
+        self._define(*args, str, "enum", tuple(enum_values))
 
     # ---- parsing ---------------------------------------------------------------------------
     def __call__(self, argv, known_only=True) -> list[str]:

@@ -64,6 +64,15 @@ def test_bad_values_and_definitions_are_clear_errors():
     assert flags.steps == 5
 
 
+def test_tf14_keyword_names_are_accepted():
+    flags = FlagValues()
+    flags.DEFINE_string(flag_name="mode", default_value="train", docstring="what to do")
+    flags.DEFINE_integer(name="batch", default=8, help="batch size")
+    assert flags(["prog", "--mode=eval"]) == ["prog"]
+    assert (flags.mode, flags.batch) == ("eval", 8)
+    assert "--mode: what to do" in flags.help_text()
+
+
 def test_reading_a_flag_first_parses_sys_argv(monkeypatch):
     flags = FlagValues()
     define(flags)
