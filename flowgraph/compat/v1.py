@@ -16,6 +16,7 @@ aliases too.
 [0] model/dense/BiasAdd:0
 """
 
+import sys as _sys
 import types as _types
 
 from flowgraph import (
@@ -279,6 +280,12 @@ train = _namespace("train", _fg_train, **_saving)
 # ---- tf.app, tf.flags, tf.gfile, tf.logging ------------------------------------------------
 from flowgraph.compat import app, flags  # noqa: E402
 from flowgraph.compat import tf_logging as logging  # noqa: E402
+from flowgraph.compat.modes import (  # noqa: E402
+    disable_eager_execution,
+    disable_v2_behavior,
+    enable_eager_execution,
+    executing_eagerly,
+)
 from flowgraph.io import gfile  # noqa: E402
 
 linalg = _namespace(
@@ -363,3 +370,6 @@ math = _namespace(
     top_k=top_k,
     truediv=truediv,
 )
+
+# `tf.compat.v1.placeholder` in a program whose import became `import flowgraph.compat.v1 as tf`
+compat = _namespace("compat", v1=_sys.modules[__name__])

@@ -74,3 +74,16 @@ def test_div_family_and_casts_are_there():
     assert tf.flags.FLAGS is tf.app.flags.FLAGS
     assert tf.losses.Reduction.SUM_BY_NONZERO_WEIGHTS == "weighted_sum_by_nonzero_weights"
     assert tf.GraphKeys.REGULARIZATION_LOSSES == "regularization_losses"
+
+
+def test_tf2_switches_and_compat_v1_inside_compat_v1():
+    import pytest
+
+    tf.disable_v2_behavior()
+    tf.disable_eager_execution()
+    assert tf.executing_eagerly() is False
+    with pytest.raises(NotImplementedError, match="flowgraph.dynamic"):
+        tf.enable_eager_execution()
+    assert tf.compat.v1 is tf
+    x = tf.compat.v1.placeholder(tf.float32, [2])
+    assert tf.compat.v1.Session().run(x * 2.0, {x: [1.0, 2.0]}).tolist() == [2.0, 4.0]
