@@ -127,7 +127,13 @@ def in_top_k(predictions, targets, k, name=None):
 
 
 def count_nonzero(
-    input_tensor, axis=None, keepdims=None, dtype=dtypes.int64, name=None, keep_dims=None
+    input_tensor,
+    axis=None,
+    keepdims=None,
+    dtype=dtypes.int64,
+    name=None,
+    reduction_indices=None,
+    keep_dims=None,
 ):
     """How many elements of ``input_tensor`` are not zero (not False, for bools), over ``axis``.
 
@@ -137,6 +143,7 @@ def count_nonzero(
     array([2, 1])
     """
     x = convert_to_tensor(input_tensor)
+    axis = axis if axis is not None else reduction_indices
     keep = bool(keepdims if keepdims is not None else keep_dims)
     zero = array.zeros_like(x)
     nonzero = math.cast(math.not_equal(x, zero), dtypes.as_dtype(dtype))

@@ -87,3 +87,16 @@ def test_tf2_switches_and_compat_v1_inside_compat_v1():
     assert tf.compat.v1 is tf
     x = tf.compat.v1.placeholder(tf.float32, [2])
     assert tf.compat.v1.Session().run(x * 2.0, {x: [1.0, 2.0]}).tolist() == [2.0, 4.0]
+
+
+def test_tf1_legacy_keyword_names():
+    import pytest
+
+    x = tf.ones([2, 1, 3])
+    assert tf.squeeze(x, squeeze_dims=[1]).shape.as_list() == [2, 3]
+    assert tf.expand_dims(tf.ones([2]), dim=1).shape.as_list() == [2, 1]
+    assert tf.count_nonzero(x, reduction_indices=2).shape.as_list() == [2, 1]
+    with pytest.raises(ValueError, match="exactly one of axis= and dim="):
+        tf.expand_dims(x)
+    with pytest.raises(ValueError, match="not both"):
+        tf.squeeze(x, axis=[1], squeeze_dims=[1])
