@@ -72,6 +72,7 @@ from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
 from flowgraph.ops.random import *  # noqa: F403
 from flowgraph.ops.reduce import *  # noqa: F403
 from flowgraph.ops.registry import RegisterGradient, no_gradient
+from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
 from flowgraph.ops.search import count_nonzero, in_top_k, sequence_mask, unique
 from flowgraph.ops.state import (
     Variable,

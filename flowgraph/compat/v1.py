@@ -200,6 +200,7 @@ from flowgraph.ops.reduce import (
 )
 from flowgraph.ops.registry import no_gradient as NoGradient
 from flowgraph.ops.registry import no_gradient as NotDifferentiable
+from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
 from flowgraph.ops.search import count_nonzero, div, in_top_k, sequence_mask, unique
 from flowgraph.ops.statistics import (
     logical_xor,
@@ -321,8 +322,14 @@ math = _namespace(
     argmax=argmax,
     argmin=argmin,
     cos=cos,
+    ceil=ceil,
     count_nonzero=count_nonzero,
     cumsum=cumsum,
+    floor=floor,
+    is_finite=is_finite,
+    is_inf=is_inf,
+    is_nan=is_nan,
+    round=round,
     logical_xor=logical_xor,
     reduce_std=reduce_std,
     reduce_variance=reduce_variance,

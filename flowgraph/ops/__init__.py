@@ -24,6 +24,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     pooling,
     random,
     reduce,
+    rounding,
     search,
     slicing,
     splitting,
