@@ -189,9 +189,11 @@ class FlagValues:
         return 2
 
     def is_parsed(self) -> bool:
+        """Whether a command line was parsed (else the next read parses ``sys.argv``)."""
         return self._parsed
 
     def mark_as_parsed(self) -> None:
+        """Treat the command line as parsed: reads keep the current values."""
         object.__setattr__(self, "_parsed", True)
 
     # ---- reading and writing values --------------------------------------------------------

@@ -195,9 +195,11 @@ class GFile:
         return self._f.read(n)
 
     def readline(self, size=-1):
+        """The next line (with its newline), or ``""`` / ``b""`` at the end."""
         return self._f.readline(size)
 
     def readlines(self, hint=-1):
+        """The remaining lines as a list."""
         return self._f.readlines(hint)
 
     def __iter__(self):
@@ -211,9 +213,11 @@ class GFile:
         return self._f.write(data)
 
     def seek(self, offset, whence=0):
+        """Move to ``offset`` (from the start, or as ``whence`` says)."""
         return self._f.seek(offset, whence)
 
     def tell(self):
+        """The current position."""
         return self._f.tell()
 
     def size(self) -> int:
@@ -222,13 +226,16 @@ class GFile:
         return os.path.getsize(self.name)
 
     def flush(self):
+        """Write buffered data to the file."""
         self._f.flush()
 
     def close(self):
+        """Close the file (``with`` does it for you)."""
         self._f.close()
 
     @property
     def closed(self) -> bool:
+        """Whether the file is closed."""
         return self._f.closed
 
     def __enter__(self):
