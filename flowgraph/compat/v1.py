@@ -71,6 +71,7 @@ from flowgraph import (
     placeholder,
     placeholder_with_default,
     reset_default_graph,
+    string,
     trainable_variables,
     uint8,
     variables_initializer,
@@ -377,6 +378,10 @@ math = _namespace(
     top_k=top_k,
     truediv=truediv,
 )
+
+from flowgraph import summary  # noqa: E402 - tf.summary: scalar, histogram, ..., FileWriter
+
+Summary, Event = summary.Summary, summary.Event  # tf.Summary(value=[tf.Summary.Value(...)])
 
 # `tf.compat.v1.placeholder` in a program whose import became `import flowgraph.compat.v1 as tf`
 compat = _namespace("compat", v1=_sys.modules[__name__])

@@ -30,6 +30,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     splitting,
     state,
     statistics,
+    summary,
     tiling,
     views,
 )
