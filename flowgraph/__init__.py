@@ -105,7 +105,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
-from flowgraph.ops.views import linspace, matrix_transpose, reverse, slice
+from flowgraph.ops.views import argsort, linspace, matrix_transpose, reverse, slice, sort
 from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
 

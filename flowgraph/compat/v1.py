@@ -220,13 +220,15 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
-from flowgraph.ops.views import linspace, matrix_transpose, reverse, slice
+from flowgraph.ops.views import argsort, linspace, matrix_transpose, reverse, slice, sort
 
 initialize_all_variables = global_variables_initializer  # TF1's deprecated name
 arg_max = argmax  # TF1's deprecated spellings
 arg_min = argmin
 lin_space = linspace
 initialize_variables = variables_initializer
+log_sigmoid = _fg_nn.log_sigmoid
+verify_tensor_all_finite = check_numerics  # TF1's other name (message as second argument)
 
 # ---- initializers, under their tf.* names ----------------------------------------------------
 zeros_initializer = initializers.Zeros
@@ -344,6 +346,8 @@ math = _namespace(
     greater=greater,
     greater_equal=greater_equal,
     in_top_k=in_top_k,
+    l2_normalize=_fg_nn.l2_normalize,
+    log_sigmoid=_fg_nn.log_sigmoid,
     less=less,
     less_equal=less_equal,
     log=log,

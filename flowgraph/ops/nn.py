@@ -63,6 +63,7 @@ __all__ = [
     "l2_loss",
     "l2_normalize",
     "leaky_relu",
+    "log_sigmoid",
     "log_softmax",
     "max_pool",
     "moments",
@@ -75,6 +76,8 @@ __all__ = [
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
     "softplus",
+    "softsign",
+    "swish",
     "sparse_softmax_cross_entropy_with_logits",
     "tanh",
     "weighted_cross_entropy_with_logits",
@@ -415,3 +418,21 @@ def conv2d_transpose(
     if isinstance(output_shape, (list, tuple)):
         out.set_shape(list(output_shape))
     return out
+
+
+def swish(features, name=None):
+    """``features * sigmoid(features)`` (TF1's ``tf.nn.swish``)."""
+    x = convert_to_tensor(features)
+    return math.multiply(x, math.sigmoid(x), name=name or "swish")
+
+
+def softsign(features, name=None):
+    """``features / (1 + |features|)``."""
+    x = convert_to_tensor(features)
+    return math.divide(x, 1.0 + math.abs(x), name=name or "Softsign")
+
+
+def log_sigmoid(x, name=None):
+    """``log(sigmoid(x))``, computed stably as ``-softplus(-x)``."""
+    x = convert_to_tensor(x)
+    return math.negative(softplus(-x), name=name or "LogSigmoid")

@@ -1,5 +1,6 @@
-"""TF1's ``tf.slice``, ``tf.reverse``, ``tf.matrix_transpose`` and ``tf.linspace``, built on
-strided slicing, transposes and ranges (so their gradients are those ops').
+"""TF1's ``tf.slice``, ``tf.reverse``, ``tf.matrix_transpose``, ``tf.linspace``, ``tf.sort``
+and ``tf.argsort``, built on strided slicing, transposes, ranges and ``top_k`` (so their
+gradients are those ops').
 
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
@@ -19,7 +20,7 @@ from flowgraph.graph import dtypes
 from flowgraph.ops import array, math
 from flowgraph.ops.convert import convert_to_tensor
 
-__all__ = ["linspace", "matrix_transpose", "reverse", "slice"]
+__all__ = ["argsort", "linspace", "matrix_transpose", "reverse", "slice", "sort"]
 
 
 def _ints(values, what: str) -> list[int]:
@@ -106,3 +107,48 @@ def linspace(start, stop, num, name=None):
     steps = math.cast(array.range(count), start.dtype)
     spacing = (stop - start) / float(builtins.max(count - 1, 1))
     return math.add(start, steps * spacing, name=name or "LinSpace")
+
+
+def _sort_via_top_k(values, axis, direction, what):
+    from flowgraph.ops.composite import top_k
+
+    x = convert_to_tensor(values)
+    rank = x.shape.rank
+    if rank is None or x.shape.dims[axis] is None:
+        raise ValueError(f"{what} needs a known size along axis {axis}, got shape {x.shape}")
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(
+            f"{what}: direction must be 'ASCENDING' or 'DESCENDING', got {direction!r}"
+        )
+    axis %= rank
+    perm = list(range(rank))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    moved = array.transpose(x, perm) if axis != rank - 1 else x
+    n = x.shape.dims[axis]
+    if direction == "DESCENDING":
+        top, indices = top_k(moved, n)
+    else:
+        top, indices = top_k(-moved, n)
+        top = -top
+    if axis != rank - 1:
+        top, indices = array.transpose(top, perm), array.transpose(indices, perm)
+    return top, indices
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """``values`` sorted along ``axis`` (TF's ``tf.sort``; built on ``top_k``).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     fg.Session().run(sort([3.0, 1.0, 2.0], direction="DESCENDING"))
+    array([3., 2., 1.], dtype=float32)
+    """
+    top, _ = _sort_via_top_k(values, axis, direction, "sort")
+    return array.identity(top, name=name or "sort")
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    """The indices that sort ``values`` along ``axis`` (int32; ties keep the lower index
+    first when descending, as ``top_k`` does)."""
+    _, indices = _sort_via_top_k(values, axis, direction, "argsort")
+    return array.identity(indices, name=name or "argsort")

@@ -81,3 +81,34 @@ def test_nn_formulas_match_numpy_and_differentiate():
     check_gradients(fg.reduce_sum(loss), [logits], {logits: lv})
     with pytest.raises(ValueError, match="pos_weight are required"):
         nn.weighted_cross_entropy_with_logits(labels=z, logits=logits)
+
+
+@pytest.mark.parametrize(
+    "axis, direction", [(-1, "ASCENDING"), (0, "DESCENDING"), (1, "ASCENDING")]
+)
+def test_sort_and_argsort_match_numpy(axis, direction):
+    v = RNG.permutation(24).reshape(4, 6).astype(np.float64)  # distinct: one right order
+    x = fg.placeholder(fg.float64, [4, 6])
+    got, idx = run([views.sort(x, axis, direction), views.argsort(x, axis, direction)], {x: v})
+    order = np.argsort(v, axis=axis)
+    if direction == "DESCENDING":
+        order = np.flip(order, axis=axis)
+    np.testing.assert_array_equal(idx, order)
+    np.testing.assert_array_equal(got, np.take_along_axis(v, order, axis=axis))
+    check_gradients(fg.reduce_sum(views.sort(x, axis, direction) * np.arange(6.0)), [x], {x: v})
+    with pytest.raises(ValueError, match="direction must be"):
+        views.sort(x, direction="UP")
+
+
+def test_swish_softsign_log_sigmoid_match_numpy():
+    v = RNG.uniform(-4, 4, (3, 5))
+    x = fg.placeholder(fg.float64, [3, 5])
+    sig = 1 / (1 + np.exp(-v))
+    for fn, expected in [
+        (nn.swish, v * sig),
+        (nn.softsign, v / (1 + np.abs(v))),
+        (nn.log_sigmoid, np.log(sig)),
+    ]:
+        np.testing.assert_allclose(run(fn(x), {x: v}), expected, rtol=1e-12)
+        check_gradients(fg.reduce_sum(fn(x)), [x], {x: v})
+    assert np.isfinite(run(nn.log_sigmoid(fg.constant([-1e4, 1e4]))).all())
