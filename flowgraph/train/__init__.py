@@ -26,6 +26,7 @@ from flowgraph.train.global_step import (
 from flowgraph.train.gradient_descent import GradientDescentOptimizer
 from flowgraph.train.meta_graph import export_meta_graph, import_meta_graph, write_graph
 from flowgraph.train.momentum import MomentumOptimizer
+from flowgraph.train.moving_averages import ExponentialMovingAverage
 from flowgraph.train.optimizer import Optimizer
 from flowgraph.train.rmsprop import RMSPropOptimizer
 from flowgraph.train.saver import Saver, get_checkpoint_state, latest_checkpoint
@@ -42,6 +43,7 @@ __all__ = [
     "AdagradOptimizer",
     "AdamOptimizer",
     "CheckpointState",
+    "ExponentialMovingAverage",
     "GradientDescentOptimizer",
     "MomentumOptimizer",
     "Optimizer",
