@@ -32,6 +32,7 @@ BOUNDS = {
     "autoencoder": ("test reconstruction loss", operator.lt, 0.09, []),
     "conv_autoencoder": ("test reconstruction mse", operator.lt, 0.05, []),
     "batchnorm_mlp": ("test accuracy", operator.gt, 0.85, []),
+    "batchnorm_by_hand_ema": ("test accuracy", operator.gt, 0.9, []),
     "vae": ("test loss", operator.lt, 260.0, []),
     "gan_1d": ("distance of the generated mean from 4", operator.lt, 0.6, []),
     "save_restore_meta_graph": ("loss after restoring and training on", operator.lt, 1e-3, []),
