@@ -161,6 +161,11 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None, **kw):
     """Weighted ``(predictions - labels) ** 2``, reduced (default: mean over nonzero weights).
 
     Takes ``loss_collection=`` and ``reduction=`` as every loss here does.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     print(fg.Session().run(mean_squared_error([0.0, 0.0], [1.0, 3.0])))
+    5.0
     """
     labels, predictions = _pair(labels, predictions, "mean_squared_error")
     return _loss(
@@ -183,7 +188,14 @@ def _rest(kw):
 
 
 def absolute_difference(labels, predictions, weights=1.0, scope=None, **kw):
-    """Weighted ``|predictions - labels|``, reduced."""
+    """Weighted ``|predictions - labels|``, reduced.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     loss = absolute_difference([0.0, 0.0], [1.0, 3.0], reduction=Reduction.SUM)
+    ...     print(fg.Session().run(loss))
+    4.0
+    """
     labels, predictions = _pair(labels, predictions, "absolute_difference")
     diff = math.abs(predictions - labels)
     return _loss("absolute_difference", diff, weights, scope, *_rest(kw))
@@ -191,7 +203,14 @@ def absolute_difference(labels, predictions, weights=1.0, scope=None, **kw):
 
 def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, **kw):
     """Weighted Huber loss: ``0.5 * x**2`` where ``|x| <= delta``, else
-    ``0.5 * delta**2 + delta * (|x| - delta)``, with ``x = predictions - labels``."""
+    ``0.5 * delta**2 + delta * (|x| - delta)``, with ``x = predictions - labels``.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     loss = huber_loss([0.0, 0.0], [0.5, 3.0], reduction=Reduction.NONE)
+    ...     fg.Session().run(loss)
+    array([0.125, 2.5  ], dtype=float32)
+    """
     labels, predictions = _pair(labels, predictions, "huber_loss")
     error = math.abs(predictions - labels)
     quadratic = math.minimum(error, delta)
@@ -209,7 +228,14 @@ def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, **kw):
 
 
 def hinge_loss(labels, logits, weights=1.0, scope=None, **kw):
-    """Weighted ``max(0, 1 - (2 * labels - 1) * logits)`` for labels in {0, 1}."""
+    """Weighted ``max(0, 1 - (2 * labels - 1) * logits)`` for labels in {0, 1}.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     loss = hinge_loss([1.0, 0.0], [0.5, -2.0], reduction=Reduction.NONE)
+    ...     fg.Session().run(loss)
+    array([0.5, 0. ], dtype=float32)
+    """
     labels, logits = _pair(labels, logits, "hinge_loss")
     signs = 2.0 * labels - 1.0
     return _loss("hinge_loss", math.relu(1.0 - signs * logits), weights, scope, *_rest(kw))
@@ -265,7 +291,14 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
 
 
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, **kw):
-    """Weighted softmax cross-entropy with integer class ``labels`` (shape ``logits[:-1]``)."""
+    """Weighted softmax cross-entropy with integer class ``labels`` (shape ``logits[:-1]``).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     loss = sparse_softmax_cross_entropy([1, 0], [[0.0, 0.0], [0.0, 0.0]], weights=[1, 0])
+    ...     print(fg.Session().run(loss))
+    0.6931472
+    """
     logits = _float(logits)
     losses = sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
     return _loss("sparse_softmax_cross_entropy_loss", losses, weights, scope, *_rest(kw))
@@ -300,6 +333,14 @@ def get_regularization_loss(scope=None, name="total_regularization_loss"):
 
 def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None):
     """The sum of the LOSSES collection and, by default, of the regularization losses.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     add_loss(fg.constant(1.5))
+    ...     _ = absolute_difference([0.0], [2.0])
+    ...     print(len(get_losses()), fg.Session().run(get_total_loss()))
+    2 3.5
+
 
     ValueError when both are empty (TF1 does the same: there is nothing to minimize).
     """

@@ -137,7 +137,16 @@ def _error_mean(what, error_fn, labels, predictions, weights, mc, uc, name):
 def mean_squared_error(
     labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
 ):
-    """The running mean of ``(predictions - labels) ** 2``: ``(mse, update_op)``."""
+    """The running mean of ``(predictions - labels) ** 2``: ``(mse, update_op)``.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     mse, update = mean_squared_error([0.0, 0.0], [1.0, 3.0])
+    ...     with fg.Session() as sess:
+    ...         _ = sess.run(fg.local_variables_initializer())
+    ...         print(sess.run(update), sess.run(mse))
+    5.0 5.0
+    """
     return _error_mean(
         "mean_squared_error",
         math.square,
@@ -266,7 +275,16 @@ def precision(
 def recall(
     labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None
 ):
-    """``true_positives / (true_positives + false_negatives)`` so far: ``(recall, update_op)``."""
+    """``true_positives / (true_positives + false_negatives)`` so far: ``(recall, update_op)``.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     r, update = recall([1, 0, 1, 1], [1, 1, 0, 1])
+    ...     with fg.Session() as sess:
+    ...         _ = sess.run(fg.local_variables_initializer())
+    ...         print(sess.run(update))
+    0.6666667
+    """
     return _ratio(
         "recall",
         true_positives,
