@@ -110,6 +110,17 @@ from flowgraph.ops.array import (
     zeros,
     zeros_like,
 )
+from flowgraph.ops.assertions import (
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_less,
+    assert_less_equal,
+    assert_negative,
+    assert_non_negative,
+    assert_positive,
+    map_fn,
+)
 from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
 from flowgraph.ops.composite import (
     Assert,

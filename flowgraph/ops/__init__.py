@@ -6,6 +6,7 @@ Importing this package registers every op and installs the Tensor operators.
 from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     activations,
     array,
+    assertions,
     broadcast,
     checks,
     clipping,
