@@ -50,7 +50,7 @@ def _binary_assert(compare, what):
             y = math.cast(y, x.dtype)
         return _check(compare(x, y), what, message, [x, y], summarize, name)
 
-    check.__name__ = f"assert_{what}"
+    check.__name__ = check.__qualname__ = f"assert_{what}"
     check.__doc__ = f"An Assert op that fails unless ``x {_SYMBOLS[what]} y`` everywhere."
     return check
 
@@ -60,7 +60,7 @@ def _unary_assert(compare, what):
         x = convert_to_tensor(x)
         return _check(compare(x, array.zeros_like(x)), what, message, [x], summarize, name)
 
-    check.__name__ = f"assert_{what}"
+    check.__name__ = check.__qualname__ = f"assert_{what}"
     check.__doc__ = f"An Assert op that fails unless every element of ``x`` is {what}."
     return check
 
