@@ -19,9 +19,29 @@ biases at zero, as in TF1.
 from flowgraph.layers.convolutional import conv2d, conv2d_transpose
 from flowgraph.layers.core import dense, dropout, flatten
 from flowgraph.layers.normalization import batch_normalization
+from flowgraph.layers.objects import (
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPooling2D,
+)
 from flowgraph.layers.pooling import average_pooling2d, max_pooling2d
 
 __all__ = [
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "MaxPooling2D",
     "average_pooling2d",
     "batch_normalization",
     "conv2d",
