@@ -270,9 +270,17 @@ def _namespace(name: str, *sources, **extra) -> _types.ModuleType:
     return module
 
 
+from flowgraph.layers import rnn as _rnn  # noqa: E402
+
 nn = _namespace(
     "nn",
     _fg_nn,
+    rnn_cell=_namespace(
+        "nn.rnn_cell",
+        **{n: getattr(_rnn, n) for n in _rnn.__all__ if n not in ("static_rnn", "dynamic_rnn")},
+    ),
+    static_rnn=_rnn.static_rnn,
+    dynamic_rnn=_rnn.dynamic_rnn,
     top_k=top_k,
     embedding_lookup=embedding_lookup,
     sigmoid=sigmoid,
