@@ -26,6 +26,7 @@ PROGRAMS = Path(__file__).parent / "programs"
 # program: (label printed last, comparison, bound, extra command-line arguments)
 BOUNDS = {
     "linear_regression": ("final cost", operator.lt, 0.01, []),
+    "lstm_mnist_rows": ("test accuracy", operator.gt, 0.7, []),
     "logistic_regression_mnist": ("test accuracy", operator.gt, 0.84, []),
     "mlp_mnist_top_k": ("test accuracy", operator.gt, 0.86, []),
     "cnn_layers_dropout": ("test accuracy", operator.gt, 0.75, []),
