@@ -229,6 +229,7 @@ from flowgraph.ops.variable_scope import (
     get_variable_scope,
     local_variables,
     local_variables_initializer,
+    model_variables,
     variable_scope,
 )
 from flowgraph.ops.views import argsort, linspace, matrix_transpose, reverse, slice, sort

@@ -32,6 +32,7 @@ class GraphKeys:
     LOSSES = "losses"
     REGULARIZATION_LOSSES = "regularization_losses"
     METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
     SUMMARIES = "summaries"
     TRAIN_OP = "train_op"
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numbers
 
 from flowgraph.errors import InvalidArgumentError, ShapeError
+from flowgraph.graph import dtypes
 from flowgraph.graph.shape import TensorShape, broadcast_shapes
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math, random, reduce, rules
@@ -57,6 +58,7 @@ __all__ = [
     "conv2d_backprop_filter",
     "conv2d_backprop_input",
     "conv2d_transpose",
+    "crelu",
     "dropout",
     "elu",
     "in_top_k",
@@ -67,6 +69,7 @@ __all__ = [
     "log_softmax",
     "max_pool",
     "moments",
+    "normalize_moments",
     "relu",
     "relu6",
     "selu",
@@ -82,6 +85,7 @@ __all__ = [
     "tanh",
     "weighted_cross_entropy_with_logits",
     "xw_plus_b",
+    "zero_fraction",
     "embedding_lookup",
     "top_k",
 ]
@@ -436,3 +440,27 @@ def log_sigmoid(x, name=None):
     """``log(sigmoid(x))``, computed stably as ``-softplus(-x)``."""
     x = convert_to_tensor(x)
     return math.negative(softplus(-x), name=name or "LogSigmoid")
+
+
+def crelu(features, axis=-1, name=None):
+    """``concat([relu(x), relu(-x)], axis)``: twice the channels, keeping negative parts."""
+    x = convert_to_tensor(features)
+    return array.concat([relu(x), relu(-x)], axis, name=name or "CRelu")
+
+
+def zero_fraction(value, name=None):
+    """The fraction of ``value``'s elements that are zero (a float32 scalar), e.g. to watch
+    how many ReLU units are dead."""
+    x = convert_to_tensor(value)
+    zero = math.cast(math.equal(x, array.zeros_like(x)), dtypes.float32)
+    return reduce.reduce_mean(zero, name=name or "zero_fraction")
+
+
+def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
+    """Mean and variance from sufficient statistics: ``mean = mean_ss / counts (+ shift)``,
+    ``variance = variance_ss / counts - (mean_ss / counts) ** 2``."""
+    divisor = 1.0 / convert_to_tensor(counts)
+    shifted_mean = mean_ss * divisor
+    mean = shifted_mean + shift if shift is not None else shifted_mean
+    variance = variance_ss * divisor - shifted_mean * shifted_mean
+    return array.identity(mean, name="mean"), array.identity(variance, name=name or "variance")

@@ -112,3 +112,16 @@ def test_swish_softsign_log_sigmoid_match_numpy():
         np.testing.assert_allclose(run(fn(x), {x: v}), expected, rtol=1e-12)
         check_gradients(fg.reduce_sum(fn(x)), [x], {x: v})
     assert np.isfinite(run(nn.log_sigmoid(fg.constant([-1e4, 1e4]))).all())
+
+
+def test_crelu_zero_fraction_normalize_moments():
+    v = RNG.uniform(-1, 1, (3, 4))
+    x = fg.placeholder(fg.float64, [3, 4])
+    out = nn.crelu(x)
+    np.testing.assert_allclose(run(out, {x: v}), np.concatenate([v.clip(0), (-v).clip(0)], -1))
+    check_gradients(fg.reduce_sum(out * out), [x], {x: v})
+    assert run(nn.zero_fraction([0.0, 1.0, 0.0, 2.0])) == 0.5
+    data = RNG.uniform(-1, 1, 10)
+    mean, var = nn.normalize_moments(10.0, data.sum(), (data**2).sum(), None)
+    got_mean, got_var = run([mean, var])
+    np.testing.assert_allclose([got_mean, got_var], [data.mean(), data.var()], rtol=1e-5)
