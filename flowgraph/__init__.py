@@ -11,7 +11,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 [12.]
 """
 
-from flowgraph import errors, layers, train, viz
+from flowgraph import errors, layers, losses, metrics, train, viz
 from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,
@@ -39,6 +39,18 @@ from flowgraph.graph.dtypes import (
 )
 from flowgraph.ops import initializers, nn
 from flowgraph.ops.array import *  # noqa: F403
+from flowgraph.ops.assertions import (
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_less,
+    assert_less_equal,
+    assert_negative,
+    assert_non_negative,
+    assert_positive,
+    map_fn,
+)
+from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
 from flowgraph.ops.composite import (
     Assert,
     boolean_mask,
@@ -58,10 +70,22 @@ from flowgraph.ops.control_flow import case, cond, while_loop
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.math import *  # noqa: F403
+from flowgraph.ops.matrix import (
+    diag,
+    diag_part,
+    einsum,
+    matrix_determinant,
+    matrix_inverse,
+    norm,
+    tensordot,
+    trace,
+)
 from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
 from flowgraph.ops.random import *  # noqa: F403
 from flowgraph.ops.reduce import *  # noqa: F403
 from flowgraph.ops.registry import RegisterGradient, no_gradient
+from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
+from flowgraph.ops.search import count_nonzero, in_top_k, sequence_mask, unique
 from flowgraph.ops.state import (
     Variable,
     assign,
@@ -75,6 +99,13 @@ from flowgraph.ops.state import (
     trainable_variables,
     variables_initializer,
 )
+from flowgraph.ops.statistics import (
+    logical_xor,
+    reduce_std,
+    reduce_variance,
+    unsorted_segment_mean,
+    unsorted_segment_sum,
+)
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -85,6 +116,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
+from flowgraph.ops.views import argsort, linspace, matrix_transpose, reverse, slice, sort
 from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
 

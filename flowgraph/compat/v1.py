@@ -16,6 +16,7 @@ aliases too.
 [0] model/dense/BiasAdd:0
 """
 
+import sys as _sys
 import types as _types
 
 from flowgraph import (
@@ -61,7 +62,9 @@ from flowgraph import (
     int32,
     int64,
     layers,
+    losses,
     matmul,
+    metrics,
     name_scope,
     newaxis,
     no_op,
@@ -107,6 +110,18 @@ from flowgraph.ops.array import (
     zeros,
     zeros_like,
 )
+from flowgraph.ops.assertions import (
+    assert_equal,
+    assert_greater,
+    assert_greater_equal,
+    assert_less,
+    assert_less_equal,
+    assert_negative,
+    assert_non_negative,
+    assert_positive,
+    map_fn,
+)
+from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
 from flowgraph.ops.composite import (
     Assert,
     boolean_mask,
@@ -167,6 +182,16 @@ from flowgraph.ops.math import (
     where_v2,
 )
 from flowgraph.ops.math import real_div as realdiv
+from flowgraph.ops.matrix import (
+    diag,
+    diag_part,
+    einsum,
+    matrix_determinant,
+    matrix_inverse,
+    norm,
+    tensordot,
+    trace,
+)
 from flowgraph.ops.random import (
     multinomial,
     random_normal,
@@ -188,6 +213,15 @@ from flowgraph.ops.reduce import (
 )
 from flowgraph.ops.registry import no_gradient as NoGradient
 from flowgraph.ops.registry import no_gradient as NotDifferentiable
+from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
+from flowgraph.ops.search import count_nonzero, div, in_top_k, sequence_mask, unique
+from flowgraph.ops.statistics import (
+    logical_xor,
+    reduce_std,
+    reduce_variance,
+    unsorted_segment_mean,
+    unsorted_segment_sum,
+)
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -196,11 +230,18 @@ from flowgraph.ops.variable_scope import (
     get_variable_scope,
     local_variables,
     local_variables_initializer,
+    model_variables,
     variable_scope,
 )
+from flowgraph.ops.views import argsort, linspace, matrix_transpose, reverse, slice, sort
 
 initialize_all_variables = global_variables_initializer  # TF1's deprecated name
+arg_max = argmax  # TF1's deprecated spellings
+arg_min = argmin
+lin_space = linspace
 initialize_variables = variables_initializer
+log_sigmoid = _fg_nn.log_sigmoid
+verify_tensor_all_finite = check_numerics  # TF1's other name (message as second argument)
 
 # ---- initializers, under their tf.* names ----------------------------------------------------
 zeros_initializer = initializers.Zeros
@@ -231,9 +272,17 @@ def _namespace(name: str, *sources, **extra) -> _types.ModuleType:
     return module
 
 
+from flowgraph.layers import rnn as _rnn  # noqa: E402
+
 nn = _namespace(
     "nn",
     _fg_nn,
+    rnn_cell=_namespace(
+        "nn.rnn_cell",
+        **{n: getattr(_rnn, n) for n in _rnn.__all__ if n not in ("static_rnn", "dynamic_rnn")},
+    ),
+    static_rnn=_rnn.static_rnn,
+    dynamic_rnn=_rnn.dynamic_rnn,
     top_k=top_k,
     embedding_lookup=embedding_lookup,
     sigmoid=sigmoid,
@@ -253,6 +302,32 @@ except ImportError:  # pragma: no cover - only while the Saver is missing
 
 train = _namespace("train", _fg_train, **_saving)
 
+# ---- tf.app, tf.flags, tf.gfile, tf.logging ------------------------------------------------
+from flowgraph.compat import app, flags  # noqa: E402
+from flowgraph.compat import tf_logging as logging  # noqa: E402
+from flowgraph.compat.modes import (  # noqa: E402
+    disable_eager_execution,
+    disable_v2_behavior,
+    enable_eager_execution,
+    executing_eagerly,
+)
+from flowgraph.io import gfile  # noqa: E402
+
+linalg = _namespace(
+    "linalg",
+    matrix_transpose=matrix_transpose,
+    tensordot=tensordot,
+    trace=trace,
+    det=matrix_determinant,
+    inv=matrix_inverse,
+    diag_part=diag_part,
+    einsum=einsum,
+    norm=norm,
+    matmul=matmul,
+    eye=eye,
+    transpose=transpose,
+)
+
 random = _namespace(
     "random",
     normal=random_normal,
@@ -271,7 +346,19 @@ math = _namespace(
     argmax=argmax,
     argmin=argmin,
     cos=cos,
+    ceil=ceil,
+    count_nonzero=count_nonzero,
     cumsum=cumsum,
+    floor=floor,
+    is_finite=is_finite,
+    is_inf=is_inf,
+    is_nan=is_nan,
+    round=round,
+    logical_xor=logical_xor,
+    reduce_std=reduce_std,
+    reduce_variance=reduce_variance,
+    unsorted_segment_mean=unsorted_segment_mean,
+    unsorted_segment_sum=unsorted_segment_sum,
     divide=divide,
     equal=equal,
     exp=exp,
@@ -279,6 +366,9 @@ math = _namespace(
     floormod=floormod,
     greater=greater,
     greater_equal=greater_equal,
+    in_top_k=in_top_k,
+    l2_normalize=_fg_nn.l2_normalize,
+    log_sigmoid=_fg_nn.log_sigmoid,
     less=less,
     less_equal=less_equal,
     log=log,
@@ -317,3 +407,6 @@ math = _namespace(
 from flowgraph import summary  # noqa: E402 - tf.summary: scalar, histogram, ..., FileWriter
 
 Summary, Event = summary.Summary, summary.Event  # tf.Summary(value=[tf.Summary.Value(...)])
+
+# `tf.compat.v1.placeholder` in a program whose import became `import flowgraph.compat.v1 as tf`
+compat = _namespace("compat", v1=_sys.modules[__name__])

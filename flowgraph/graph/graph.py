@@ -32,6 +32,9 @@ class GraphKeys:
     GLOBAL_STEP = "global_step"
     UPDATE_OPS = "update_ops"
     LOSSES = "losses"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
     SUMMARIES = "summaries"
     TRAIN_OP = "train_op"
 

@@ -275,11 +275,16 @@ def _relative(directory: str, prefix: str) -> str:
 
 
 def update_checkpoint_state(
-    directory: str, latest: str, all_paths: list[str], deleting: list[str] = ()
+    directory: str,
+    latest: str,
+    all_paths: list[str],
+    deleting: list[str] = (),
+    latest_filename: str | None = None,
 ) -> None:
-    """Record ``latest`` and the kept checkpoints ``all_paths`` in ``directory/checkpoint``;
-    ``deleting``: checkpoints about to be deleted, so that a save killed while deleting them
-    leaves their names for the next save to finish the job (see ``Saver``)."""
+    """Record ``latest`` and the kept checkpoints ``all_paths`` in ``directory/checkpoint``
+    (or ``directory/<latest_filename>``); ``deleting``: checkpoints about to be deleted, so that
+    a save killed while deleting them leaves their names for the next save to finish the job
+    (see ``Saver``)."""
     state = {
         "format": STATE_FORMAT,
         "version": VERSION,
@@ -288,16 +293,16 @@ def update_checkpoint_state(
     }
     if deleting:
         state["deleting"] = [_relative(directory, p) for p in deleting]
-    path = os.path.join(directory, STATE_FILENAME)
+    path = os.path.join(directory, latest_filename or STATE_FILENAME)
     files.atomic_write_bytes(path, json.dumps(state, indent=1).encode())
 
 
-def get_checkpoint_state(directory: str) -> dict | None:
+def get_checkpoint_state(directory: str, latest_filename: str | None = None) -> dict | None:
     """``{"model_checkpoint_path", "all_model_checkpoint_paths", "deleting"}`` (full
-    prefixes) of ``directory``, or None when it has no state file. DataLossError if that file
-    is corrupted.
+    prefixes) of ``directory``, or None when it has no state file (``checkpoint``, or
+    ``latest_filename``). DataLossError if that file is corrupted.
     """
-    path = os.path.join(directory, STATE_FILENAME)
+    path = os.path.join(directory, latest_filename or STATE_FILENAME)
     if not os.path.isfile(path):
         return None
     doc = _load_json(path, "Checkpoint state file")
@@ -323,7 +328,7 @@ def get_checkpoint_state(directory: str) -> dict | None:
     }
 
 
-def latest_checkpoint(checkpoint_dir: str) -> str | None:
+def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
     """The prefix of the newest checkpoint in ``checkpoint_dir``, or None if there is none.
 
     >>> import tempfile
@@ -331,7 +336,7 @@ def latest_checkpoint(checkpoint_dir: str) -> str | None:
     ...     print(latest_checkpoint(d))
     None
     """
-    state = get_checkpoint_state(checkpoint_dir)
+    state = get_checkpoint_state(checkpoint_dir, latest_filename)
     if state is None:
         return None
     prefix = state["model_checkpoint_path"]

@@ -16,8 +16,38 @@ biases at zero, as in TF1.
 [?,14,14,8] [?,10] ['conv2d/kernel:0', 'conv2d/bias:0', 'dense/kernel:0', 'dense/bias:0']
 """
 
-from flowgraph.layers.convolutional import conv2d
+from flowgraph.layers.convolutional import conv2d, conv2d_transpose
 from flowgraph.layers.core import dense, dropout, flatten
+from flowgraph.layers.normalization import batch_normalization
+from flowgraph.layers.objects import (
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    Dropout,
+    Flatten,
+    Layer,
+    MaxPooling2D,
+)
 from flowgraph.layers.pooling import average_pooling2d, max_pooling2d
 
-__all__ = ["average_pooling2d", "conv2d", "dense", "dropout", "flatten", "max_pooling2d"]
+__all__ = [
+    "AveragePooling2D",
+    "BatchNormalization",
+    "Conv2D",
+    "Conv2DTranspose",
+    "Dense",
+    "Dropout",
+    "Flatten",
+    "Layer",
+    "MaxPooling2D",
+    "average_pooling2d",
+    "batch_normalization",
+    "conv2d",
+    "conv2d_transpose",
+    "dense",
+    "dropout",
+    "flatten",
+    "max_pooling2d",
+]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flowgraph.layers.core import ZEROS, check_unsupported, finish, layer_weight
-from flowgraph.ops import nn
+from flowgraph.ops import array, nn
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.variable_scope import variable_scope
 
-__all__ = ["conv2d", "normalize_tuple", "op_data_format", "spatial_four"]
+__all__ = ["conv2d", "conv2d_transpose", "normalize_tuple", "op_data_format", "spatial_four"]
 
 
 def normalize_tuple(value, n: int, name: str) -> tuple[int, ...]:
@@ -103,4 +103,80 @@ def conv2d(
                 "bias", [int(filters)], inputs.dtype, bias_initializer, bias_regularizer, trainable
             )
             outputs = nn.bias_add(outputs, bias, data_format=fmt)
+        return finish(outputs, activation, activity_regularizer)
+
+
+def _transposed_size(size, kernel: int, stride: int, padding: str):
+    if size is None:
+        return None
+    return size * stride if padding == "SAME" else (size - 1) * stride + kernel
+
+
+def conv2d_transpose(
+    inputs,
+    filters,
+    kernel_size,
+    strides=(1, 1),
+    padding="valid",
+    data_format="channels_last",
+    activation=None,
+    use_bias=True,
+    kernel_initializer=None,
+    bias_initializer=ZEROS,
+    kernel_regularizer=None,
+    bias_regularizer=None,
+    activity_regularizer=None,
+    kernel_constraint=None,
+    bias_constraint=None,
+    trainable=True,
+    name=None,
+    reuse=None,
+):
+    """A transposed 2-D convolution (upsampling) layer with ``kernel`` ``[kh, kw, filters,
+    in_channels]``: ``same`` padding multiplies height and width by the strides, ``valid``
+    gives ``(size - 1) * stride + kernel`` (channels_last only).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float32, [None, 7, 7, 8])
+    ...     print(conv2d_transpose(x, 4, 5, strides=2, padding="same").shape)
+    [?,14,14,4]
+    """
+    check_unsupported(kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
+    if data_format != "channels_last":
+        raise NotImplementedError("conv2d_transpose supports data_format='channels_last' only")
+    inputs = convert_to_tensor(inputs)
+    if inputs.shape.rank != 4 or inputs.shape[-1] is None:
+        raise ValueError(
+            f"Input 0 of conv2d_transpose should have rank 4 and known channels, found "
+            f"shape {inputs.shape}"
+        )
+    kh, kw = normalize_tuple(kernel_size, 2, "kernel_size")
+    sh, sw = normalize_tuple(strides, 2, "strides")
+    pad = _padding(padding)
+    _, height, width, channels = inputs.shape.dims
+    out_h = _transposed_size(height, kh, sh, pad)
+    out_w = _transposed_size(width, kw, sw, pad)
+    if out_h is None or out_w is None:
+        raise ValueError(f"conv2d_transpose needs a known height and width, got {inputs.shape}")
+    with variable_scope(name, default_name="conv2d_transpose", reuse=reuse):
+        kernel = layer_weight(
+            "kernel",
+            [kh, kw, int(filters), channels],
+            inputs.dtype,
+            kernel_initializer,
+            kernel_regularizer,
+            trainable,
+        )
+        batch = array.shape(inputs)[0]
+        output_shape = array.stack([batch, out_h, out_w, int(filters)])
+        outputs = nn.conv2d_transpose(
+            inputs, kernel, output_shape, strides=[1, sh, sw, 1], padding=pad
+        )
+        outputs.set_shape([inputs.shape[0], out_h, out_w, int(filters)])
+        if use_bias:
+            bias = layer_weight(
+                "bias", [int(filters)], inputs.dtype, bias_initializer, bias_regularizer, trainable
+            )
+            outputs = nn.bias_add(outputs, bias)
         return finish(outputs, activation, activity_regularizer)

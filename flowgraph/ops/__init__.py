@@ -6,8 +6,10 @@ Importing this package registers every op and installs the Tensor operators.
 from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     activations,
     array,
+    assertions,
     broadcast,
     checks,
+    clipping,
     composite,
     control,
     control_flow,
@@ -15,6 +17,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     linalg,
     losses,
     math,
+    matrix,
     nd_indexing,
     nn,
     numerics,
@@ -22,11 +25,15 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     pooling,
     random,
     reduce,
+    rounding,
+    search,
     slicing,
     splitting,
     state,
+    statistics,
     summary,
     tiling,
+    views,
 )
 from flowgraph.ops.registry import get_op_def, registered_op_types
 

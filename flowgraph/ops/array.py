@@ -208,15 +208,18 @@ define_op(
 )
 
 
-def expand_dims(input, axis, name=None):
-    """``input`` with a new axis of size 1 at ``axis`` (negative counts from the end).
+def expand_dims(input, axis=None, name=None, dim=None):
+    """``input`` with a new axis of size 1 at ``axis`` (negative counts from the end; ``dim``
+    is TF1's older name for it).
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
     ...     print(fg.expand_dims(fg.zeros([2, 3]), -1).shape)
     [2,3,1]
     """
-    attrs = {"axis": operator.index(axis)}
+    if (axis is None) == (dim is None):
+        raise ValueError("expand_dims needs exactly one of axis= and dim=")
+    attrs = {"axis": operator.index(axis if axis is not None else dim)}
     return apply_op("ExpandDims", [convert_to_tensor(input)], attrs, name=name or "ExpandDims")
 
 
@@ -249,8 +252,9 @@ def _squeeze_kernel(xp, x, *, axis):
 define_op("Squeeze", _squeeze_infer, kernel=_squeeze_kernel, attrs={"axis": None})
 
 
-def squeeze(input, axis=None, name=None):
-    """``input`` without the size-1 dimensions listed in ``axis`` (all of them by default).
+def squeeze(input, axis=None, name=None, squeeze_dims=None):
+    """``input`` without the size-1 dimensions listed in ``axis`` (all of them by default;
+    ``squeeze_dims`` is TF1's older name for ``axis``).
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
@@ -258,6 +262,10 @@ def squeeze(input, axis=None, name=None):
     ...     print(fg.squeeze(x).shape, fg.squeeze(x, [-2]).shape)
     [2,3] [1,2,3]
     """
+    if squeeze_dims is not None:
+        if axis is not None:
+            raise ValueError("squeeze: give axis= or squeeze_dims=, not both")
+        axis = squeeze_dims
     if axis is not None:
         axis = tuple(axis) if hasattr(axis, "__iter__") else (axis,)
         axis = tuple(operator.index(a) for a in axis) or None  # TF reads [] as "all"

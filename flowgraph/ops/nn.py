@@ -21,6 +21,7 @@ from __future__ import annotations
 import numbers
 
 from flowgraph.errors import InvalidArgumentError, ShapeError
+from flowgraph.graph import dtypes
 from flowgraph.graph.shape import TensorShape, broadcast_shapes
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math, random, reduce, rules
@@ -47,21 +48,28 @@ from flowgraph.ops.losses import (
 from flowgraph.ops.math import relu, sigmoid, tanh
 from flowgraph.ops.pooling import avg_pool, max_pool
 from flowgraph.ops.registry import apply_op, define_op, gradient
+from flowgraph.ops.search import in_top_k
 
 __all__ = [
     "avg_pool",
+    "batch_normalization",
     "bias_add",
     "conv2d",
     "conv2d_backprop_filter",
     "conv2d_backprop_input",
+    "conv2d_transpose",
+    "crelu",
     "dropout",
     "elu",
+    "in_top_k",
     "l2_loss",
     "l2_normalize",
     "leaky_relu",
+    "log_sigmoid",
     "log_softmax",
     "max_pool",
     "moments",
+    "normalize_moments",
     "relu",
     "relu6",
     "selu",
@@ -71,8 +79,13 @@ __all__ = [
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_v2",
     "softplus",
+    "softsign",
+    "swish",
     "sparse_softmax_cross_entropy_with_logits",
     "tanh",
+    "weighted_cross_entropy_with_logits",
+    "xw_plus_b",
+    "zero_fraction",
     "embedding_lookup",
     "top_k",
 ]
@@ -323,3 +336,131 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
         square_sum = reduce.reduce_sum(math.square(x), axis, keepdims=True)
         inv_norm = math.rsqrt(math.maximum(square_sum, epsilon))
         return math.multiply(x, inv_norm)
+
+
+# ---- formulas of TF1's tf.nn built from other ops ------------------------------------------
+
+
+def xw_plus_b(x, weights, biases, name=None):
+    """``matmul(x, weights) + biases`` (TF1's ``tf.nn.xw_plus_b``)."""
+    from flowgraph.ops.linalg import matmul  # linalg sits beside nn in the op library
+
+    return bias_add(matmul(x, weights), biases, name=name or "xw_plus_b")
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset``; ``offset`` and
+    ``scale`` may be None (TF1's ``tf.nn.batch_normalization``, usually after ``moments``).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.constant([[1.0], [3.0]])
+    ...     mean, var = moments(x, [0])
+    ...     fg.Session().run(batch_normalization(x, mean, var, None, None, 1e-12))
+    array([[-1.],
+           [ 1.]], dtype=float32)
+    """
+    x = convert_to_tensor(x)
+    inv = math.rsqrt(convert_to_tensor(variance) + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    shift = -convert_to_tensor(mean) * inv
+    if offset is not None:
+        shift = shift + offset
+    return math.add(x * inv, shift, name=name or "batchnorm")
+
+
+def weighted_cross_entropy_with_logits(
+    labels=None, logits=None, pos_weight=None, name=None, targets=None
+):
+    """Sigmoid cross-entropy with the positive term weighted by ``pos_weight``:
+    ``labels * -log(sigmoid(logits)) * pos_weight + (1 - labels) * -log(1 - sigmoid(logits))``,
+    computed stably as TF1 does."""
+    labels = labels if labels is not None else targets
+    if labels is None or logits is None or pos_weight is None:
+        raise ValueError(
+            "weighted_cross_entropy_with_logits: labels, logits and pos_weight are required"
+        )
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, logits.dtype)
+    log_weight = 1.0 + (pos_weight - 1.0) * labels
+    softplus_neg = math.log1p(math.exp(-math.abs(logits))) + math.relu(-logits)
+    return math.add(
+        (1.0 - labels) * logits, log_weight * softplus_neg, name=name or "logistic_loss"
+    )
+
+
+def conv2d_transpose(
+    value=None,
+    filter=None,
+    output_shape=None,
+    strides=None,
+    padding="SAME",
+    data_format="NHWC",
+    name=None,
+    input=None,
+    filters=None,
+    dilations=None,
+):
+    """The transpose (gradient) of ``conv2d``, used to upsample: ``value`` ``[batch, h, w,
+    in]`` and ``filter`` ``[kh, kw, out, in]`` give ``output_shape`` (a list, or a 1-D int
+    tensor such as ``tf.stack([tf.shape(x)[0], 14, 14, 32])``)."""
+    value = value if value is not None else input
+    filter = filter if filter is not None else filters
+    if value is None or filter is None or output_shape is None:
+        raise ValueError("conv2d_transpose: value, filter and output_shape are required")
+    out = conv2d_backprop_input(
+        output_shape,
+        filter,
+        value,
+        strides=strides,
+        padding=padding,
+        data_format=data_format,
+        dilations=dilations,
+        name=name or "conv2d_transpose",
+    )
+    if isinstance(output_shape, (list, tuple)):
+        out.set_shape(list(output_shape))
+    return out
+
+
+def swish(features, name=None):
+    """``features * sigmoid(features)`` (TF1's ``tf.nn.swish``)."""
+    x = convert_to_tensor(features)
+    return math.multiply(x, math.sigmoid(x), name=name or "swish")
+
+
+def softsign(features, name=None):
+    """``features / (1 + |features|)``."""
+    x = convert_to_tensor(features)
+    return math.divide(x, 1.0 + math.abs(x), name=name or "Softsign")
+
+
+def log_sigmoid(x, name=None):
+    """``log(sigmoid(x))``, computed stably as ``-softplus(-x)``."""
+    x = convert_to_tensor(x)
+    return math.negative(softplus(-x), name=name or "LogSigmoid")
+
+
+def crelu(features, axis=-1, name=None):
+    """``concat([relu(x), relu(-x)], axis)``: twice the channels, keeping negative parts."""
+    x = convert_to_tensor(features)
+    return array.concat([relu(x), relu(-x)], axis, name=name or "CRelu")
+
+
+def zero_fraction(value, name=None):
+    """The fraction of ``value``'s elements that are zero (a float32 scalar), e.g. to watch
+    how many ReLU units are dead."""
+    x = convert_to_tensor(value)
+    zero = math.cast(math.equal(x, array.zeros_like(x)), dtypes.float32)
+    return reduce.reduce_mean(zero, name=name or "zero_fraction")
+
+
+def normalize_moments(counts, mean_ss, variance_ss, shift, name=None):
+    """Mean and variance from sufficient statistics: ``mean = mean_ss / counts (+ shift)``,
+    ``variance = variance_ss / counts - (mean_ss / counts) ** 2``."""
+    divisor = 1.0 / convert_to_tensor(counts)
+    shifted_mean = mean_ss * divisor
+    mean = shifted_mean + shift if shift is not None else shifted_mean
+    variance = variance_ss * divisor - shifted_mean * shifted_mean
+    return array.identity(mean, name="mean"), array.identity(variance, name=name or "variance")

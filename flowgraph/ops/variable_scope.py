@@ -63,6 +63,7 @@ __all__ = [
     "get_variable_scope",
     "local_variables",
     "local_variables_initializer",
+    "model_variables",
     "variable_scope",
 ]
 
@@ -443,6 +444,12 @@ def get_local_variable(name, shape=None, dtype=None, initializer=None, **kwargs)
 def local_variables(scope: str | None = None) -> list:
     """The variables in the LOCAL_VARIABLES collection of the default graph."""
     return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def model_variables(scope: str | None = None) -> list:
+    """The variables in the MODEL_VARIABLES collection (TF1 code adds them by hand; none of
+    flowgraph's layers does)."""
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
 
 
 def local_variables_initializer():

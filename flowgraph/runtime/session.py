@@ -111,6 +111,11 @@ class Session:
         """The Backend ops without a device (and ``/cpu:*`` ops) run on."""
         return self._backend
 
+    @property
+    def graph_def(self) -> dict:
+        """The graph as a document (TF1's ``sess.graph_def``, for ``tf.train.write_graph``)."""
+        return self.graph.as_graph_def()
+
     def backend_for(self, device: str):
         """The Backend that runs ops placed on ``device`` in this session."""
         return self._placement.backend_for(device)

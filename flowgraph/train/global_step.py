@@ -63,3 +63,9 @@ def get_or_create_global_step(graph=None):
     """The global step of ``graph`` (default graph), created on first use."""
     step = get_global_step(graph)
     return step if step is not None else create_global_step(graph)
+
+
+def global_step(sess, global_step_tensor) -> int:
+    """The value of ``global_step_tensor`` in ``sess``, as a Python int (TF1's
+    ``tf.train.global_step``)."""
+    return int(sess.run(global_step_tensor))

@@ -27,6 +27,7 @@ model-1 [11. 12.]
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
@@ -35,12 +36,13 @@ from flowgraph.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
+    UnimplementedError,
 )
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
 from flowgraph.io import checkpoint
-from flowgraph.io.checkpoint import get_checkpoint_state, latest_checkpoint
+from flowgraph.train.checkpoint_management import get_checkpoint_state, latest_checkpoint
 
 __all__ = ["Saver", "get_checkpoint_state", "latest_checkpoint"]
 
@@ -52,9 +54,9 @@ def _variable_tensor(var) -> Tensor:
     return ref
 
 
-def _state_or_none(directory: str):
+def _state_or_none(directory: str, latest_filename: str | None = None):
     try:
-        return checkpoint.get_checkpoint_state(directory)
+        return checkpoint.get_checkpoint_state(directory, latest_filename)
     except DataLossError:  # a corrupted state file is rewritten by this save
         return None
 
@@ -77,14 +79,35 @@ class Saver:
     directory's state file count too, from this saver's first save there on.
     """
 
-    def __init__(self, var_list=None, max_to_keep: int | None = 5) -> None:
+    def __init__(
+        self,
+        var_list=None,
+        reshape=False,
+        sharded=False,
+        max_to_keep: int | None = 5,
+        keep_checkpoint_every_n_hours=10000.0,
+        name=None,
+        restore_sequentially=False,
+        saver_def=None,
+        builder=None,
+        defer_build=False,
+        allow_empty=False,
+        write_version=2,
+        pad_step_number=False,
+        save_relative_paths=False,
+        filename=None,
+    ) -> None:
+        # TF1's other options describe its own file layout (shards, V1/V2 formats, when to
+        # build the save ops); flowgraph has one format and builds nothing, so they change
+        # nothing here.
+        self._pad_step_number = bool(pad_step_number)
         if var_list is None:
             var_list = get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES)
         if isinstance(var_list, dict):
             items = list(var_list.items())
         else:
             items = [(_variable_tensor(v).op.name, v) for v in var_list]
-        if not items:
+        if not items and not allow_empty:
             raise ValueError("Saver: there are no variables to save")
         self._vars: dict[str, Tensor] = {}
         for name, var in items:
@@ -103,20 +126,37 @@ class Saver:
         return list(self._last)
 
     # ---- saving ------------------------------------------------------------------------------
-    def save(self, sess, save_path: str, global_step=None) -> str:
+    def save(
+        self,
+        sess,
+        save_path: str,
+        global_step=None,
+        latest_filename: str | None = None,
+        meta_graph_suffix: str = "meta",
+        write_meta_graph: bool = True,
+        write_state: bool = True,
+        strip_default_attrs: bool = False,
+        save_debug_info: bool = False,
+    ) -> str:
         """Write the variables' values in ``sess`` to ``save_path`` (suffixed ``-<step>`` when
         ``global_step`` — an int, or a Variable / Tensor evaluated in ``sess`` — is given).
 
-        Returns the checkpoint's prefix. Updates the directory's ``checkpoint`` state file and
-        deletes checkpoints beyond ``max_to_keep``. FailedPreconditionError naming the variable
-        if one is uninitialized in ``sess``.
+        Returns the checkpoint's prefix. As in TF1: ``write_state`` updates the directory's
+        state file (``checkpoint``, or ``latest_filename``) and deletes checkpoints beyond
+        ``max_to_keep``; ``write_meta_graph`` also writes the graph, collections included, to
+        ``<prefix>.<meta_graph_suffix>`` for :func:`import_meta_graph`. FailedPreconditionError
+        naming the variable if one is uninitialized in ``sess`` (and nothing is written).
         """
+        del strip_default_attrs, save_debug_info  # TF1 options about its protobuf meta graph
+        if not self._vars:  # allow_empty=True and nothing to save: TF1 returns None
+            return None
         sess._check_open()
         prefix = os.fspath(save_path)
         if global_step is not None:
             if not isinstance(global_step, (int, np.integer)):
                 global_step = sess.run(global_step)
-            prefix = f"{prefix}-{int(global_step)}"
+            step = int(global_step)
+            prefix = f"{prefix}-{step:08d}" if self._pad_step_number else f"{prefix}-{step}"
         store = sess._context.variables
         arrays = {}
         for name, ref in self._vars.items():
@@ -130,12 +170,30 @@ class Saver:
             to_host = sess.backend_for(ref.op.device).to_host  # a variable lives on its device
             arrays[name] = np.asarray(to_host(store[var_name]))
         checkpoint.write_checkpoint(prefix, arrays)
-        self._record(prefix)
+        if write_meta_graph:
+            self._write_meta_graph(sess.graph, f"{prefix}.{meta_graph_suffix}")
+        if write_state:
+            self._record(prefix, latest_filename, meta_graph_suffix)
         return prefix
 
-    def _record(self, prefix: str) -> None:
+    @staticmethod
+    def _write_meta_graph(graph, path: str) -> None:
+        from flowgraph.train.meta_graph import export_meta_graph
+
+        try:
+            export_meta_graph(path, graph=graph)
+        except UnimplementedError as e:  # an attribute with no JSON form: keep the checkpoint
+            warnings.warn(f"Saver: the meta graph {path!r} was not written: {e}", stacklevel=3)
+
+    def export_meta_graph(self, filename=None, **kwargs) -> dict:
+        """Write the default graph to ``filename`` (see :func:`export_meta_graph`)."""
+        from flowgraph.train.meta_graph import export_meta_graph
+
+        return export_meta_graph(filename, **kwargs)
+
+    def _record(self, prefix: str, latest_filename=None, meta_suffix="meta") -> None:
         directory = os.path.dirname(os.path.abspath(prefix))
-        state = _state_or_none(directory)
+        state = _state_or_none(directory, latest_filename)
         pending = state["deleting"] if state else []
         if state and directory not in self._directories:
             # The first save here: the checkpoints earlier processes kept count too (TF1
@@ -155,18 +213,21 @@ class Saver:
         # The state file moves on before old files go, so it never names a deleted checkpoint
         # as kept; it lists them as being deleted, for the next save if this one is killed.
         deleting = [p for p in pending + doomed if not _same_any(p, here)]
-        checkpoint.update_checkpoint_state(directory, prefix, here, deleting)
+        checkpoint.update_checkpoint_state(directory, prefix, here, deleting, latest_filename)
         for old in deleting:
             checkpoint.remove_checkpoint(old)
+            if os.path.isfile(f"{old}.{meta_suffix}"):
+                os.remove(f"{old}.{meta_suffix}")
 
     # ---- restoring ---------------------------------------------------------------------------
     def restore(self, sess, save_path: str) -> None:
         """Load checkpoint ``save_path`` (a prefix, as :meth:`save` returns) into ``sess``.
 
-        The checkpoint must hold exactly this saver's variables with their shapes and dtypes:
-        NotFoundError when a variable is missing from it or it holds an extra one,
-        InvalidArgumentError when a shape or dtype differs — each naming the file and listing
-        every difference. Nothing is assigned unless everything matches.
+        The checkpoint must hold this saver's variables with their shapes and dtypes; other
+        variables in it are ignored (TF1: ``Saver(var_list)`` restores just its list).
+        NotFoundError when a variable is missing from it, InvalidArgumentError when a shape or
+        dtype differs — each naming the file and listing every difference. Nothing is
+        assigned unless everything matches.
         """
         if save_path is None:
             raise ValueError("Saver.restore: save_path is None (no checkpoint was found?)")
@@ -190,7 +251,6 @@ class Saver:
             return f"{dtype_name}{list(shape)}"
 
         missing = [n for n in self._vars if n not in arrays]
-        extra = [n for n in arrays if n not in self._vars]
         wrong = []
         for name, ref in self._vars.items():
             if name not in arrays:
@@ -202,15 +262,13 @@ class Saver:
                     f"  {name!r}: checkpoint has {spec(value.dtype.name, value.shape)}, "
                     f"the graph's variable is {ref.dtype.name}{shape}"
                 )
-        if not (missing or extra or wrong):
+        if not (missing or wrong):
             return
         lines = [f"Restoring from checkpoint {checkpoint.data_path(prefix)!r} failed:"]
         if missing:
             lines.append(f"  variables not found in the checkpoint: {missing}")
-        if extra:
-            lines.append(f"  the checkpoint holds variables the saver does not have: {extra}")
         if wrong:
             lines.append("  shape or dtype differs:")
             lines.extend(wrong)
-        error = NotFoundError if (missing or extra) else InvalidArgumentError
+        error = NotFoundError if missing else InvalidArgumentError
         raise error(message="\n".join(lines))

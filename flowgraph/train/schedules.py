@@ -104,4 +104,88 @@ def _same_dtype(values) -> list:
     return out
 
 
-__all__ = ["exponential_decay", "piecewise_constant"]
+def _decay_operands(learning_rate, global_step, decay_steps, what):
+    if global_step is None:
+        raise ValueError(f"global_step is required for {what}.")
+    learning_rate = convert_to_tensor(learning_rate, name="learning_rate")
+    dtype = learning_rate.dtype
+    return learning_rate, math.cast(global_step, dtype), math.cast(decay_steps, dtype)
+
+
+def _progress(step, steps, staircase):
+    return math.floordiv(step, steps) if staircase else math.divide(step, steps)
+
+
+def inverse_time_decay(
+    learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None
+):
+    """``learning_rate / (1 + decay_rate * global_step / decay_steps)`` (the division an
+    integer one with ``staircase``)."""
+    with _scope(name, "InverseTimeDecay") as scope:
+        lr, step, steps = _decay_operands(learning_rate, global_step, decay_steps, "decay")
+        rate = math.cast(decay_rate, lr.dtype)
+        denominator = 1.0 + rate * _progress(step, steps, staircase)
+        return math.divide(lr, denominator, name=scope)
+
+
+def natural_exp_decay(
+    learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None
+):
+    """``learning_rate * exp(-decay_rate * global_step / decay_steps)``."""
+    with _scope(name, "NaturalExpDecay") as scope:
+        lr, step, steps = _decay_operands(learning_rate, global_step, decay_steps, "decay")
+        rate = math.cast(decay_rate, lr.dtype)
+        return math.multiply(lr, math.exp(-rate * _progress(step, steps, staircase)), name=scope)
+
+
+def polynomial_decay(
+    learning_rate,
+    global_step,
+    decay_steps,
+    end_learning_rate=0.0001,
+    power=1.0,
+    cycle: bool = False,
+    name=None,
+):
+    """``(learning_rate - end) * (1 - step / decay_steps) ** power + end``, with the step held
+    at ``decay_steps`` afterwards — or, with ``cycle``, ``decay_steps`` stretched to the next
+    multiple of itself past the step, as TF1 does.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     step = fg.placeholder(fg.int64, [])
+    ...     lr = polynomial_decay(1.0, step, 10, end_learning_rate=0.0)
+    ...     print([round(float(fg.Session().run(lr, {step: s})), 3) for s in (0, 5, 20)])
+    [1.0, 0.5, 0.0]
+    """
+    with _scope(name, "PolynomialDecay") as scope:
+        lr, step, steps = _decay_operands(learning_rate, global_step, decay_steps, "decay")
+        end = math.cast(end_learning_rate, lr.dtype)
+        if cycle:  # steps * max(ceil(step / steps), 1); ceil(a / b) == -((-a) // b)
+            multiplier = math.maximum(-math.floordiv(-step, steps), 1.0)
+            steps = steps * multiplier
+        else:
+            step = math.minimum(step, steps)
+        fraction = math.pow(1.0 - step / steps, math.cast(power, lr.dtype))
+        return math.add((lr - end) * fraction, end, name=scope)
+
+
+def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
+    """``learning_rate * ((1 - alpha) * 0.5 * (1 + cos(pi * step / decay_steps)) + alpha)``,
+    the step held at ``decay_steps`` afterwards."""
+    with _scope(name, "CosineDecay") as scope:
+        lr, step, steps = _decay_operands(learning_rate, global_step, decay_steps, "decay")
+        step = math.minimum(step, steps)
+        cosine = 0.5 * (1.0 + math.cos(np.pi * step / steps))
+        alpha = math.cast(alpha, lr.dtype)
+        return math.multiply(lr, (1.0 - alpha) * cosine + alpha, name=scope)
+
+
+__all__ = [
+    "cosine_decay",
+    "exponential_decay",
+    "inverse_time_decay",
+    "natural_exp_decay",
+    "piecewise_constant",
+    "polynomial_decay",
+]

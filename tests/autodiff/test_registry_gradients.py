@@ -537,6 +537,34 @@ GRADIENT_CASES.update(
 )
 
 
+# ---- flowgraph/ops/matrix.py ----------------------------------------------------------------
+from flowgraph.ops import matrix  # noqa: E402
+
+# Well-conditioned square matrices (diagonally dominant), so inverses are stable to check.
+DOMAINS["invertible"] = lambda rng, s: rng.uniform(-0.5, 0.5, s) + 3.0 * np.eye(s[-1])
+
+GRADIENT_CASES.update(
+    {
+        "Diag": [
+            GradCase(matrix.diag, ((3,),)),
+            GradCase(matrix.diag, ((2, 2),), static=False),
+        ],
+        "DiagPart": [
+            GradCase(matrix.diag_part, ((3, 3),)),
+            GradCase(matrix.diag_part, ((2, 3, 2, 3),), static=False),
+        ],
+        "MatrixDeterminant": [
+            GradCase(matrix.matrix_determinant, ((3, 3),), ("invertible",)),
+            GradCase(matrix.matrix_determinant, ((2, 2, 2),), ("invertible",), static=False),
+        ],
+        "MatrixInverse": [
+            GradCase(matrix.matrix_inverse, ((3, 3),), ("invertible",)),
+            GradCase(matrix.matrix_inverse, ((2, 3, 3),), ("invertible",), static=False),
+        ],
+    }
+)
+
+
 # ---- the checks -----------------------------------------------------------------------------
 
 
