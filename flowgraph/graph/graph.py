@@ -247,7 +247,7 @@ class Graph:
         if op_name not in self._ops_by_name:
             hint = self._did_you_mean(op_name, ":" + index)
             raise KeyError(
-                f"The name {name!r} refers to a Tensor of an Operation not in the graph.{hint}"
+                f"The name {echo(name)} refers to a Tensor of an Operation not in the graph.{hint}"
             )
         op = self.get_operation_by_name(op_name)
         try:

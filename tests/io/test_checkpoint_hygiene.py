@@ -130,11 +130,13 @@ def test_a_save_killed_anywhere_while_deleting_never_leaves_an_index_without_dat
                     assert os.path.exists(index[: -len(".index.json")] + ".npz"), index
                 Saver(max_to_keep=2).save(sess, prefix, global_step=5)  # "after the restart"
             names = sorted(os.listdir(directory))
-            assert names == [
+            assert names == [  # Saver.save writes a meta graph by default, as in TF1
                 "checkpoint",
                 "model-4.index.json",
+                "model-4.meta",
                 "model-4.npz",
                 "model-5.index.json",
+                "model-5.meta",
                 "model-5.npz",
             ], (kill_at, names)
 
