@@ -11,7 +11,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 [12.]
 """
 
-from flowgraph import errors, layers, train, viz
+from flowgraph import config, errors, layers, train, viz
 from flowgraph.autodiff import check_gradients, explain_gradient, gradients
 from flowgraph.graph import (
     DType,
@@ -84,6 +84,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
+from flowgraph.runtime.config import ConfigProto
 from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
 

@@ -19,6 +19,7 @@ aliases too.
 import types as _types
 
 from flowgraph import (
+    ConfigProto,
     DType,
     Graph,
     GraphKeys,

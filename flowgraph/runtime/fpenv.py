@@ -1,0 +1,144 @@
+"""Flush-to-zero (FTZ) and denormals-are-zero (DAZ) on the thread that computes, as TF does.
+
+Why: float arithmetic on denormal numbers (|x| < 1.2e-38 in float32) is 10-100x slower on most
+CPUs. Adam's second moments drift into that range after a few hundred steps of the seed model,
+and every step then costs ~3.5x more. TensorFlow sets FTZ/DAZ on its compute threads for each
+kernel; flowgraph sets them around each ``Session.run`` (and each dynamic-mode backward pass and
+optimizer step) on the calling thread, and restores the caller's floating-point state after, so
+NumPy code outside flowgraph keeps IEEE denormals.
+
+How: C's ``fegetenv``/``fesetenv`` (libm, through ctypes) read and write the whole
+floating-point environment; flowgraph flips the FTZ/DAZ bits in the saved copy. This is a few
+lines rather than a dependency: the one PyPI package for it (``daz``) is a compiled extension
+last released in 2018. The bits live in a field whose place in ``fenv_t`` is fixed by the C
+library's ABI, known here for Linux (glibc and musl) on:
+
+- x86-64: ``fenv_t`` is the 28-byte x87 environment followed by MXCSR (32-bit word 7);
+  FTZ is MXCSR bit 15, DAZ bit 6 (SSE/AVX arithmetic, which NumPy uses, obeys MXCSR);
+- aarch64: ``fenv_t`` is ``{fpcr, fpsr}``; FPCR bit 24 (FZ) flushes both inputs and outputs.
+
+Elsewhere (macOS, Windows, other CPUs) :func:`enter` is a no-op that warns once.
+BLAS worker threads (more than one BLAS thread) keep their own state; the elementwise kernels
+where denormals arise (optimizer updates, activations) run on the calling thread.
+
+>>> import numpy as np
+>>> tiny = np.float32(1e-30)
+>>> saved = enter()
+>>> inside = tiny * np.float32(1e-10)  # 1e-40 is denormal: flushed to 0 where supported
+>>> leave(saved)
+>>> float(tiny * np.float32(1e-10)) > 0  # the caller's state is back
+True
+>>> not supported() or float(inside) == 0.0
+True
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import platform
+import sys
+import warnings
+from contextlib import contextmanager
+
+# (number of 32-bit words in fenv_t, the word holding the flags, the FTZ/DAZ bits)
+_LAYOUTS = {
+    "x86_64": (8, 7, (1 << 15) | (1 << 6)),
+    "amd64": (8, 7, (1 << 15) | (1 << 6)),
+    "aarch64": (2, 0, 1 << 24),
+    "arm64": (2, 0, 1 << 24),
+}
+
+
+def _load():
+    """``(fegetenv, fesetenv, words, index, bits)`` for this platform, or None."""
+    layout = _LAYOUTS.get(platform.machine().lower())
+    if layout is None or not sys.platform.startswith("linux"):
+        return None
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        get, set_ = libm.fegetenv, libm.fesetenv
+    except (OSError, AttributeError):
+        return None
+    get.restype = set_.restype = ctypes.c_int
+    return (get, set_, *layout)
+
+
+_IMPL = _load()
+_WARNED = False
+
+
+def supported() -> bool:
+    """Whether flowgraph can set flush-to-zero on this platform (Linux on x86-64 or aarch64).
+
+    >>> isinstance(supported(), bool)
+    True
+    """
+    return _IMPL is not None
+
+
+def enter():
+    """Set FTZ and DAZ on the calling thread; returns what :func:`leave` needs to restore the
+    caller's state (None when nothing was changed)."""
+    if _IMPL is None:
+        _warn_once()
+        return None
+    get, set_, words, index, bits = _IMPL
+    saved = (ctypes.c_uint32 * words)()
+    if get(saved) != 0 or saved[index] & bits == bits:
+        return None  # already flushing (a nested run, or the caller's own choice)
+    flushing = (ctypes.c_uint32 * words)(*saved)
+    flushing[index] |= bits
+    set_(flushing)
+    return saved
+
+
+def leave(saved) -> None:
+    """Restore the floating-point state :func:`enter` saved."""
+    if saved is not None:
+        _IMPL[1](saved)
+
+
+@contextmanager
+def flushing(enabled: bool = True):
+    """FTZ/DAZ inside the block (when ``enabled``), the caller's state restored after; what
+    dynamic mode's ``backward()`` and ``optimizer.step()`` run under."""
+    saved = enter() if enabled else None
+    try:
+        yield
+    finally:
+        leave(saved)
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """Turn FTZ/DAZ on or off for the calling thread until changed again, like
+    ``torch.set_flush_denormal``; returns False where unsupported.
+
+    >>> import numpy as np
+    >>> if set_flush_denormal(True):
+    ...     print(np.float32(1e-30) * np.float32(1e-10))
+    0.0
+    >>> set_flush_denormal(False) == supported()
+    True
+    """
+    if _IMPL is None:
+        return False
+    get, set_, words, index, bits = _IMPL
+    env = (ctypes.c_uint32 * words)()
+    get(env)
+    env[index] = (env[index] | bits) if mode else (env[index] & ~bits)
+    set_(env)
+    return True
+
+
+def _warn_once() -> None:
+    global _WARNED
+    if not _WARNED:
+        _WARNED = True
+        warnings.warn(
+            f"flowgraph cannot set flush-to-zero on {sys.platform}/{platform.machine()}: runs "
+            "keep IEEE denormals, which can make long trainings slower (see "
+            "flowgraph/runtime/fpenv.py)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
