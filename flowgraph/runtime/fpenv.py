@@ -35,7 +35,6 @@ True
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import platform
 import sys
 import warnings
@@ -55,10 +54,16 @@ def _load():
     layout = _LAYOUTS.get(platform.machine().lower())
     if layout is None or not sys.platform.startswith("linux"):
         return None
-    try:
-        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-        get, set_ = libm.fegetenv, libm.fesetenv
-    except (OSError, AttributeError):
+    # Not ctypes.util.find_library: it runs `ldconfig -p` (~10 ms at import). glibc's libm is
+    # libm.so.6; musl has the functions in libc, which CDLL(None) (the process) reaches.
+    for name in ("libm.so.6", None):
+        try:
+            libm = ctypes.CDLL(name)
+            get, set_ = libm.fegetenv, libm.fesetenv
+            break
+        except (OSError, AttributeError):
+            continue
+    else:
         return None
     get.restype = set_.restype = ctypes.c_int
     return (get, set_, *layout)
