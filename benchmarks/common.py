@@ -7,6 +7,7 @@ shape, so a script reports a figure against a target by printing it with :func:`
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -54,7 +55,16 @@ def median_seconds(fns: dict[str, Callable], repeat: int, number: int) -> dict[s
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def load_average() -> float:
+    """The 1-minute load average (0 where the OS has none): printed next to every figure,
+    since other processes on the machine move absolute times (ratios much less)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
 def target_line(label: str, value: float, limit: float, width: int = 40) -> str:
-    """``label  value  (target <= limit)``, the line run_all.py collects."""
+    """``label  value  (target <= limit) met|MISSED [load L]``, the line run_all.py collects."""
     verdict = "met" if value <= limit else "MISSED"
-    return f"{label:<{width}}{value:>9.3f}   (target <= {limit:.2f}) {verdict}"
+    return (
+        f"{label:<{width}}{value:>9.3f}   (target <= {limit:.2f}) {verdict} "
+        f"[load {load_average():.2f}]"
+    )

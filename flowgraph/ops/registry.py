@@ -59,6 +59,11 @@ class OpDef:
     # inputs read only for their shape, so a later such use does not keep a buffer's values.
     fresh_output: bool = False
     shape_only_inputs: tuple[int, ...] = ()
+    # The kernel is elementwise over inputs of one shape (it raises when they differ, so its
+    # result has the shape and dtype of each input) and takes an ``out=`` array to write it
+    # into, as a ufunc does: the memory planner may then compute it in place into any input
+    # (only on backends whose ufuncs take ``out``; elsewhere ``out`` is never passed).
+    takes_out: bool = False
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed)."""
