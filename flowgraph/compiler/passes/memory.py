@@ -44,10 +44,10 @@ _NEVER = float("inf")
 
 def plan_memory(ir) -> list[str]:
     """``y = f(x)`` with ``x`` dying here, owned by the run -> ``y = f(x, out=x)``: mark each
-    elementwise ufunc op (or op whose kernel ``takes_out``) that can write its result into the buffer of one of its inputs
-    (``node.inplace`` = that input's position); code generation emits the ``out`` argument.
-    Never writes into feeds, constants, variable values, fetched values, or anything that may
-    share memory with them.
+    elementwise ufunc op (or op whose kernel ``takes_out``) that can write its result into the
+    buffer of one of its inputs (``node.inplace`` = that input's position); code generation
+    emits the ``out`` argument. Never writes into feeds, constants, variable values, fetched
+    values, or anything that may share memory with them.
     """
     if not any(b.supports_out for b in ir.backends()):
         return []
