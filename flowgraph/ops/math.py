@@ -61,6 +61,7 @@ def _unary(
         differentiable=differentiable,
         fresh_output=fresh,
         takes_out=out,
+        specs_only_infer=True,
     )
 
     def op(x, name=None):
@@ -163,6 +164,7 @@ def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=
         kernel=kernel,
         differentiable=differentiable,
         fresh_output=fresh,
+        specs_only_infer=True,
     )
 
     def op(x, y, name=None):

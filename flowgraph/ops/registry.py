@@ -64,6 +64,10 @@ class OpDef:
     # into, as a ufunc does: the memory planner may then compute it in place into any input
     # (only on backends whose ufuncs take ``out``; elsewhere ``out`` is never passed).
     takes_out: bool = False
+    # The shape rule reads only its inputs' shapes and dtypes and the attrs (never an input's
+    # value, as Reshape's does): dynamic mode may then reuse its result for the same
+    # (input shapes, dtypes, attrs) instead of running it for every eager op.
+    specs_only_infer: bool = False
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed)."""
@@ -186,6 +190,8 @@ def apply_op(
 
 
 def _complete_attrs(op_def: OpDef, attrs: dict) -> dict:
+    if not attrs and not op_def.attrs:
+        return {}  # most ops: nothing to check or fill (the eager path runs this per op)
     unknown = [k for k in attrs if k not in op_def.attrs and not k.startswith("_")]
     if unknown:
         raise TypeError(f"{op_def.type} got unexpected attribute(s) {unknown}")
