@@ -133,10 +133,16 @@ class Session:
         feed_values = [feeds[t] for t in plan.feeds]
         if plan.feed_transfers is not None:  # a placeholder placed on another device
             feed_values = _moved(feed_values, plan.feed_transfers)
-        if traced:
-            values = self._computing(self._run_traced, plan, feed_values, run_metadata)
-        else:
-            values = self._computing(plan.run, self._context, feed_values)
+        saved_fp = fpenv.enter() if self.flush_denormals else None
+        saved_blas = threads.enter(self.intra_op_parallelism_threads or threads.resolve(0))
+        try:
+            if traced:
+                values = self._run_traced(plan, feed_values, run_metadata)
+            else:
+                values = plan.run(self._context, feed_values)
+        finally:
+            threads.leave(saved_blas)
+            fpenv.leave(saved_fp)
         if return_device_arrays:
             values = [_device_value(e, v) for e, v in zip(elements, values)]
         elif plan.single_backend:

@@ -76,11 +76,12 @@ def resolve(requested: int | None) -> int:
 def enter(num_threads: int):
     """Set BLAS to ``num_threads`` where it differs; returns what :func:`leave` restores."""
     changed = None
-    for lib in _blas_libraries():
+    for lib in _blas if _blas is not None else _blas_libraries():
         before = lib.get_num_threads()
         if before != num_threads:
             lib.set_num_threads(num_threads)
-            changed = [] if changed is None else changed
+            if changed is None:
+                changed = []
             changed.append((lib, before))
     return changed
 
