@@ -12,7 +12,8 @@ Four phases are timed separately:
   the Python source) and CPython (``compile``/``exec`` of that source);
 - first run: the first ``Session.run`` of that plan.
 
-A linear pipeline costs 10x more for 10x the ops; the script prints each phase per size and the
+Times are CPU seconds of this process (on a shared machine wall time adds the wait for a
+core; on an idle one the two agree). A linear pipeline costs 10x more for 10x the ops; the script prints each phase per size and the
 100k / 10k ratio of each (target <= 11, i.e. linear with some slack for cache effects), and the
 100k total (target <= 5 s). TF1 needed 21 s for build + gradients at 10k ops, JAX 4.5 s.
 
@@ -44,11 +45,11 @@ def _timed(module, name: str, part: str) -> None:
     function = getattr(module, name)
 
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start = time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
-            spent = time.perf_counter() - start
+            spent = time.process_time() - start
             _PARTS[part] = _PARTS.get(part, 0.0) + spent
             if part == "CPython":
                 _PARTS["codegen"] = _PARTS.get("codegen", 0.0) - spent
@@ -71,29 +72,29 @@ def measure(n_ops: int) -> dict[str, float]:
     times = {}
     graph = fg.Graph()
     with graph.as_default():
-        start = time.perf_counter()
+        start = time.process_time()
         x = fg.placeholder(fg.float64, [4], name="x")
         y = x
         for i in range(n_ops):
             y = fg.tanh(y) if i % 2 == 0 else y + x
-        times["build"] = time.perf_counter() - start
+        times["build"] = time.process_time() - start
 
-        start = time.perf_counter()
+        start = time.process_time()
         (dx,) = fg.gradients(fg.reduce_sum(y), [x])
-        times["gradients"] = time.perf_counter() - start
+        times["gradients"] = time.process_time() - start
         graph_ops = len(graph.get_operations())
 
         sess = fg.Session(graph=graph)
         _PARTS.clear()
-        start = time.perf_counter()
+        start = time.process_time()
         sess.make_callable([y, dx], [x])
-        times["compile"] = time.perf_counter() - start
+        times["compile"] = time.process_time() - start
         times.update((part, _PARTS.get(part, 0.0)) for part in COMPILE_PARTS)
 
         value = np.linspace(-1.0, 1.0, 4)
-        start = time.perf_counter()
+        start = time.process_time()
         y_value, dx_value = sess.run([y, dx], feed_dict={x: value})
-        times["first run"] = time.perf_counter() - start
+        times["first run"] = time.process_time() - start
         assert sess.compile_count == 1, "make_callable's plan should serve the run"
         assert np.all(np.isfinite(y_value)) and np.all(np.isfinite(dx_value))
         sess.close()
@@ -121,7 +122,7 @@ def main(argv=None) -> None:
             results[n] = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
     print()
-    print("seconds per phase: a tanh / add chain on float64[4], then its gradient")
+    print("CPU seconds per phase: a tanh / add chain on float64[4], then its gradient")
     print("(median of 3 runs below 100k ops, one run at 100k)")
     header = f"{'forward ops':>12}{'graph ops':>11}" + "".join(f"{p:>11}" for p in PHASES)
     print(header + f"{'total':>11}")
