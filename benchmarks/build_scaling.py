@@ -13,9 +13,10 @@ Four phases are timed separately:
 - first run: the first ``Session.run`` of that plan.
 
 Times are CPU seconds of this process (on a shared machine wall time adds the wait for a
-core; on an idle one the two agree). A linear pipeline costs 10x more for 10x the ops; the script prints each phase per size and the
-100k / 10k ratio of each (target <= 11, i.e. linear with some slack for cache effects), and the
-100k total (target <= 5 s). TF1 needed 21 s for build + gradients at 10k ops, JAX 4.5 s.
+core; on an idle one the two agree). A linear pipeline costs 10x more for 10x the ops; the
+script prints each phase per size and the 100k / 10k ratio of each (target <= 11, i.e.
+linear with some slack for cache effects), and the 100k total (target <= 5 s). TF1 needed
+21 s for build + gradients at 10k ops, JAX 4.5 s.
 
 Run:  python benchmarks/build_scaling.py   (needs threadpoolctl: pip install -e ".[bench]")
 Options: --sizes 1000,10000,100000
