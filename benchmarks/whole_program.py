@@ -4,7 +4,7 @@ Process start, imports, data loading, 10,000 training steps of batch 100, the ac
 and the test evaluation: ``examples/mnist_tf1.py --graph-picture ''`` (the TF1 seed program on
 flowgraph, without the closing drawing) against ``benchmarks/programs/seed_numpy.py`` (the same
 program in bare NumPy, expert step, nothing from flowgraph). The two processes alternate
-(``--repeat`` each, medians), both with ``OPENBLAS_NUM_THREADS=1`` / ``OMP_NUM_THREADS=1`` so
+(``--repeat`` each, default 2, medians), both with ``OPENBLAS_NUM_THREADS=1`` / ``OMP_NUM_THREADS=1`` so
 the bare process gets the thread setting flowgraph applies itself. Wall time is the figure
 (target <= 2.0x); CPU time (user + sys) is printed too, since it moves less with the load.
 
@@ -51,7 +51,7 @@ def run(args: list[str], steps: int) -> tuple[float, float]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="processes per program")
+    parser.add_argument("--repeat", type=int, default=2, help="processes per program")
     parser.add_argument("--steps", type=int, default=10000, help="training steps")
     args = parser.parse_args(argv)
     walls: dict[str, list[float]] = {name: [] for name in PROGRAMS}
