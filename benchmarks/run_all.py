@@ -36,6 +36,7 @@ BENCHMARKS = {
     "threads": ("threads.py", ["--repeat", "5"]),
     "whole_program": ("whole_program.py", ["--repeat", "1", "--steps", "2000"]),
     "memory": ("memory.py", []),
+    "summaries": ("summaries.py", ["--repeat", "5", "--number", "5"]),
 }
 
 TARGET_LINE = re.compile(
