@@ -5,8 +5,9 @@ and the test evaluation: ``examples/mnist_tf1.py --graph-picture ''`` (the TF1 s
 flowgraph, without the closing drawing) against ``benchmarks/programs/seed_numpy.py`` (the same
 program in bare NumPy, expert step, nothing from flowgraph). The two processes alternate
 (``--repeat`` each, default 2, medians), both with ``OPENBLAS_NUM_THREADS=1`` /
-``OMP_NUM_THREADS=1`` so the bare process gets the thread setting flowgraph applies itself. Wall time is the figure
-(target <= 2.0x); CPU time (user + sys) is printed too, since it moves less with the load.
+``OMP_NUM_THREADS=1`` so the bare process gets the thread setting flowgraph applies itself.
+Wall time is the figure (target <= 2.0x); CPU time (user + sys) is printed too, since it moves
+less with the load.
 
 Run:  python benchmarks/whole_program.py      Options: --repeat, --steps
 """
