@@ -231,7 +231,8 @@ def execute(op_def, inputs, attrs, name):
     if op_def.ref_inputs or op_type in _REFUSED:
         reason = _REFUSED.get(op_type, "ops that assign to variables need a graph")
         raise TypeError(f"{op_type} op {name!r} is not supported in flowgraph.dynamic: {reason}")
-    specs = _specs(op_def, inputs, attrs, name)
+    input_specs = [(t._value.shape, t.dtype) for t in inputs]  # array shapes: cheap, hashable
+    specs = _specs(op_def, inputs, attrs, name, input_specs)
     out = _run_kernel(op_def, inputs, attrs, name)
     n = len(specs)
     if n == 0:
@@ -256,7 +257,7 @@ def execute(op_def, inputs, attrs, name):
         )
         node._refs = [weakref.ref(t) for t in results]
         return results
-    info = OpInfo(op_type, name, attrs, [(t._value.shape, t.dtype) for t in inputs])
+    info = OpInfo(op_type, name, attrs, input_specs)
     if n == 1:
         value = out if out.__class__ is _ndarray else _as_array(out)
         return new_tensor(EagerTensor, value, specs[0][0], info, 0, False)
@@ -272,7 +273,7 @@ _SPECS: dict = {}  # (op type, attrs, input shapes and dtypes) -> the shape rule
 _SPECS_LIMIT = 4096
 
 
-def _specs(op_def, inputs, attrs, name):
+def _specs(op_def, inputs, attrs, name, input_specs):
     """The op's shape rule on ``inputs``, remembered for ops whose rule reads only shapes,
     dtypes and attrs (``OpDef.specs_only_infer``): in a training loop the same ops meet the
     same shapes every step, and the rule (TensorShape broadcasting, dtype checks) costs more
@@ -280,7 +281,7 @@ def _specs(op_def, inputs, attrs, name):
     key = None
     if op_def.specs_only_infer:
         try:
-            key = (op_def.type, *attrs.items(), *[(t._value.shape, t.dtype) for t in inputs])
+            key = (op_def.type, *attrs.items(), *input_specs)
             specs = _SPECS.get(key)
         except TypeError:  # an unhashable attribute value: no caching
             key = specs = None

@@ -30,6 +30,8 @@ def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
     ``x_float32 * 2`` multiplies by a float32 2, as in TF; ``x_int32 + 1.5`` is a TypeError
     rather than a silent truncation.
     """
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        return x, y  # what the conversions below give two tensors, without their cost
     try:
         if is_tensor_like(x):
             x = convert_to_tensor(x)

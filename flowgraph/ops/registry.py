@@ -167,7 +167,7 @@ def apply_op(
     the op, its inputs' shapes and dtypes, and the user's line — and returns the op's single
     output Tensor, a tuple of outputs, or the Operation itself when it has none.
     """
-    op_def = get_op_def(op_type)
+    op_def = _OP_DEFS.get(op_type) or get_op_def(op_type)  # (the latter raises)
     attrs = _complete_attrs(op_def, attrs or {})
     if _mode.eager_executor is not None:  # define-by-run: compute now instead of building
         return _mode.eager_executor(op_def, inputs, attrs, name or op_type)
