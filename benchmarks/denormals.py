@@ -4,7 +4,8 @@ The seed program (784-256-10 MLP, Adam 0.001, batch 100 of the bundled MNIST sam
 twice in one process, taking turns block by block: with flowgraph's default (flush-to-zero and
 denormals-are-zero while a run computes, as TF does) and with
 ``ConfigProto(flush_denormals=False)`` (IEEE denormals, what plain NumPy and PyTorch do). It
-prints the mean step time of every 200-step block. Without flushing, steps slow down severalfold
+prints the mean step time (CPU time of this process, so that on a shared machine the wait for
+a core is left out) of every 200-step block. Without flushing, steps slow down severalfold
 after some hundreds of steps (Adam's second moments of rarely-lit pixels decay into the denormal
 range); with it the time stays flat. Target: the slowest 200-step block of the default run
 within 1.25x of its fastest.
@@ -49,11 +50,11 @@ def main(argv=None) -> None:
         for _ in range(args.steps // args.block):
             for name, (sess, x, y, train_op) in runs.items():
                 batches = rngs[name].integers(0, len(images), (args.block, 100))
-                start = time.perf_counter()
+                start = time.process_time()  # CPU time: waiting for a core is left out
                 for index in batches:
                     sess.run(train_op, feed_dict={x: images[index], y: labels[index]})
-                blocks[name].append((time.perf_counter() - start) / args.block)
-    print(f"mean step time (ms) per {args.block}-step block, {args.steps} steps")
+                blocks[name].append((time.process_time() - start) / args.block)
+    print(f"mean step CPU time (ms) per {args.block}-step block, {args.steps} steps")
     print(f"{'steps':>12}" + "".join(f"{name:>18}" for name in runs))
     for i in range(len(blocks["flush (default)"])):
         row = "".join(f"{blocks[name][i] * 1e3:>18.3f}" for name in runs)

@@ -86,33 +86,54 @@ def conditions() -> str:
     )
 
 
-def markdown_table(rows) -> str:
-    """The summary as a Markdown table (what ``--update-readme`` puts into README.md)."""
-    lines = [
-        f"Measured with `python benchmarks/run_all.py` on {conditions()}.",
-        "",
-        "| benchmark | figure | measured | target | verdict | load |",
-        "| --- | --- | ---: | ---: | --- | ---: |",
+TABLE_HEAD = [
+    "| benchmark | figure | measured | target | verdict | load |",
+    "| --- | --- | ---: | ---: | --- | ---: |",
+]
+
+
+def table_rows(rows) -> list[str]:
+    """One Markdown table row per figure."""
+    return [
+        f"| {name} | {label} | {value:.3f} | <= {limit:.2f} | {_verdict(value, limit)} "
+        f"| {load:.1f} |"
+        for name, label, value, limit, load in rows
     ]
-    for name, label, value, limit, load in rows:
-        lines.append(
-            f"| {name} | {label} | {value:.3f} | <= {limit:.2f} | {_verdict(value, limit)} "
-            f"| {load:.1f} |"
-        )
-    return "\n".join(lines) + "\n"
+
+
+def markdown_table(rows) -> str:
+    """The summary as a Markdown table, with the machine and conditions above it."""
+    intro = f"Measured with `python benchmarks/run_all.py` on {conditions()}."
+    return "\n".join([intro, "", *TABLE_HEAD, *table_rows(rows)]) + "\n"
 
 
 README_START, README_END = "<!-- run_all table start -->", "<!-- run_all table end -->"
 
 
-def update_readme(path: Path, table: str) -> None:
-    """Replace the text between the README's table markers with ``table``."""
+def _benchmark_of(line: str) -> str:
+    return line.split("|")[1].strip()
+
+
+def update_readme(path: Path, rows) -> None:
+    """Put the table of ``rows`` between the README's table markers. Rows of benchmarks that
+    did not run this time (a selection was given) are kept from the table already there."""
     text = path.read_text(encoding="utf-8")
     head, start, rest = text.partition(README_START)
-    _, end, tail = rest.partition(README_END)
+    old, end, tail = rest.partition(README_END)
     if not start or not end:
         raise SystemExit(f"{path} has no {README_START} ... {README_END} markers")
-    path.write_text(f"{head}{start}\n{table}{end}{tail}", encoding="utf-8")
+    ran = {row[0] for row in rows}
+    kept = [
+        line
+        for line in old.splitlines()
+        if line.startswith("| ") and _benchmark_of(line) in set(BENCHMARKS) - ran
+    ]
+    order = {name: i for i, name in enumerate(BENCHMARKS)}
+    lines = sorted(table_rows(rows) + kept, key=lambda line: order[_benchmark_of(line)])
+    note = "" if not kept else " Rows of benchmarks not rerun are from an earlier run."
+    intro = f"Measured with `python benchmarks/run_all.py` on {conditions()}.{note}"
+    table = "\n".join([intro, "", *TABLE_HEAD, *lines])
+    path.write_text(f"{head}{start}\n{table}\n{end}{tail}", encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -157,7 +178,7 @@ def main(argv=None) -> int:
         Path(args.markdown).write_text(markdown_table(rows), encoding="utf-8")
         print(f"\nMarkdown table written to {args.markdown}")
     if args.update_readme:
-        update_readme(HERE.parent / "README.md", markdown_table(rows))
+        update_readme(HERE.parent / "README.md", rows)
         print("\nREADME.md's performance table regenerated")
     if failed:
         print(f"\nbenchmarks that failed to run: {', '.join(failed)}")
