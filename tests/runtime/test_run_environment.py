@@ -58,10 +58,12 @@ def test_flush_denormals_false_keeps_ieee_denormals(probe):
 
 @needs_ftz
 def test_a_failing_run_restores_the_callers_state_too():
-    with fg.Graph().as_default():
+    config = fg.ConfigProto(intra_op_parallelism_threads=3)
+    with fg.Graph().as_default(), threadpool_limits(2, "blas"):
         x = fg.placeholder(fg.int32, [None])
-        with fg.Session() as sess, pytest.raises(fg.errors.OpError):
+        with fg.Session(config=config) as sess, pytest.raises(fg.errors.OpError):
             sess.run(fg.reshape(x, [3]), {x: [1, 2]})
+        assert set(blas_threads()) <= {2}
     assert TINY * np.float32(1e-10) > 0
 
 
