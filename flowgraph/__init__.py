@@ -85,7 +85,7 @@ from flowgraph.ops.variable_scope import (
     local_variables_initializer,
     variable_scope,
 )
-from flowgraph.runtime.config import ConfigProto
+from flowgraph.runtime.config import ConfigProto, GPUOptions
 from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
 

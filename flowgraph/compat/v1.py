@@ -21,6 +21,7 @@ import types as _types
 from flowgraph import (
     ConfigProto,
     DType,
+    GPUOptions,
     Graph,
     GraphKeys,
     InteractiveSession,

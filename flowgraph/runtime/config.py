@@ -15,6 +15,20 @@ from typing import Any
 
 
 @dataclass
+class GPUOptions:
+    """TF1's ``tf.GPUOptions``: accepted so that ``config.gpu_options.allow_growth = True``
+    and friends run; CuPy manages its own memory pool, so they change nothing.
+
+    >>> config = ConfigProto()
+    >>> config.gpu_options.allow_growth = True
+    """
+
+    allow_growth: bool = False
+    per_process_gpu_memory_fraction: float = 0.0
+    visible_device_list: str = ""
+
+
+@dataclass
 class ConfigProto:
     """Session options, spelled as TF1's ``tf.ConfigProto`` (keyword arguments only).
 
@@ -34,7 +48,7 @@ class ConfigProto:
     allow_soft_placement: bool = False
     log_device_placement: bool = False
     device_count: dict = field(default_factory=dict)
-    gpu_options: Any = None
+    gpu_options: GPUOptions = field(default_factory=GPUOptions)
     graph_options: Any = None
     operation_timeout_in_ms: int = 0
     device_backends: dict | None = None

@@ -168,3 +168,17 @@ def test_dynamic_set_num_threads():
             fg.config.threading.set_intra_op_parallelism_threads(0)
     with pytest.raises(ValueError, match="positive integer"):
         torch.set_num_threads(0)
+
+
+def test_tf1_config_idioms_run():
+    import flowgraph.compat.v1 as tf
+
+    config = tf.ConfigProto(allow_soft_placement=True, log_device_placement=False)
+    config.gpu_options.allow_growth = True
+    config.intra_op_parallelism_threads = 1
+    other = tf.ConfigProto(gpu_options=tf.GPUOptions(per_process_gpu_memory_fraction=0.5))
+    with tf.Graph().as_default():
+        total = tf.reduce_sum(tf.constant([1.0, 2.0]))
+        for c in (config, other):
+            with tf.Session(config=c) as sess:
+                assert sess.run(total) == 3.0
