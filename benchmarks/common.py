@@ -7,6 +7,7 @@ shape, so a script reports a figure against a target by printing it with :func:`
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
@@ -40,21 +41,34 @@ def blas_threads(threads: int) -> Iterator[None]:
         yield
 
 
-def median_seconds(fns: dict[str, Callable], repeat: int, number: int) -> dict[str, float]:
+def median_seconds(
+    fns: dict[str, Callable], repeat: int, number: int, clock: Callable = time.perf_counter
+) -> dict[str, float]:
     """The median over ``repeat`` rounds of the time per call (``number`` calls per round) of
     each function. The functions take turns within each round, so a burst of load on the
-    machine hits all of them alike rather than whichever happened to be running."""
+    machine hits all of them alike rather than whichever happened to be running.
+    ``clock=time.process_time`` counts only this process's CPU time: on a machine shared with
+    other busy processes it leaves out the time spent waiting for a core."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeat):
         for name, fn in fns.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(number):
                 fn()
-            times[name].append((time.perf_counter() - start) / number)
+            times[name].append((clock() - start) / number)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def load_average() -> float:
+    """The 1-minute load average (0 where the OS has none): printed next to every figure,
+    since other processes on the machine move absolute times (ratios much less)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
 def target_line(label: str, value: float, limit: float, width: int = 40) -> str:
-    """``label  value  (target <= limit)``, the line run_all.py collects."""
+    """``label  value  (target <= limit) met|MISSED [load L]``, the line run_all.py collects."""
     verdict = "met" if value <= limit else "MISSED"
-    return f"{label:<{width}}{value:>9.3f}   (target <= {limit:.2f}) {verdict}"
+    return (
+        f"{label:<{width}}{value:>9.3f}   (target <= {limit:.2f}) {verdict} "
+        f"[load {load_average():.2f}]"
+    )

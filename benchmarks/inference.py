@@ -24,7 +24,7 @@ from common import blas_threads, median_seconds, target_line
 import flowgraph as fg
 
 D_IN, D_HID, D_OUT = 784, 256, 10
-TARGET = 1.05
+TARGET = 0.97  # TF1 2.21 compat.v1's figure on the reference machine
 
 
 def build_flowgraph(params):

@@ -20,7 +20,9 @@ import sys as _sys
 import types as _types
 
 from flowgraph import (
+    ConfigProto,
     DType,
+    GPUOptions,
     Graph,
     GraphKeys,
     InteractiveSession,

@@ -20,10 +20,13 @@ then that topological order, and networkx is needed only for the other case and 
 
 from __future__ import annotations
 
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from flowgraph.errors import InvalidArgumentError
 from flowgraph.ops.registry import get_op_def
+
+if TYPE_CHECKING:  # networkx is imported where it is used (~40 ms), not by `import flowgraph`
+    import networkx as nx
 
 
 def pruned_ops(fetches, feeds, frozen=frozenset()) -> list:
@@ -84,6 +87,8 @@ def dependency_graph(fetch_ops, fed_tensors, frozen=frozenset()) -> nx.DiGraph:
 
     The walk is iterative (a 100,000-op chain must not hit Python's recursion limit).
     """
+    import networkx as nx
+
     fed = set(fed_tensors)
     deps = nx.DiGraph()
     stack = list(fetch_ops)
@@ -115,6 +120,8 @@ def execution_order(deps: nx.DiGraph) -> list:
     Raises InvalidArgumentError naming the ops of a cycle (possible only through control
     inputs added after the fact).
     """
+    import networkx as nx
+
     try:
         return list(nx.lexicographical_topological_sort(deps, key=lambda op: op._id))
     except nx.NetworkXUnfeasible:
@@ -129,6 +136,8 @@ def check_feeds(deps: nx.DiGraph, fetch_ops, fed_tensors) -> None:
     The message names the placeholder, its dtype and shape, the fetch that needs it, and where
     the placeholder was created.
     """
+    import networkx as nx
+
     for op in deps.nodes:
         if op.type == "Placeholder" and op.outputs[0] not in fed_tensors:
             t = op.outputs[0]

@@ -47,6 +47,10 @@ Running any flowgraph op eagerly
 Tape to graph
     ``tape_to_graph(root) -> (Graph, {eager tensor: graph tensor})`` rebuilds the recorded ops
     as a static graph, e.g. for ``flowgraph.viz.draw``.
+Threads and floating point
+    ``set_num_threads(n)`` / ``get_num_threads()`` (BLAS threads; one by default, see
+    ``flowgraph/runtime/threads.py``), ``set_flush_denormal(mode)`` (flush-to-zero for the
+    calling thread; ``backward()`` and ``optimizer.step()`` already compute with it on).
 dtypes
     ``float32``/``float``, ``float64``/``double``, ``float16``/``half``, ``int64``/``long``,
     ``int32``/``int``, ``int16``, ``int8``, ``uint8``, ``bool``.
@@ -64,6 +68,8 @@ from flowgraph.dynamic.tape import call as executing
 from flowgraph.dynamic.tensor import EagerTensor, Parameter, Size
 from flowgraph.dynamic.to_graph import tape_to_graph
 from flowgraph.graph import dtypes as _dtypes
+from flowgraph.runtime.fpenv import set_flush_denormal
+from flowgraph.runtime.threads import get_num_threads, set_num_threads
 
 Tensor = EagerTensor
 

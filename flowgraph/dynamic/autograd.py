@@ -22,11 +22,18 @@ from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.ops import array
+from flowgraph.runtime.fpenv import flushing
 
 
 def backward(root, gradient=None, retain_graph=None, create_graph=False) -> None:
     """Accumulate d(root)/d(leaf) into the ``.grad`` of every leaf that requires grad (and of
-    non-leaves that called ``retain_grad()``). See :meth:`EagerTensor.backward`."""
+    non-leaves that called ``retain_grad()``), computing with flush-to-zero on (see
+    ``flowgraph.runtime.fpenv``). See :meth:`EagerTensor.backward`."""
+    with flushing():
+        _backward(root, gradient, retain_graph, create_graph)
+
+
+def _backward(root, gradient, retain_graph, create_graph) -> None:
     grads, nodes = _differentiate([root], [gradient], retain_graph, create_graph)
     adopted: set = set()
     run = tape.call if create_graph else call_deferred

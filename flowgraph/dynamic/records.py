@@ -9,6 +9,7 @@ shapes of its inputs, but not the inputs themselves.
 
 from __future__ import annotations
 
+from flowgraph.dynamic.size import Size
 from flowgraph.graph import Graph
 
 
@@ -49,11 +50,11 @@ class OpInfo:
         self.type = op_type
         self.name = name
         self.attrs = attrs
-        self._specs = specs  # [(shape, dtype)] of the inputs
+        self._specs = specs  # [(array shape tuple, dtype)] of the inputs
 
     @property
     def inputs(self) -> tuple:
-        return tuple(InputSpec(shape, dtype) for shape, dtype in self._specs)
+        return tuple(InputSpec(Size(shape), dtype) for shape, dtype in self._specs)
 
     def __repr__(self) -> str:
         return f"<flowgraph.dynamic op {self.name!r} type={self.type} (not recorded)>"

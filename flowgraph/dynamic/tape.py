@@ -231,11 +231,8 @@ def execute(op_def, inputs, attrs, name):
     if op_def.ref_inputs or op_type in _REFUSED:
         reason = _REFUSED.get(op_type, "ops that assign to variables need a graph")
         raise TypeError(f"{op_type} op {name!r} is not supported in flowgraph.dynamic: {reason}")
-    try:
-        specs = op_def.infer(inputs, attrs)
-    except ShapeError as e:
-        site = user_site(2)
-        raise type(e)(_describe_failure(op_type, EAGER_GRAPH, name, inputs, site, str(e))) from None
+    input_specs = [(t._value.shape, t.dtype) for t in inputs]  # array shapes: cheap, hashable
+    specs = _specs(op_def, inputs, attrs, name, input_specs)
     out = _run_kernel(op_def, inputs, attrs, name)
     n = len(specs)
     if n == 0:
@@ -260,7 +257,7 @@ def execute(op_def, inputs, attrs, name):
         )
         node._refs = [weakref.ref(t) for t in results]
         return results
-    info = OpInfo(op_type, name, attrs, [(t.shape, t.dtype) for t in inputs])
+    info = OpInfo(op_type, name, attrs, input_specs)
     if n == 1:
         value = out if out.__class__ is _ndarray else _as_array(out)
         return new_tensor(EagerTensor, value, specs[0][0], info, 0, False)
@@ -270,6 +267,38 @@ def execute(op_def, inputs, attrs, name):
         )
         for i, (v, spec) in enumerate(zip(out, specs))
     )
+
+
+_SPECS: dict = {}  # (op type, attrs, input shapes and dtypes) -> the shape rule's result
+_SPECS_LIMIT = 4096
+
+
+def _specs(op_def, inputs, attrs, name, input_specs):
+    """The op's shape rule on ``inputs``, remembered for ops whose rule reads only shapes,
+    dtypes and attrs (``OpDef.specs_only_infer``): in a training loop the same ops meet the
+    same shapes every step, and the rule (TensorShape broadcasting, dtype checks) costs more
+    than a small kernel. Failures are never cached, so errors read the same."""
+    key = None
+    if op_def.specs_only_infer:
+        try:
+            key = (op_def.type, *attrs.items(), *input_specs)
+            specs = _SPECS.get(key)
+        except TypeError:  # an unhashable attribute value: no caching
+            key = specs = None
+        if specs is not None:
+            return specs
+    try:
+        specs = op_def.infer(inputs, attrs)
+    except ShapeError as e:
+        site = user_site(3)
+        raise type(e)(
+            _describe_failure(op_def.type, EAGER_GRAPH, name, inputs, site, str(e))
+        ) from None
+    if key is not None:
+        if len(_SPECS) >= _SPECS_LIMIT:
+            _SPECS.clear()  # shapes that vary without end (a growing sequence): start over
+        _SPECS[key] = specs
+    return specs
 
 
 _ndarray = np.ndarray

@@ -60,6 +60,7 @@ define_op(
     kernel=_matmul_kernel,
     attrs={"transpose_a": False, "transpose_b": False},
     fresh_output=True,
+    specs_only_infer=True,
 )
 
 

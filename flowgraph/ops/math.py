@@ -30,6 +30,8 @@ def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
     ``x_float32 * 2`` multiplies by a float32 2, as in TF; ``x_int32 + 1.5`` is a TypeError
     rather than a silent truncation.
     """
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        return x, y  # what the conversions below give two tensors, without their cost
     try:
         if is_tensor_like(x):
             x = convert_to_tensor(x)
@@ -50,7 +52,9 @@ def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
 # ---- unary ----------------------------------------------------------------------------
 
 
-def _unary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False):
+def _unary(
+    op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False, out=False
+):
     define_op(
         op_type,
         infer,
@@ -58,6 +62,8 @@ def _unary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="
         kernel=kernel,
         differentiable=differentiable,
         fresh_output=fresh,
+        takes_out=out,
+        specs_only_infer=True,
     )
 
     def op(x, name=None):
@@ -93,13 +99,57 @@ sigmoid = _unary(
     doc="Logistic sigmoid ``1 / (1 + exp(-x))``, computed without overflow.",
     fresh=True,
 )
+
+
+def _relu_kernel(xp, x, out=None):
+    # ``out`` comes only from the memory planner, on NumPy / CuPy: relu then allocates nothing.
+    return xp.maximum(x, 0) if out is None else xp.maximum(x, 0, out=out)
+
+
+def _relu_grad_kernel(xp, grad, y, out=None):
+    """``grad`` where ``y > 0``, else 0: a multiply by the mask, ~4x faster than ``where``."""
+    if grad.shape != y.shape:  # never broadcast: the memory planner may pass either as out
+        raise ValueError(f"ReluGrad: gradients {grad.shape} and features {y.shape} differ")
+    if namespace.numpy_like(xp):
+        return xp.multiply(grad, y > 0, out=out)
+    return grad * namespace.astype(xp, y > 0, grad.dtype)
+
+
 relu = _unary(
     "Relu",
     rules.numeric_unary,
-    kernel=lambda xp, x: xp.maximum(x, 0),
+    kernel=_relu_kernel,
     doc="``max(x, 0)``.",
     fresh=True,
+    out=True,
 )
+
+
+def _relu_grad_infer(inputs, attrs):
+    grad, y = inputs
+    rules.require_kind(grad, "numeric", "gradients")
+    rules.same_dtypes(inputs, ("gradients", "features"))
+    if not grad.shape.is_compatible_with(y.shape):
+        raise ShapeError(f"gradients {grad.shape} and features {y.shape} must have one shape")
+    return [(grad.dtype, grad.shape.merge_with(y.shape))]
+
+
+define_op("ReluGrad", _relu_grad_infer, kernel=_relu_grad_kernel, fresh_output=True, takes_out=True)
+
+
+def relu_grad(gradients, features, name=None):
+    """Relu's backward pass (TF's ``ReluGrad``): ``gradients`` where ``features > 0``, else 0;
+    ``features`` may be Relu's input or its output.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     fg.Session().run(relu_grad(fg.constant([1.0, 2.0, 3.0]), fg.constant([-1.0, 0, 5])))
+    array([0., 0., 3.], dtype=float32)
+    """
+    inputs = [convert_to_tensor(gradients), convert_to_tensor(features)]
+    return apply_op("ReluGrad", inputs, name=name or "ReluGrad")
+
+
 logical_not = _unary(
     "LogicalNot", lambda i, a: rules.logical_binary(i, a), "logical_not", differentiable=False
 )
@@ -116,6 +166,7 @@ def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=
         kernel=kernel,
         differentiable=differentiable,
         fresh_output=fresh,
+        specs_only_infer=True,
     )
 
     def op(x, y, name=None):
@@ -520,7 +571,13 @@ def _sigmoid_grad(op, grad):
 
 @gradient("Relu")
 def _relu_grad(op, grad):
-    return [where(greater(op.outputs[0], 0), grad, 0)]
+    return [relu_grad(grad, op.outputs[0])]
+
+
+@gradient("ReluGrad")
+def _relu_grad_grad(op, grad):
+    # Linear in the incoming gradient, piecewise constant in y.
+    return [relu_grad(grad, op.inputs[1]), None]
 
 
 @gradient("ClipByValue")

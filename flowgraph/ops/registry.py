@@ -59,6 +59,15 @@ class OpDef:
     # inputs read only for their shape, so a later such use does not keep a buffer's values.
     fresh_output: bool = False
     shape_only_inputs: tuple[int, ...] = ()
+    # The kernel is elementwise over inputs of one shape (it raises when they differ, so its
+    # result has the shape and dtype of each input) and takes an ``out=`` array to write it
+    # into, as a ufunc does: the memory planner may then compute it in place into any input
+    # (only on backends whose ufuncs take ``out``; elsewhere ``out`` is never passed).
+    takes_out: bool = False
+    # The shape rule reads only its inputs' shapes and dtypes and the attrs (never an input's
+    # value, as Reshape's does): dynamic mode may then reuse its result for the same
+    # (input shapes, dtypes, attrs) instead of running it for every eager op.
+    specs_only_infer: bool = False
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed)."""
@@ -158,7 +167,7 @@ def apply_op(
     the op, its inputs' shapes and dtypes, and the user's line — and returns the op's single
     output Tensor, a tuple of outputs, or the Operation itself when it has none.
     """
-    op_def = get_op_def(op_type)
+    op_def = _OP_DEFS.get(op_type) or get_op_def(op_type)  # (the latter raises)
     attrs = _complete_attrs(op_def, attrs or {})
     if _mode.eager_executor is not None:  # define-by-run: compute now instead of building
         return _mode.eager_executor(op_def, inputs, attrs, name or op_type)
@@ -183,6 +192,8 @@ def apply_op(
 
 
 def _complete_attrs(op_def: OpDef, attrs: dict) -> dict:
+    if not attrs and not op_def.attrs:
+        return {}  # most ops: nothing to check or fill (the eager path runs this per op)
     unknown = [k for k in attrs if k not in op_def.attrs and not k.startswith("_")]
     if unknown:
         raise TypeError(f"{op_def.type} got unexpected attribute(s) {unknown}")

@@ -24,6 +24,7 @@ from flowgraph.compiler.plan_cache import MAX_PLANS, PlanCache
 from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
 from flowgraph.ops.registry import get_op_def
+from flowgraph.runtime import fpenv, threads
 from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
@@ -75,6 +76,12 @@ class Session:
 
     A tensor must belong to the session's graph (``Session(graph=g)`` runs another one); a
     gradient that comes out ``None`` is explained by ``flowgraph.explain_gradient(y, x)``.
+
+    ``config`` (a ``ConfigProto`` or a dict of its fields): ``intra_op_parallelism_threads``
+    sets the BLAS threads around each run (default: ``flowgraph.config.threading``'s setting,
+    one thread); ``flush_denormals=False`` keeps IEEE denormals (by default runs compute with
+    flush-to-zero and denormals-are-zero, as TF does, and restore the caller's floating-point
+    state after).
     """
 
     def __init__(
@@ -102,6 +109,9 @@ class Session:
         self._placement = DevicePlacement(self._backend, device_backends)
         self._context = RunContext(self._backend, seed)
         self._plans = PlanCache(_config_value(config, "plan_cache_size") or MAX_PLANS)
+        self.intra_op_parallelism_threads = _config_value(config, "intra_op_parallelism_threads")
+        flush = _config_value(config, "flush_denormals")
+        self.flush_denormals = True if flush is None else bool(flush)
         self._closed = False
         self._default_cm = None
         self._growth = GrowthWatch(self.graph)
@@ -147,10 +157,16 @@ class Session:
         feed_values = [feeds[t] for t in plan.feeds]
         if plan.feed_transfers is not None:  # a placeholder placed on another device
             feed_values = _moved(feed_values, plan.feed_transfers)
-        if traced:
-            values = self._run_traced(plan, feed_values, run_metadata)
-        else:
-            values = plan.run(self._context, feed_values)
+        saved_fp = fpenv.enter() if self.flush_denormals else None
+        saved_blas = threads.enter(self.intra_op_parallelism_threads or threads.resolve(0))
+        try:
+            if traced:
+                values = self._run_traced(plan, feed_values, run_metadata)
+            else:
+                values = plan.run(self._context, feed_values)
+        finally:
+            threads.leave(saved_blas)
+            fpenv.leave(saved_fp)
         if return_device_arrays:
             values = [_device_value(e, v) for e, v in zip(elements, values)]
         elif plan.single_backend:
@@ -188,13 +204,24 @@ class Session:
                 )
             checked = [feed_value(feed_list[i], values[i]) for i in order]
             moved = [b.from_host(v) for v, b in zip(checked, plan.feed_backends)]
-            out = plan.run(self._context, moved)
+            out = self._computing(plan.run, self._context, moved)
             out = rebuild(
                 [self._to_user(e, v, b) for e, v, b in zip(elements, out, plan.output_backends)]
             )
             return out[0] if single else out
 
         return call
+
+    def _computing(self, function, *args):
+        """``function(*args)`` with this session's BLAS threads and flush-to-zero, the
+        caller's settings restored after."""
+        saved_fp = fpenv.enter() if self.flush_denormals else None
+        saved_blas = threads.enter(threads.resolve(self.intra_op_parallelism_threads))
+        try:
+            return function(*args)
+        finally:
+            threads.leave(saved_blas)
+            fpenv.leave(saved_fp)
 
     def _prepare_feeds(self, feed_dict) -> dict:
         """``{tensor: checked value on the session's backend}`` (a placeholder placed on

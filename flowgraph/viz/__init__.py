@@ -19,12 +19,31 @@ y:f32[?,3] = Mul x:f32[?,3] 2.0
 True
 """
 
+import importlib
+
 from flowgraph.graph.graph import Graph
-from flowgraph.viz.draw import draw
-from flowgraph.viz.networkx_export import to_networkx
-from flowgraph.viz.render import FlowDigraph, GraphvizNotFoundError, render_to
 from flowgraph.viz.scopes import value_summary
 from flowgraph.viz.text import expressions, summary
+
+# Loaded on first use, so that `import flowgraph` does not import graphviz and networkx.
+# (The module is drawing.py, not draw.py: importing a submodule named `draw` would replace
+# the function `viz.draw` with the module.)
+_LAZY = {
+    "draw": "flowgraph.viz.drawing",
+    "FlowDigraph": "flowgraph.viz.render",
+    "GraphvizNotFoundError": "flowgraph.viz.render",
+    "render_to": "flowgraph.viz.render",
+    "to_networkx": "flowgraph.viz.networkx_export",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'flowgraph.viz' has no attribute {name!r}")
+
 
 # print(graph) shows the op table. The viz layer installs it on Graph (as ops/operators.py
 # installs Tensor's operators), so the graph layer never imports the layers above it.

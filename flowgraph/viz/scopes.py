@@ -32,7 +32,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-import networkx as nx
 import numpy as np
 
 from flowgraph.graph.context import get_default_graph
@@ -386,6 +385,8 @@ def layout_span(edges) -> int:
     far end of the backward pass) slow. Ranks are longest-path layers; cycles, possible once
     scopes are collapsed, are contracted first.
     """
+    import networkx as nx  # here, not at `import flowgraph` (~40 ms)
+
     G = nx.DiGraph(list(edges))
     if not G:
         return 0

@@ -179,6 +179,10 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
     "Tanh": _unary_cases(math.tanh),
     "Sigmoid": _unary_cases(math.sigmoid),
     "Relu": _unary_cases(math.relu, "nonzero"),
+    "ReluGrad": [  # linear in the gradient; features kept away from the kink at 0
+        GradCase(math.relu_grad, ((3, 4), (3, 4)), ("any", "nonzero")),
+        GradCase(math.relu_grad, ((2, 3), (2, 3)), ("any", "nonzero"), static=False),
+    ],
     "ClipByValue": _clip_cases(),
     "Select": [
         GradCase(_select, ((3, 4), (3, 4), (3, 4)), ("nonzero", "any", "any")),
@@ -622,7 +626,7 @@ def test_gradient_matches_numeric(op_type, index):
 SECOND_ORDER = [
     ("Mul", 1), ("RealDiv", 1), ("Pow", 0), ("Maximum", 1), ("SquaredDifference", 3),
     ("Abs", 0), ("Square", 0), ("Sqrt", 0), ("Rsqrt", 2), ("Exp", 0), ("Log", 0),
-    ("Log1p", 0), ("Sin", 0), ("Cos", 0), ("Tanh", 0), ("Sigmoid", 2), ("Relu", 0),
+    ("Log1p", 0), ("Sin", 0), ("Cos", 0), ("Tanh", 0), ("Sigmoid", 2), ("Relu", 0), ("ReluGrad", 0),
     ("ClipByValue", 1), ("Select", 1), ("MatMul", 3), ("MatMul", 8), ("Sum", 2),
     ("Mean", 4), ("Max", 1), ("Min", 2), ("Prod", 1), ("Prod", 4), ("AddN", 1),
     ("FloorMod", 1), ("StridedSlice", 1), ("GatherV2", 0), ("Tile", 1), ("Pad", 1),

@@ -12,7 +12,7 @@ import flowgraph as fg
 from flowgraph.backends import BackendUnavailableError, DevicePlacement, canonical_device
 from flowgraph.backends import registry as backend_registry
 from flowgraph.runtime.debug import find_first_nonfinite
-from flowgraph.viz.draw import draw
+from flowgraph.viz import draw
 
 pytest.importorskip("array_api_strict")
 

@@ -57,6 +57,9 @@ def test_times_are_reported(sgd):
         assert stats.step_time > 0 and stats.first_step_time > 0
         assert stats.kernel_time is not None and stats.kernel_time > 0
         assert stats.python_time is not None
+        # The split adds up to the step time shown, so kernels never exceed the step (issue 15)
+        assert stats.kernel_time <= stats.step_time
+        assert abs(stats.kernel_time + stats.python_time - stats.step_time) < 1e-12
 
 
 def test_the_report_reads_as_a_table(sgd):

@@ -150,3 +150,26 @@ def test_bad_arguments():
         optim.Adam([torch.tensor(np.ones(1))])
     with pytest.raises(ValueError, match="more than one parameter group"):
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+def test_adam_in_place_matches_the_plain_formula_bit_for_bit_with_shared_scratch():
+    # Two parameters of one shape share the update's work arrays (issue 15): each must still
+    # get exactly PyTorch's update, computed as plain expressions here.
+    rng = np.random.default_rng(0)
+    starts = [rng.standard_normal((5, 7)).astype(np.float32) for _ in range(2)]
+    params = [torch.tensor(w.copy(), requires_grad=True) for w in starts]
+    opt = torch.optim.Adam(params, lr=0.01)
+    refs = [w.copy() for w in starts]
+    moments = [(np.zeros_like(w), np.zeros_like(w)) for w in starts]
+    for t in range(1, 16):
+        grads = [rng.standard_normal((5, 7)).astype(np.float32) for _ in params]
+        for p, g in zip(params, grads):
+            p.grad = torch.tensor(g)
+        opt.step()
+        for ref, (m, v), g in zip(refs, moments, grads):
+            m += (1 - 0.9) * (g - m)
+            v *= 0.999
+            v += (1 - 0.999) * g * g
+            ref -= (0.01 / (1 - 0.9**t)) * m / (np.sqrt(v) / math.sqrt(1 - 0.999**t) + 1e-8)
+    for p, ref in zip(params, refs):
+        np.testing.assert_array_equal(p.value, ref)

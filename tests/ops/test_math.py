@@ -745,3 +745,57 @@ def test_runtime_failure_names_the_op():
 def test_aliases():
     assert fg.truediv is fg.divide
     assert fg.mod is fg.floormod
+
+
+# ---- ReluGrad: Relu's backward op (TF's ReluGrad), fused so it can run in place ------------
+
+
+@pytest.mark.parametrize("dtype", NUMERIC)
+@pytest.mark.parametrize(("static", "fed"), [([2, 3], [2, 3]), ([None, 4], [5, 4]), (None, [3])])
+def test_relu_grad_matches_numpy(dtype, static, fed):
+    from flowgraph.ops.math import relu_grad
+
+    g, y = make_value("any", dtype, fed, seed=1), make_value("any", dtype, fed, seed=2)
+    with fg.Graph().as_default():
+        gp = fg.placeholder(fg.as_dtype(dtype), static)
+        yp = fg.placeholder(fg.as_dtype(dtype), static)
+        out = relu_grad(gp, yp)
+        run_and_check(out, {gp: g, yp: y}, np.where(y > 0, g, 0).astype(dtype), static == fed)
+
+
+def test_relu_grad_and_relu_compute_in_place_with_the_same_results():
+    from flowgraph.ops.math import relu_grad
+
+    rng = np.random.default_rng(0)
+    with fg.Graph().as_default():
+        x = fg.placeholder(fg.float64, [None, 5])
+        h = fg.nn.relu(fg.exp(x) - 1.5)  # relu of a dying value: in place
+        out = relu_grad(fg.exp(x) * 2.0, h)  # its gradient operand dies here: in place
+        feed = {x: rng.standard_normal((4, 5))}
+        fast = fg.Session(level="O1").run(out, feed)
+        plain = fg.Session(level="O0").run(out, feed)
+        source = fg.Session().explain(out, feed).plan.code.source
+    if fg.Session().backend.supports_out:
+        assert "k_Relu(Sub, out=Sub)" in source and "k_ReluGrad(Mul, Relu, out=Mul)" in source
+    np.testing.assert_array_equal(fast, plain)
+    xv = feed[x]
+    np.testing.assert_allclose(fast, np.where(np.exp(xv) > 1.5, np.exp(xv) * 2, 0))
+
+
+def test_relu_grad_rejects_mismatched_inputs():
+    from flowgraph.ops.math import relu_grad
+
+    with fg.Graph().as_default():
+        with pytest.raises(ShapeError, match=r"(?s)must have one shape.*in ReluGrad op"):
+            relu_grad(fg.zeros([2, 3]), fg.zeros([3, 2]))
+        with pytest.raises(DTypeError, match="features"):
+            relu_grad(fg.zeros([2]), fg.zeros([2], dtype=fg.float64))
+
+
+def test_relu_grad_rejects_shapes_that_differ_at_run_time():
+    from flowgraph.ops.math import relu_grad
+
+    with fg.Graph().as_default():
+        g, y = fg.placeholder(fg.float32, [None, 3]), fg.placeholder(fg.float32, [None, 3])
+        with pytest.raises(fg.errors.OpError, match=r"\(1, 3\) and features \(4, 3\) differ"):
+            fg.Session().run(relu_grad(g, y), {g: np.ones((1, 3)), y: np.ones((4, 3))})

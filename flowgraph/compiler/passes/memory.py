@@ -44,10 +44,10 @@ _NEVER = float("inf")
 
 def plan_memory(ir) -> list[str]:
     """``y = f(x)`` with ``x`` dying here, owned by the run -> ``y = f(x, out=x)``: mark each
-    elementwise ufunc op that can write its result into the buffer of one of its inputs
-    (``node.inplace`` = that input's position); code generation emits the ``out`` argument.
-    Never writes into feeds, constants, variable values, fetched values, or anything that may
-    share memory with them.
+    elementwise ufunc op (or op whose kernel ``takes_out``) that can write its result into the
+    buffer of one of its inputs (``node.inplace`` = that input's position); code generation
+    emits the ``out`` argument. Never writes into feeds, constants, variable values, fetched
+    values, or anything that may share memory with them.
     """
     if not any(b.supports_out for b in ir.backends()):
         return []
@@ -95,10 +95,12 @@ def _inplace_target(node, k, roots, owned, busy_until, escaped):
     """The position of the input ``node`` can write its result into, or None."""
     xp_name = node.op_def.xp_name
     backend = node.backend
-    if xp_name is None or len(node.specs) != 1 or backend is None or not backend.supports_out:
+    if len(node.specs) != 1 or backend is None or not backend.supports_out:
         return None
-    if _arity(backend.xp, xp_name) != len(node.inputs):
-        return None  # not a ufunc (np.where): no ``out`` argument
+    if not node.op_def.takes_out and (
+        xp_name is None or _arity(backend.xp, xp_name) != len(node.inputs)
+    ):
+        return None  # neither a ufunc nor a kernel taking ``out`` (np.where): no ``out``
     dtype, shape = node.specs[0]
     if not shape.rank:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
         return None
@@ -117,8 +119,8 @@ def _inplace_target(node, k, roots, owned, busy_until, escaped):
         others = [r for i, r in enumerate(node.inputs) if i != j and r != ref]  # x + x is fine
         if any(buffer in roots[r] for r in others):
             continue  # another operand overlaps the buffer in a different layout
-        if all(broadcasts_into(spec(r)[1], ref_shape) for r in others):
-            return j
+        if node.op_def.takes_out or all(broadcasts_into(spec(r)[1], ref_shape) for r in others):
+            return j  # (a ``takes_out`` kernel checks at run time that its inputs agree)
     return None
 
 

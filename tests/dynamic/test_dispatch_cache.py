@@ -1,0 +1,45 @@
+"""Dynamic mode remembers shape-rule results for ops whose rule reads only shapes, dtypes and
+attrs (flowgraph/dynamic/tape.py ``_specs``); these check it never changes what ops do."""
+
+import numpy as np
+import pytest
+
+import flowgraph.dynamic as torch
+from flowgraph.dynamic import tape
+from flowgraph.errors import ShapeError
+
+
+def test_results_follow_each_call_s_shapes_and_dtypes():
+    tape._SPECS.clear()
+    for rows in (2, 4, 2):
+        a = torch.tensor(np.ones((rows, 3)))
+        b = torch.tensor(np.arange(3.0))
+        assert (a + b).shape == (rows, 3) and torch.tanh(a).shape == (rows, 3)
+    f32 = torch.tensor(np.ones((2, 3), np.float32)) + torch.tensor(np.ones(3, np.float32))
+    assert f32.dtype is torch.float32
+    keys = [k for k in tape._SPECS if k[0] == "Add"]
+    assert len(keys) == 3  # (2,3)+(3,) and (4,3)+(3,) in float64, and the float32 one
+
+
+def test_a_failing_shape_rule_is_not_remembered_and_names_the_line_each_time():
+    a, b = torch.tensor(np.ones((2, 3))), torch.tensor(np.ones((4,)))
+    for _ in range(2):
+        with pytest.raises(ShapeError, match=r"test_dispatch_cache.py:\d+"):
+            a + b
+    assert not [k for k in tape._SPECS if k[0] == "Add" and (4,) in [s for s, _ in k[1:]]]
+
+
+def test_ops_whose_rule_reads_input_values_are_never_remembered():
+    x = torch.tensor(np.arange(6.0))
+    assert x.reshape(2, 3).shape == (2, 3) and x.reshape(3, 2).shape == (3, 2)
+    assert not [k for k in tape._SPECS if k[0] == "Reshape"]
+
+
+def test_unhashable_attributes_just_skip_the_cache(monkeypatch):
+    from flowgraph.ops.registry import get_op_def
+
+    matmul = get_op_def("MatMul")
+    a = torch.tensor(np.ones((2, 3)))
+    b = torch.tensor(np.ones((3, 4)))
+    out = tape.execute(matmul, [a, b], {"transpose_a": False, "transpose_b": []}, "m")
+    assert out.shape == (2, 4)
