@@ -1,0 +1,2 @@
+class ImportedModel: pass
+def import_model(m): pass
