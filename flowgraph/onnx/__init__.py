@@ -31,7 +31,7 @@ except ImportError as e:  # pragma: no cover - depends on the environment
     ) from e
 
 from flowgraph.onnx.errors import ONNXExportError, ONNXImportError
-from flowgraph.onnx.export import DEFAULT_OPSET, export
+from flowgraph.onnx.exporter import DEFAULT_OPSET, export
 from flowgraph.onnx.importer import ImportedModel, import_model
 
 __all__ = [

@@ -1,7 +1,7 @@
 """How each flowgraph op type is written in ONNX: one rule per op type, in :data:`EXPORTERS`.
 
 A rule is ``rule(ctx, op, inputs, outputs)``: it adds ONNX nodes through ``ctx`` (an
-:class:`flowgraph.onnx.export.ExportContext`) that compute the op's ``outputs`` (ONNX names)
+:class:`flowgraph.onnx.exporter.ExportContext`) that compute the op's ``outputs`` (ONNX names)
 from its ``inputs``. Where TF1's meaning differs from the ONNX op of the same name, the rule
 spells TF1's out:
 
@@ -43,7 +43,7 @@ def rule(*op_types):
 
 
 def _elem(dtype) -> int:
-    from flowgraph.onnx.export import elem_type
+    from flowgraph.onnx.exporter import elem_type
 
     return elem_type(dtype)
 

@@ -14,7 +14,7 @@ built with ``onnx.helper`` and checked with ``onnx.checker`` (with shape inferen
 ...     x = fg.placeholder(fg.float32, [None, 3], name="x")
 ...     model = export(fg.reduce_sum(x * 2.0, axis=1, name="total"), x)
 >>> [(n.op_type, list(n.output)) for n in model.graph.node]
-[('Mul', ['mul']), ('ReduceSum', ['total'])]
+[('Mul', ['Mul']), ('ReduceSum', ['total'])]
 >>> model.graph.input[0].type.tensor_type.shape.dim[0].dim_param
 'x_dim0'
 """
