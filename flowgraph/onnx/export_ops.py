@@ -440,9 +440,9 @@ def _strided_slice(ctx, op, ins, outs):
 @rule("OneHot")
 def _one_hot(ctx, op, ins, outs):
     depth, dt = int(op.attrs["depth"]), op.outputs[0].dtype
-    idx_dt = op.inputs[0].dtype
-    negative = ctx.node("Less", [ins[0], _scalar(ctx, 0, idx_dt)], hint=op.name)[0]
-    idx = ctx.node("Where", [negative, _scalar(ctx, depth, idx_dt), ins[0]], hint=op.name)[0]
+    idx = ctx.node("Cast", ins, hint=op.name, to=TensorProto.INT64)[0]  # what runtimes take
+    negative = ctx.node("Less", [idx, _ints(ctx, 0, "zero")], hint=op.name)[0]
+    idx = ctx.node("Where", [negative, _ints(ctx, depth, "depth"), idx], hint=op.name)[0]
     values = ctx.const(
         np.asarray([op.attrs["off_value"], op.attrs["on_value"]], dtype=dt.as_numpy_dtype)
     )

@@ -134,9 +134,26 @@ def export(
         producer_name="flowgraph",
         opset_imports=[helper.make_opsetid("", opset)],
     )
+    model = _with_output_ranks(model)
     onnx.checker.check_model(model, full_check=True)
     if path is not None:
         onnx.save(model, str(path))
+    return model
+
+
+def _with_output_ranks(model: onnx.ModelProto) -> onnx.ModelProto:
+    """ONNX requires a shape (a rank) on graph outputs: where flowgraph's static shape has no
+    rank, ONNX's shape inference supplies it."""
+    if all(o.type.tensor_type.HasField("shape") for o in model.graph.output):
+        return model
+    inferred = onnx.shape_inference.infer_shapes(model)
+    known = {v.name: v for v in [*inferred.graph.value_info, *inferred.graph.output]}
+    for out in model.graph.output:
+        if not out.type.tensor_type.HasField("shape"):
+            v = known.get(out.name)
+            if v is None or not v.type.tensor_type.HasField("shape"):
+                raise ONNXExportError(f"export: the rank of output {out.name!r} is unknown")
+            out.type.tensor_type.shape.CopyFrom(v.type.tensor_type.shape)
     return model
 
 
@@ -198,6 +215,11 @@ def _value_info(name: str, t: Tensor, symbolic: bool) -> onnx.ValueInfoProto:
 
 
 def _graph_input(ctx: ExportContext, t: Tensor) -> onnx.ValueInfoProto:
+    if t.shape.rank is None:
+        raise ONNXExportError(
+            f"export: placeholder {t.op.name!r} (created at {t.op.site}) has an unknown rank, "
+            "and ONNX graph inputs need one: give it a shape such as [None, None]"
+        )
     name = ctx.unique(_tensor_name(t))
     ctx.names[t] = name
     return _value_info(name, t, symbolic=True)
