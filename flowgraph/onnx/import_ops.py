@@ -495,10 +495,12 @@ def _dynamic_reshape(x, shape, allowzero):
     if allowzero:
         return fg.reshape(x, shape)
     n = shape.shape.dims[0] if shape.shape.rank == 1 else None
-    if n is None or x.shape.rank is None or n > x.shape.rank:
+    if n is None or x.shape.rank is None:
         raise ONNXImportError("a run-time shape with 0 (copy) entries needs known ranks")
-    copied = fg.shape(x, out_type=fg.int64)[:n]
-    return fg.reshape(x, fg.where(fg.equal(shape, fg.zeros_like(shape)), copied, shape))
+    r = min(n, x.shape.rank)  # a 0 copies the input's dim at its index, so only there
+    head = shape[:r]
+    copied = fg.where(fg.equal(head, fg.zeros_like(head)), fg.shape(x, out_type=fg.int64)[:r], head)
+    return fg.reshape(x, fg.concat([copied, shape[r:]], 0) if r < n else copied)
 
 
 @rule("Transpose")

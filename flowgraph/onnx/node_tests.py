@@ -211,5 +211,6 @@ def run_node_test(test: NodeTest) -> None:
 
     rep = FlowgraphBackend.prepare(test.model)
     for inputs, expected in test.data_sets:
-        outputs = rep.run(inputs)
+        with np.errstate(all="ignore"):  # some tests divide by zero or log 0 on purpose
+            outputs = rep.run(inputs)
         Runner.assert_similar_outputs(expected, outputs, test.rtol, test.atol)
