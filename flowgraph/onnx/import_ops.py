@@ -747,6 +747,8 @@ def _cumsum(ctx, node, ins, attrs):
 @rule("Dropout")
 def _dropout(ctx, node, ins, attrs):
     training = ctx.static(node, 2, "training_mode")
+    ratio = ctx.static(node, 1, "ratio")
     if training is not None and bool(np.asarray(training)):
-        raise ONNXImportError("training_mode=True (random dropout) is not supported")
+        if ratio is None or float(np.asarray(ratio)) != 0.0:  # a zero ratio drops nothing
+            raise ONNXImportError("training_mode=True (random dropout) is not supported")
     return fg.identity(ins[0]), fg.cast(fg.ones_like(ins[0]), fg.bool)
