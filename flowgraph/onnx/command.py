@@ -33,7 +33,8 @@ def run(graph: fg.Graph, args: argparse.Namespace) -> str:
     """Export ``graph`` (loaded from ``args.graph``) as ``args`` ask; the summary line."""
     fetches = [_tensor(graph, name, "--fetch") for name in args.fetch]
     feeds = None if args.feed is None else [_tensor(graph, n, "--feed") for n in args.feed]
-    variables = [op for op in _walk(fetches, set(feeds or ())) if op.type == "VariableV2"]
+    needed = _walk(fetches, set(feeds or ()))
+    variables = sorted((op for op in needed if op.type == "VariableV2"), key=lambda op: op._id)
     with fg.Session(graph=graph) as sess:
         _load_variables(graph, sess, variables, args)
         try:

@@ -59,7 +59,7 @@ def test_export_onnx_errors_are_one_line(capsys, trained):
     folder, prefix, _, _ = trained
     graph = folder / "model.json"
     code, _, err = run_cli(capsys, "export-onnx", graph, "--fetch", "probs", "-o", folder / "m.onnx")
-    assert code == 2 and "--checkpoint PREFIX" in err and "(b, w)" in err
+    assert code == 2 and "--checkpoint PREFIX" in err and "(w, b)" in err
     code, _, err = run_cli(capsys, "export-onnx", graph, "--fetch", "nope", "-o", folder / "m.onnx")
     assert code == 2 and "--fetch 'nope'" in err
     code, _, err = run_cli(
