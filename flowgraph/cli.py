@@ -138,14 +138,31 @@ def _parser() -> argparse.ArgumentParser:
 
 def _export_onnx_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("graph", help="a graph file written by flowgraph.io.export_graph")
-    p.add_argument("--fetch", action="append", required=True, metavar="NAME",
-                   help="a tensor or op to compute (repeatable); becomes a model output")
-    p.add_argument("--feed", action="append", default=None, metavar="NAME",
-                   help="a placeholder to feed (repeatable; default: all that are needed)")
-    p.add_argument("--checkpoint", default=None, metavar="PREFIX",
-                   help="the variables' values: a checkpoint written by Saver.save")
-    p.add_argument("--initial-values", action="store_true",
-                   help="use the variables' initial values (an untrained model)")
+    p.add_argument(
+        "--fetch",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a tensor or op to compute (repeatable); becomes a model output",
+    )
+    p.add_argument(
+        "--feed",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a placeholder to feed (repeatable; default: all that are needed)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PREFIX",
+        help="the variables' values: a checkpoint written by Saver.save",
+    )
+    p.add_argument(
+        "--initial-values",
+        action="store_true",
+        help="use the variables' initial values (an untrained model)",
+    )
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
     p.add_argument("-o", "--output", required=True, help="the .onnx file to write")  # fmt: skip
 
@@ -154,7 +171,9 @@ def _export_onnx(args: argparse.Namespace) -> int:
     try:
         from flowgraph.onnx import command
     except ImportError:
-        raise CLIError("export-onnx needs the onnx package: pip install 'flowgraph[onnx]'") from None
+        raise CLIError(
+            "export-onnx needs the onnx package: pip install 'flowgraph[onnx]'"
+        ) from None
     graph, _ = _load(args.graph)
     try:
         print(command.run(graph, args))

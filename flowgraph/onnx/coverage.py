@@ -40,7 +40,11 @@ class Coverage:
 def onnx_ops() -> list[str]:
     """The op types of ONNX's default domain in the installed onnx (deprecated ones left out)."""
     return sorted(
-        {s.name for s in onnx.defs.get_all_schemas() if s.domain in ("", "ai.onnx") and not s.deprecated}
+        {
+            s.name
+            for s in onnx.defs.get_all_schemas()
+            if s.domain in ("", "ai.onnx") and not s.deprecated
+        }
     )
 
 

@@ -205,12 +205,17 @@ def _dims(ctx, t: Tensor, symbolic: bool):
     if t.shape.rank is None:
         return None
     base = _tensor_name(t).replace(":", "_")
-    return [d if d is not None else (f"{base}_dim{i}" if symbolic else None) for i, d in enumerate(t.shape.dims)]
+    return [
+        d if d is not None else (f"{base}_dim{i}" if symbolic else None)
+        for i, d in enumerate(t.shape.dims)
+    ]
 
 
 def _value_info(name: str, t: Tensor, symbolic: bool) -> onnx.ValueInfoProto:
     if t.dtype.name not in _ELEM_TYPES:
-        raise ONNXExportError(f"export: {t.name} has dtype {t.dtype.name}, which ONNX export does not map")
+        raise ONNXExportError(
+            f"export: {t.name} has dtype {t.dtype.name}, which ONNX export does not map"
+        )
     return helper.make_tensor_value_info(name, elem_type(t.dtype), _dims(None, t, symbolic))
 
 

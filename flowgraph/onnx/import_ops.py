@@ -50,7 +50,11 @@ def numpy_dtype(elem_type: int, what: str) -> np.dtype:
     except Exception:  # an unknown or non-numeric element type
         dt = None
     if dt is None or dt.name not in _DTYPES:
-        name = onnx.TensorProto.DataType.Name(elem_type) if elem_type in onnx.TensorProto.DataType.values() else elem_type
+        name = (
+            onnx.TensorProto.DataType.Name(elem_type)
+            if elem_type in onnx.TensorProto.DataType.values()
+            else elem_type
+        )
         raise ONNXImportError(f"{what} has element type {name}, which flowgraph has no dtype for")
     return dt
 
@@ -103,7 +107,6 @@ class ImportContext:
             "node): flowgraph fixes it when the graph is built"
         )
 
-
     def _integer_input_upstream(self, t: Tensor | None) -> str | None:
         """The first integer graph input that ``t`` is computed from (a fed shape or index
         from which a model computes pads or axes); None when there is none."""
@@ -144,8 +147,10 @@ def _axes_list(value) -> list[int]:
 
 def _no_unsupported(attrs: dict, defaults: dict) -> None:
     for key, default in defaults.items():
-        if key in attrs and attrs[key] != default and not (
-            isinstance(default, list) and list(attrs[key]) == default
+        if (
+            key in attrs
+            and attrs[key] != default
+            and not (isinstance(default, list) and list(attrs[key]) == default)
         ):
             raise ONNXImportError(f"attribute {key}={attrs[key]!r} is not supported")
 
@@ -337,7 +342,9 @@ def _matmul(ctx, node, ins, attrs):
 @rule("Gemm")
 def _gemm(ctx, node, ins, attrs):
     a, b = ins[0], ins[1]
-    y = fg.matmul(a, b, transpose_a=bool(attrs.get("transA")), transpose_b=bool(attrs.get("transB")))
+    y = fg.matmul(
+        a, b, transpose_a=bool(attrs.get("transA")), transpose_b=bool(attrs.get("transB"))
+    )
     alpha, beta = attrs.get("alpha", 1.0), attrs.get("beta", 1.0)
     if alpha != 1.0:
         y = y * fg.constant(alpha, dtype=y.dtype)
@@ -417,7 +424,9 @@ def _pool(ctx, node, ins, attrs):
     if len(node.output) > 1 and node.output[1]:
         raise ONNXImportError("MaxPool's Indices output is not supported")
     padding, pads = _explicit_pads(node, x, kernel, strides, dilations, attrs)
-    args = dict(ksize=[1, 1, *kernel], strides=[1, 1, *strides], padding=padding, data_format="NCHW")
+    args = dict(
+        ksize=[1, 1, *kernel], strides=[1, 1, *strides], padding=padding, data_format="NCHW"
+    )
     if node.op_type == "MaxPool":
         dt = x.dtype.as_numpy_dtype
         lowest = -np.inf if x.dtype.is_floating else np.iinfo(dt).min
@@ -565,7 +574,7 @@ def _size(ctx, node, ins, attrs):
 
 @rule("Constant")
 def _constant(ctx, node, ins, attrs):
-    (key, value), = attrs.items()
+    ((key, value),) = attrs.items()
     if key == "value":
         value = onnx.numpy_helper.to_array(node.attribute[0].t)
     elif key in ("value_float", "value_int"):
@@ -582,7 +591,11 @@ def _constant(ctx, node, ins, attrs):
 @rule("ConstantOfShape")
 def _constant_of_shape(ctx, node, ins, attrs):
     shape = _axes_list(ctx.static(node, 0, "shape"))
-    value = np.zeros(1, np.float32) if "value" not in attrs else onnx.numpy_helper.to_array(attrs["value"])
+    value = (
+        np.zeros(1, np.float32)
+        if "value" not in attrs
+        else onnx.numpy_helper.to_array(attrs["value"])
+    )
     if any(d < 0 for d in shape) or int(np.prod(shape, dtype=object)) > 1 << 26:
         raise ONNXImportError(f"shape {shape} is negative or too large to build as a constant")
     return fg.constant(np.full(shape, value.reshape(-1)[0], dtype=value.dtype))
@@ -740,7 +753,10 @@ def _top_k_largest(x, k, axis):
 def _cumsum(ctx, node, ins, attrs):
     axis = int(_axes_list(ctx.static(node, 1, "axis"))[0])
     return fg.cumsum(
-        ins[0], axis=axis, exclusive=bool(attrs.get("exclusive")), reverse=bool(attrs.get("reverse"))
+        ins[0],
+        axis=axis,
+        exclusive=bool(attrs.get("exclusive")),
+        reverse=bool(attrs.get("reverse")),
     )
 
 

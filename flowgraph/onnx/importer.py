@@ -192,8 +192,10 @@ def _external_value(t, folder, nbytes: int, what: str) -> np.ndarray:
     info = {e.key: e.value for e in t.external_data}
     location = info.get("location", "")
     if folder is None:
-        raise ONNXImportError(f"{what} keeps its data in a file ({location!r}); import the model "
-                              "from its path so the file can be found next to it")
+        raise ONNXImportError(
+            f"{what} keeps its data in a file ({location!r}); import the model "
+            "from its path so the file can be found next to it"
+        )
     if not location or os.path.isabs(location) or ".." in re.split(r"[\\/]", location):
         raise ONNXImportError(
             f"{what}: external data path {location!r} must be a relative path inside the "
@@ -240,7 +242,9 @@ def _ordered_nodes(g, values) -> list:
     for i, node in enumerate(g.node):
         for out in node.output:
             if out and (out in producer or out in values):
-                raise ONNXImportError(f"{_node_label(node)} writes {out!r}, which is already defined")
+                raise ONNXImportError(
+                    f"{_node_label(node)} writes {out!r}, which is already defined"
+                )
             producer[out] = i
     known = set(values) | {vi.name for vi in g.input}
     deps = nx.DiGraph()
@@ -273,7 +277,9 @@ def _ordered_nodes(g, values) -> list:
 def _placeholder(ctx: ImportContext, vi) -> Tensor:
     tt = vi.type.tensor_type
     if not vi.type.HasField("tensor_type"):
-        raise ONNXImportError(f"graph input {vi.name!r} is not a tensor (sequences/maps unsupported)")
+        raise ONNXImportError(
+            f"graph input {vi.name!r} is not a tensor (sequences/maps unsupported)"
+        )
     dtype = fg.as_dtype(numpy_dtype(tt.elem_type, f"graph input {vi.name!r}"))
     shape = None
     if tt.HasField("shape"):

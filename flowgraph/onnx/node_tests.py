@@ -128,7 +128,9 @@ def _generated() -> tuple[NodeTest, ...]:
         warnings.simplefilter("ignore")
         cases = collect_testcases()
     return tuple(
-        NodeTest(c.name, c.model, [(_arrays(i), _arrays(o)) for i, o in c.data_sets], c.rtol, c.atol)
+        NodeTest(
+            c.name, c.model, [(_arrays(i), _arrays(o)) for i, o in c.data_sets], c.rtol, c.atol
+        )
         for c in cases
     )
 

@@ -58,7 +58,9 @@ def test_export_onnx_with_a_checkpoint_runs_in_onnxruntime(capsys, trained):
 def test_export_onnx_errors_are_one_line(capsys, trained):
     folder, prefix, _, _ = trained
     graph = folder / "model.json"
-    code, _, err = run_cli(capsys, "export-onnx", graph, "--fetch", "probs", "-o", folder / "m.onnx")
+    code, _, err = run_cli(
+        capsys, "export-onnx", graph, "--fetch", "probs", "-o", folder / "m.onnx"
+    )
     assert code == 2 and "--checkpoint PREFIX" in err and "(w, b)" in err
     code, _, err = run_cli(capsys, "export-onnx", graph, "--fetch", "nope", "-o", folder / "m.onnx")
     assert code == 2 and "--fetch 'nope'" in err
@@ -74,5 +76,7 @@ def test_export_onnx_errors_are_one_line(capsys, trained):
         "-o", folder / "init.onnx",
     )  # fmt: skip
     assert code == 0, err
-    (got,) = ort.InferenceSession(str(folder / "init.onnx")).run(None, {"x": np.ones((1, 3), np.float32)})
+    (got,) = ort.InferenceSession(str(folder / "init.onnx")).run(
+        None, {"x": np.ones((1, 3), np.float32)}
+    )
     np.testing.assert_array_equal(got, [[3.0, 3.0]])  # w = ones, b = zeros

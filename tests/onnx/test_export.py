@@ -18,7 +18,9 @@ from flowgraph.datasets.mnist import read_data_sets  # noqa: E402
 def run_ort(model, feeds: dict) -> list:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
-    sess = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
     return sess.run(None, feeds)
 
 
@@ -109,7 +111,10 @@ def test_same_padding_with_unknown_spatial_size_uses_same_upper(graph):
     y = fg.nn.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME")
     model = fo.export(y, x)
     pool = next(n for n in model.graph.node if n.op_type == "MaxPool")
-    assert onnx.helper.get_attribute_value(next(a for a in pool.attribute if a.name == "auto_pad")) == b"SAME_UPPER"
+    assert (
+        onnx.helper.get_attribute_value(next(a for a in pool.attribute if a.name == "auto_pad"))
+        == b"SAME_UPPER"
+    )
     images = np.random.default_rng(1).random((2, 10, 7, 2)).astype(np.float32)
     (got,) = run_ort(model, {"x": images})
     np.testing.assert_allclose(got, fg.Session().run(y, {x: images}))
@@ -126,29 +131,146 @@ def _i(values):
 # (name, builder from placeholders -> output, input arrays): each runs in both engines.
 OPS = [
     ("add_sub_mul_div", lambda a, b: (a + b) * (a - b) / (b * b + 1.0), [_f((2, 3)), _f((3,))]),
-    ("max_min_pow", lambda a, b: fg.pow(fg.abs(fg.maximum(a, b)) + 1.0, fg.minimum(a, b)), [_f((2, 3)), _f((2, 3))]),
-    ("unary", lambda a: fg.exp(fg.sin(a)) + fg.cos(a) + fg.sqrt(fg.abs(a)) + fg.log1p(fg.abs(a)) + fg.rsqrt(fg.abs(a) + 1) + fg.square(a) + fg.sign(a) - a, [_f((4, 5))]),
-    ("activations", lambda a: fg.sigmoid(a) + fg.nn.relu6(a * 4) + fg.nn.elu(a) + fg.nn.selu(a) + fg.nn.softplus(a) + fg.nn.leaky_relu(a, 0.3) + fg.nn.softmax(a, axis=0), [_f((3, 4))]),
-    ("floordiv_floormod_int", lambda a, b: fg.floordiv(a, b) * 100 + fg.floormod(a, b), [_i([7, -7, 7, -7, 0, 5]), _i([2, 2, -2, -2, 3, -1])]),
-    ("floordiv_floormod_float", lambda a, b: fg.floordiv(a, b) * 100 + fg.floormod(a, b), [np.float32([7.5, -7.5, 7.5, -7.5]), np.float32([2, 2, -2, -2])]),
+    (
+        "max_min_pow",
+        lambda a, b: fg.pow(fg.abs(fg.maximum(a, b)) + 1.0, fg.minimum(a, b)),
+        [_f((2, 3)), _f((2, 3))],
+    ),
+    (
+        "unary",
+        lambda a: (
+            fg.exp(fg.sin(a))
+            + fg.cos(a)
+            + fg.sqrt(fg.abs(a))
+            + fg.log1p(fg.abs(a))
+            + fg.rsqrt(fg.abs(a) + 1)
+            + fg.square(a)
+            + fg.sign(a)
+            - a
+        ),
+        [_f((4, 5))],
+    ),
+    (
+        "activations",
+        lambda a: (
+            fg.sigmoid(a)
+            + fg.nn.relu6(a * 4)
+            + fg.nn.elu(a)
+            + fg.nn.selu(a)
+            + fg.nn.softplus(a)
+            + fg.nn.leaky_relu(a, 0.3)
+            + fg.nn.softmax(a, axis=0)
+        ),
+        [_f((3, 4))],
+    ),
+    (
+        "floordiv_floormod_int",
+        lambda a, b: fg.floordiv(a, b) * 100 + fg.floormod(a, b),
+        [_i([7, -7, 7, -7, 0, 5]), _i([2, 2, -2, -2, 3, -1])],
+    ),
+    (
+        "floordiv_floormod_float",
+        lambda a, b: fg.floordiv(a, b) * 100 + fg.floormod(a, b),
+        [np.float32([7.5, -7.5, 7.5, -7.5]), np.float32([2, 2, -2, -2])],
+    ),
     ("int_true_division", lambda a, b: fg.truediv(a, b), [_i([7, -7, 1]), _i([2, 2, 3])]),
-    ("compare_select", lambda a, b: fg.where(fg.logical_and(a > b, fg.not_equal(a, 0.0)), a, b), [_f((3, 3)), _f((3, 3))]),
-    ("reductions", lambda a: fg.reduce_sum(a, 1) + fg.reduce_mean(a, 1) + fg.reduce_max(a, 1) + fg.reduce_min(a, 1) + fg.reduce_prod(a, 1) + fg.reduce_sum(a), [_f((3, 4))]),
-    ("reduce_keepdims_all_any", lambda a: fg.cast(fg.reduce_all(a > -1.0, 1, keepdims=True), fg.float32) + fg.cast(fg.reduce_any(a > 1.0, 1, keepdims=True), fg.float32), [_f((3, 4))]),
-    ("argmax_argmin_int32", lambda a: fg.argmax(a, 0, output_type=fg.int32) * 10 + fg.argmin(a, 0, output_type=fg.int32), [_f((4, 3))]),
-    ("matmul_transposed", lambda a, b: fg.matmul(a, b, transpose_a=True, transpose_b=True), [_f((3, 2)), _f((4, 3))]),
-    ("reshape_transpose_concat", lambda a: fg.concat([fg.transpose(fg.reshape(a, [3, 2, 2])), fg.reshape(a, [2, 2, 3])], axis=-1), [_f((3, 4))]),
-    ("stack_unstack_split", lambda a: fg.stack(fg.unstack(a, axis=1)[::-1], axis=1) + fg.concat(fg.split(a, [1, 3], axis=1)[::-1], 1), [_f((2, 4))]),
-    ("expand_squeeze_tile_pad", lambda a: fg.squeeze(fg.tile(fg.expand_dims(a, 0), [1, 1, 1]), [0]) + fg.pad(a, [[1, 0], [0, 1]])[1:, :-1], [_f((3, 4))]),
+    (
+        "compare_select",
+        lambda a, b: fg.where(fg.logical_and(a > b, fg.not_equal(a, 0.0)), a, b),
+        [_f((3, 3)), _f((3, 3))],
+    ),
+    (
+        "reductions",
+        lambda a: (
+            fg.reduce_sum(a, 1)
+            + fg.reduce_mean(a, 1)
+            + fg.reduce_max(a, 1)
+            + fg.reduce_min(a, 1)
+            + fg.reduce_prod(a, 1)
+            + fg.reduce_sum(a)
+        ),
+        [_f((3, 4))],
+    ),
+    (
+        "reduce_keepdims_all_any",
+        lambda a: (
+            fg.cast(fg.reduce_all(a > -1.0, 1, keepdims=True), fg.float32)
+            + fg.cast(fg.reduce_any(a > 1.0, 1, keepdims=True), fg.float32)
+        ),
+        [_f((3, 4))],
+    ),
+    (
+        "argmax_argmin_int32",
+        lambda a: (
+            fg.argmax(a, 0, output_type=fg.int32) * 10 + fg.argmin(a, 0, output_type=fg.int32)
+        ),
+        [_f((4, 3))],
+    ),
+    (
+        "matmul_transposed",
+        lambda a, b: fg.matmul(a, b, transpose_a=True, transpose_b=True),
+        [_f((3, 2)), _f((4, 3))],
+    ),
+    (
+        "reshape_transpose_concat",
+        lambda a: fg.concat(
+            [fg.transpose(fg.reshape(a, [3, 2, 2])), fg.reshape(a, [2, 2, 3])], axis=-1
+        ),
+        [_f((3, 4))],
+    ),
+    (
+        "stack_unstack_split",
+        lambda a: (
+            fg.stack(fg.unstack(a, axis=1)[::-1], axis=1)
+            + fg.concat(fg.split(a, [1, 3], axis=1)[::-1], 1)
+        ),
+        [_f((2, 4))],
+    ),
+    (
+        "expand_squeeze_tile_pad",
+        lambda a: (
+            fg.squeeze(fg.tile(fg.expand_dims(a, 0), [1, 1, 1]), [0])
+            + fg.pad(a, [[1, 0], [0, 1]])[1:, :-1]
+        ),
+        [_f((3, 4))],
+    ),
     ("reflect_pad", lambda a: fg.pad(a, [[1, 1], [2, 1]], mode="REFLECT"), [_f((3, 4))]),
-    ("gather_slices", lambda a, i: fg.gather(a, i, axis=1)[::-1, 1:] + a[:, None, -1][..., 0:1] * a[1, :2], [_f((3, 4)), _i([3, 0, -1])]),
-    ("one_hot_negative_is_off", lambda i: fg.one_hot(i, 4, on_value=2.0, off_value=-1.0), [_i([0, 3, -1, 5])]),
-    ("shape_size_like", lambda a: fg.cast(fg.shape(a), fg.float32)[0] * fg.ones_like(a) + fg.cast(fg.size(a), fg.float32) + fg.zeros_like(a), [_f((2, 5))]),
-    ("cumsum_topk", lambda a: fg.cumsum(a, axis=1, exclusive=True, reverse=True) + fg.top_k(a, 4)[0] + fg.cast(fg.top_k(a, 4)[1], fg.float32), [_f((3, 4))]),
-    ("clip_addn_sqdiff", lambda a, b: fg.clip_by_value(fg.add_n([a, b, a]), -0.5, 0.5) + fg.squared_difference(a, b), [_f((3, 3)), _f((4, 3))[1:]]),
+    (
+        "gather_slices",
+        lambda a, i: fg.gather(a, i, axis=1)[::-1, 1:] + a[:, None, -1][..., 0:1] * a[1, :2],
+        [_f((3, 4)), _i([3, 0, -1])],
+    ),
+    (
+        "one_hot_negative_is_off",
+        lambda i: fg.one_hot(i, 4, on_value=2.0, off_value=-1.0),
+        [_i([0, 3, -1, 5])],
+    ),
+    (
+        "shape_size_like",
+        lambda a: (
+            fg.cast(fg.shape(a), fg.float32)[0] * fg.ones_like(a)
+            + fg.cast(fg.size(a), fg.float32)
+            + fg.zeros_like(a)
+        ),
+        [_f((2, 5))],
+    ),
+    (
+        "cumsum_topk",
+        lambda a: (
+            fg.cumsum(a, axis=1, exclusive=True, reverse=True)
+            + fg.top_k(a, 4)[0]
+            + fg.cast(fg.top_k(a, 4)[1], fg.float32)
+        ),
+        [_f((3, 4))],
+    ),
+    (
+        "clip_addn_sqdiff",
+        lambda a, b: fg.clip_by_value(fg.add_n([a, b, a]), -0.5, 0.5) + fg.squared_difference(a, b),
+        [_f((3, 3)), _f((4, 3))[1:]],
+    ),
     ("where_indices_gather_nd", lambda a: fg.cast(fg.where(a > 0.0), fg.float32), [_f((3, 4))]),
     ("l2_loss_identity", lambda a: fg.nn.l2_loss(fg.identity(fg.stop_gradient(a))), [_f((5,))]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("name, build, arrays", OPS, ids=[o[0] for o in OPS])

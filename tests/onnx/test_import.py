@@ -63,7 +63,13 @@ def test_imported_model_runs_draws_and_differentiates():
         eps = 1e-2
         bumped = x.copy()
         bumped[0, 1] += eps
-        f = [sess.run(fg.reduce_sum(m.outputs[0] * [1.0, 2.0, 3.0]) if False else m.outputs[0], {m.inputs[0]: v}) for v in (x, bumped)]
+        f = [
+            sess.run(
+                fg.reduce_sum(m.outputs[0] * [1.0, 2.0, 3.0]) if False else m.outputs[0],
+                {m.inputs[0]: v},
+            )
+            for v in (x, bumped)
+        ]
     numeric = ((f[1] - f[0]) @ np.float32([1, 2, 3]))[0] / eps
     assert analytic[0, 1] == pytest.approx(numeric, rel=2e-2, abs=1e-3)
 
@@ -82,7 +88,9 @@ def test_gradients_match_a_numeric_check_in_float64():
     )  # fmt: skip
     m = fo.import_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]))
     with m.graph.as_default():
-        result = fg.check_gradients(m.outputs[0], [m.inputs[0]], {m.inputs[0]: rng.normal(size=(2, 3))})
+        result = fg.check_gradients(
+            m.outputs[0], [m.inputs[0]], {m.inputs[0]: rng.normal(size=(2, 3))}
+        )
     assert result.ok and result.max_error < 1e-6
 
 
@@ -107,7 +115,9 @@ def test_initializers_as_variables_train():
 def test_export_then_import_round_trip(graph):
     x = fg.placeholder(fg.float32, [None, 6, 6, 2], name="x")
     w = fg.constant(np.random.default_rng(3).normal(size=(3, 3, 2, 4)).astype(np.float32))
-    y = fg.nn.avg_pool(fg.nn.relu(fg.nn.conv2d(x, w, [1, 2, 2, 1], "SAME")), [1, 2, 2, 1], [1, 1, 1, 1], "SAME")
+    y = fg.nn.avg_pool(
+        fg.nn.relu(fg.nn.conv2d(x, w, [1, 2, 2, 1], "SAME")), [1, 2, 2, 1], [1, 1, 1, 1], "SAME"
+    )
     out = fg.reduce_max(y, axis=[1, 2])
     images = np.random.default_rng(4).random((3, 6, 6, 2)).astype(np.float32)
     expected = fg.Session().run(out, {x: images})
@@ -151,7 +161,9 @@ def test_huge_declared_shape_allocates_nothing():
     huge = raw_tensor("w", [1 << 20, 1 << 20], b"\0" * 16)
     model = one_node("Add", [("x", TensorProto.FLOAT, [2])], ["y"], [huge])
     model.graph.node[0].input.append("w")
-    with pytest.raises(fo.ONNXImportError, match=r"initializer 'w' declares shape \[1048576, 1048576\]"):
+    with pytest.raises(
+        fo.ONNXImportError, match=r"initializer 'w' declares shape \[1048576, 1048576\]"
+    ):
         fo.import_model(model)
     small_lie = raw_tensor("w", [1000, 1000], b"\0" * 16)
     model.graph.initializer[0].CopyFrom(small_lie)
@@ -187,7 +199,9 @@ def test_cycle_is_reported_and_out_of_order_nodes_are_sorted():
     graph = helper.make_graph(
         [a, b], "g", [], [helper.make_tensor_value_info("b", TensorProto.FLOAT, [2])]
     )
-    with pytest.raises(fo.ONNXImportError, match="cycle.*'first'.*'second'|cycle.*'second'.*'first'"):
+    with pytest.raises(
+        fo.ONNXImportError, match="cycle.*'first'.*'second'|cycle.*'second'.*'first'"
+    ):
         fo.import_model(helper.make_model(graph))
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
     later = helper.make_node("Neg", ["a"], ["b"], name="later")
@@ -258,7 +272,9 @@ def test_unsupported_dtype_and_subgraphs():
     with pytest.raises(fo.ONNXImportError, match="graph input 'x' has element type UINT32"):
         fo.import_model(model)
     branch = helper.make_graph([], "b", [], [])
-    model = one_node("If", [("c", TensorProto.BOOL, [])], ["y"], then_branch=branch, else_branch=branch)
+    model = one_node(
+        "If", [("c", TensorProto.BOOL, [])], ["y"], then_branch=branch, else_branch=branch
+    )
     with pytest.raises(fo.ONNXImportError, match="subgraph"):
         fo.import_model(model)
 
@@ -270,9 +286,7 @@ def test_fed_shape_inputs_are_bound_at_import():
     free = fo.import_model(model)  # a fed shape without zeros: a run-time reshape
     got = free.run(np.ones((2, 3), np.float32), np.int64([3, 1, 2]))[0]
     assert got.shape == (3, 1, 2)
-    model = one_node(
-        "Tile", [("x", TensorProto.FLOAT, [2]), ("r", TensorProto.INT64, [1])], ["y"]
-    )
+    model = one_node("Tile", [("x", TensorProto.FLOAT, [2]), ("r", TensorProto.INT64, [1])], ["y"])
     with pytest.raises(fo.ONNXImportError, match=r"graph input 'r'.*bind=\{'r': value\}"):
         fo.import_model(model)
     bound = fo.import_model(model, bind={"r": np.int64([3])})
@@ -288,7 +302,9 @@ def test_onnx_semantics_mapped_explicitly():
     got = fo.import_model(div).run(np.int32([7, -7, 7, -7]), np.int32([2, 2, -2, -2]))[0]
     np.testing.assert_array_equal(got, [3, -3, -3, 3])
     # Mod fmod=1 takes the dividend's sign (C's fmod)
-    mod = one_node("Mod", [("a", TensorProto.INT32, [4]), ("b", TensorProto.INT32, [4])], ["y"], fmod=1)
+    mod = one_node(
+        "Mod", [("a", TensorProto.INT32, [4]), ("b", TensorProto.INT32, [4])], ["y"], fmod=1
+    )
     got = fo.import_model(mod).run(np.int32([7, -7, 7, -7]), np.int32([3, 3, -3, -3]))[0]
     np.testing.assert_array_equal(got, np.fmod([7, -7, 7, -7], [3, 3, -3, -3]))
     # explicit asymmetric pads on AveragePool divide by the real elements only
