@@ -72,7 +72,7 @@ _SAME = {
     "Neg": "Neg", "Abs": "Abs", "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Sin": "Sin",
     "Cos": "Cos", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Relu": "Relu", "Elu": "Elu",
     "Selu": "Selu", "Softplus": "Softplus", "Sign": "Sign", "Identity": "Identity",
-    "StopGradient": "Identity", "Select": "Where", "AddN": "Sum", "GatherNd": "GatherND",
+    "StopGradient": "Identity", "Select": "Where", "AddN": "Sum",
 }  # fmt: skip
 
 
@@ -395,6 +395,12 @@ def _like(ctx, op, ins, outs):
 @rule("GatherV2")
 def _gather(ctx, op, ins, outs):
     ctx.node("Gather", ins, outs, axis=int(op.attrs["axis"]))
+
+
+@rule("GatherNd")
+def _gather_nd(ctx, op, ins, outs):
+    indices = ctx.node("Cast", ins[1:], hint=op.name, to=TensorProto.INT64)[0]  # int64 only
+    ctx.node("GatherND", [ins[0], indices], outs)
 
 
 @rule("StridedSlice")

@@ -270,6 +270,20 @@ OPS = [
     ),
     ("where_indices_gather_nd", lambda a: fg.cast(fg.where(a > 0.0), fg.float32), [_f((3, 4))]),
     ("l2_loss_identity", lambda a: fg.nn.l2_loss(fg.identity(fg.stop_gradient(a))), [_f((5,))]),
+    (
+        "fill_rank_gather_nd",
+        lambda a: (
+            fg.gather_nd(a, [[0, 1], [2, 3]]) + fg.cast(fg.rank(a), fg.float32) + fg.fill([2], 0.5)
+        ),
+        [_f((3, 4))],
+    ),
+    (
+        "default_and_checks_pass_through",
+        lambda a: fg.Print(
+            fg.check_numerics(fg.placeholder_with_default(a, [None, 4]), "bad"), [a]
+        ),
+        [_f((3, 4))],
+    ),
 ]
 
 
