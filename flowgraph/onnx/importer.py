@@ -348,6 +348,10 @@ def _folded(ctx: ImportContext, node, outs: list) -> list:
     """Outputs computed now from constant inputs, as constants: shapes, axes and pads that a
     model computes from other constants (Shape -> Slice -> Concat -> Reshape) become values
     the next rules can read. The ops built for the node stay in the graph, unused."""
+    for t in outs:  # fold only what is known to be small before running anything
+        dims = t.shape.dims
+        if dims is None or None in dims or int(np.prod(dims, dtype=object)) > FOLD_MAX_ELEMENTS:
+            return outs
     with fg.Session() as sess:
         values = sess.run(outs)
     folded = []

@@ -182,6 +182,29 @@ def test_constant_of_shape_refuses_a_huge_shape():
         fo.import_model(model)
 
 
+def test_constant_inputs_fold_only_when_small():
+    # Expand of a constant to a huge shape: folding it would allocate terabytes
+    value = numpy_helper.from_array(np.float32([1.0]), "v")
+    shape = numpy_helper.from_array(np.array([1 << 20, 1 << 20], np.int64), "s")
+    node = helper.make_node("Expand", ["v", "s"], ["y"])
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    graph = helper.make_graph([node], "g", [], [out], [value, shape])
+    m = fo.import_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]))
+    assert m.outputs[0].op.type != "Const" and m.outputs[0].shape.as_list() == [1 << 20, 1 << 20]
+    # a small computed shape does fold, so a later Reshape reads it as a constant
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    nodes = [
+        helper.make_node("Shape", ["x"], ["sx"]),
+        helper.make_node("ReduceProd", ["sx"], ["n"], keepdims=1),
+        helper.make_node("Reshape", ["x", "n"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [x], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [6])]
+    )
+    m = fo.import_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]))
+    assert m.outputs[0].op.inputs[0] is m.inputs[0] and m.outputs[0].shape.as_list() == [6]
+
+
 def test_missing_input_and_undefined_output():
     model = one_node("Relu", [("x", TensorProto.FLOAT, [2])], ["y"])
     model.graph.node[0].input[0] = "nowhere"

@@ -49,3 +49,17 @@ def test_selection_is_deliberate(request):
     assert reasons["test_relu"] is None
     assert reasons["test_einsum_sum"].startswith("ops not imported: Einsum")
     assert reasons["test_maxpool_2d_ceil"].startswith("pooling with ceil_mode=1")
+
+
+def test_coverage_report_counts_what_it_ran(request, capsys):
+    from flowgraph.onnx import coverage
+
+    tests = {t.name: t for t in _tests(request.config)}
+    chosen = [tests[n] for n in ("test_relu", "test_add", "test_einsum_sum", "test_edge_pad")]
+    report = coverage.coverage(tests=chosen)
+    assert (report.total_tests, report.selected, report.passed) == (4, 2, 2)
+    assert report.left_out == {"ops not imported": 1, nt.KNOWN_GAPS["test_edge_pad"]: 1}
+    assert "Relu" in report.supported and "Einsum" in report.unsupported
+    text = coverage.format_report(report, list_ops=True)
+    assert "node tests: 2 passed of 2 selected (4 in all)" in text
+    assert "not supported: " in text and "Einsum" in text.split("not supported: ")[1]
