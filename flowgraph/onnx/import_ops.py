@@ -420,22 +420,52 @@ def _pool(ctx, node, ins, attrs):
     x = ins[0]
     kernel = [int(k) for k in attrs["kernel_shape"]]
     strides, dilations = _spatial_attrs(node, x, attrs, kernel)
-    _no_unsupported(attrs, {"ceil_mode": 0, "storage_order": 0, "dilations": [1, 1]})
+    _no_unsupported(attrs, {"storage_order": 0, "dilations": [1, 1]})
     if len(node.output) > 1 and node.output[1]:
         raise ONNXImportError("MaxPool's Indices output is not supported")
     padding, pads = _explicit_pads(node, x, kernel, strides, dilations, attrs)
+    extra = None
+    if attrs.get("ceil_mode", 0):
+        if padding != "VALID":
+            raise ONNXImportError("ceil_mode=1 with auto_pad SAME is not supported")
+        pads = pads or [(0, 0), (0, 0)]
+        extra = _ceil_extra(x, kernel, strides, pads)
     args = dict(
         ksize=[1, 1, *kernel], strides=[1, 1, *strides], padding=padding, data_format="NCHW"
     )
+    full = pads if extra is None else [(b, e + x_) for (b, e), x_ in zip(pads, extra)]
     if node.op_type == "MaxPool":
         dt = x.dtype.as_numpy_dtype
         lowest = -np.inf if x.dtype.is_floating else np.iinfo(dt).min
-        return fg.nn.max_pool(_pad_nchw(x, pads, lowest), **args)
-    y = fg.nn.avg_pool(_pad_nchw(x, pads), **args)
-    if pads is None or attrs.get("count_include_pad", 0):
+        return fg.nn.max_pool(_pad_nchw(x, full, lowest), **args)
+    y = fg.nn.avg_pool(_pad_nchw(x, full), **args)
+    include = attrs.get("count_include_pad", 0)
+    if full is None or (include and extra is None):
         return y
-    count = fg.nn.avg_pool(_pad_nchw(fg.ones_like(x), pads), **args)  # real elements / window
+    # Divide by the elements each window counts: the real ones, plus the explicit pads when
+    # count_include_pad=1, never the cells ceil_mode adds past the end.
+    mask = fg.ones_like(x)
+    if include:
+        mask = _pad_nchw(mask, pads, 1.0)
+        full = [(0, e) for e in extra]
+    count = fg.nn.avg_pool(_pad_nchw(mask, full), **args)
     return y / count
+
+
+def _ceil_extra(x, kernel, strides, pads) -> list[int]:
+    """Cells to add after each spatial dim so VALID pooling gives ceil_mode's output size
+    (a last window must start inside the input or its leading padding)."""
+    dims = x.shape.dims[2:]
+    if None in dims:
+        raise ONNXImportError("ceil_mode=1 needs static spatial sizes")
+    extra = []
+    for size, k, s, (before, after) in zip(dims, kernel, strides, pads):
+        span = size + before + after
+        out = -(-(span - k) // s) + 1
+        if (out - 1) * s >= size + before:
+            out -= 1
+        extra.append(max((out - 1) * s + k - span, 0))
+    return extra
 
 
 @rule("GlobalAveragePool", "GlobalMaxPool")

@@ -46,10 +46,8 @@ _GAPS_BY_REASON = {
         "test_maxpool_1d_default", "test_maxpool_3d_default", "test_maxpool_3d_dilations",
         "test_maxpool_3d_dilations_use_ref_impl", "test_maxpool_3d_dilations_use_ref_impl_large",
     ),
-    "pooling with ceil_mode=1 or dilations (TF1 pooling has neither)": (
-        "test_averagepool_2d_ceil", "test_averagepool_2d_ceil_last_window_starts_on_pad",
-        "test_averagepool_2d_dilations", "test_maxpool_2d_ceil",
-        "test_maxpool_2d_ceil_output_size_reduce_by_one", "test_maxpool_2d_dilations",
+    "pooling with dilations (TF1 pooling has none)": (
+        "test_averagepool_2d_dilations", "test_maxpool_2d_dilations",
     ),
     "MaxPool's Indices output / storage_order (TF1's max_pool_with_argmax is not in flowgraph)": (
         "test_maxpool_with_argmax_2d_precomputed_pads",
