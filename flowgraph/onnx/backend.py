@@ -75,15 +75,18 @@ class FlowgraphBackend(Backend):
 
     @classmethod
     def prepare(cls, model, device: str = "CPU", **kwargs) -> FlowgraphRep:
+        """Check ``model`` and get it ready to run (``kwargs`` go to import_model)."""
         super().prepare(model, device, **kwargs)  # checks the model
         return FlowgraphRep(model, **kwargs)
 
     @classmethod
     def run_model(cls, model, inputs, device: str = "CPU", **kwargs) -> list:
+        """Prepare ``model`` and run it once on ``inputs``."""
         return cls.prepare(model, device, **kwargs).run(inputs)
 
     @classmethod
     def supports_device(cls, device: str) -> bool:
+        """Only the CPU (flowgraph's NumPy backend)."""
         return device.upper().startswith("CPU")
 
 

@@ -28,6 +28,8 @@ from flowgraph.onnx.node_tests import node_tests, run_node_test, select
 
 @dataclass
 class Coverage:
+    """The ONNX ops flowgraph imports or not, and the node tests it selected and passed."""
+
     supported: list[str]
     unsupported: list[str]
     total_tests: int = 0
@@ -72,6 +74,7 @@ def coverage(tests=None, cache_dir=None) -> Coverage:
 
 
 def format_report(report: Coverage, list_ops: bool = False) -> str:
+    """The text ``python -m flowgraph.onnx.coverage`` prints for ``report``."""
     lines = [
         f"ONNX {onnx.__version__} (opset {onnx.defs.onnx_opset_version()}): flowgraph imports "
         f"{len(report.supported)} of {len(report.supported) + len(report.unsupported)} ops",
@@ -89,6 +92,7 @@ def format_report(report: Coverage, list_ops: bool = False) -> str:
 
 
 def main(argv=None) -> int:
+    """The command line; exit status 1 when a selected node test fails."""
     parser = argparse.ArgumentParser(prog="python -m flowgraph.onnx.coverage")
     parser.add_argument("--cache", default=None, help="a folder to keep the generated node tests")
     parser.add_argument("--list", action="store_true", help="list the supported/unsupported ops")

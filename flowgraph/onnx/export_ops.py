@@ -33,6 +33,8 @@ INT64_MIN = np.iinfo(np.int64).min
 
 
 def rule(*op_types):
+    """Decorator registering a translation rule for flowgraph ``op_types``."""
+
     def register(fn):
         for t in op_types:
             EXPORTERS[t] = fn

@@ -64,6 +64,7 @@ class ExportContext:
         self.names: dict[Tensor, str] = {}
 
     def unique(self, base: str) -> str:
+        """``base``, or ``base_1``, ``base_2``... : a name no tensor has yet."""
         name, i = base, 1
         while name in self._used:
             name, i = f"{base}_{i}", i + 1

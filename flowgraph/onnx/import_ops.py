@@ -79,6 +79,7 @@ class ImportContext:
         self.tensors: dict[str, Tensor] = {}
 
     def tensor(self, name: str, what: str) -> Tensor:
+        """The tensor built for ONNX name ``name`` (``what`` reads it: for the error)."""
         try:
             return self.tensors[name]
         except KeyError:
@@ -127,6 +128,8 @@ class ImportContext:
 
 
 def rule(*op_types):
+    """Decorator registering an import rule for ONNX ``op_types``."""
+
     def register(fn):
         for t in op_types:
             IMPORTERS[t] = fn

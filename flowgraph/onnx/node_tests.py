@@ -81,6 +81,8 @@ KNOWN_GAPS: dict[str, str] = {
 
 @dataclass
 class NodeTest:
+    """One node test: its model and data sets of (inputs, expected outputs)."""
+
     name: str
     model: onnx.ModelProto
     data_sets: list  # [(inputs, expected outputs)], lists of arrays
@@ -89,6 +91,7 @@ class NodeTest:
 
     @property
     def op_types(self) -> set[str]:
+        """The ONNX op types of the model's nodes."""
         return {n.op_type for n in self.model.graph.node}
 
 
