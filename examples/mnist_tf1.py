@@ -30,6 +30,11 @@ parser.add_argument(
     default="mnist_tf1_graph.svg",
     help="where to draw the model's graph (.svg/.png/.pdf; '' to skip)",
 )
+parser.add_argument(
+    "--checkpoint-out",
+    default="",
+    help="save the trained variables with tf.train.Saver under this prefix ('' to skip)",
+)
 args = parser.parse_args()
 
 
@@ -71,6 +76,10 @@ with tf.Session() as sess:
     # 4. 评估网络
     test_accuracy = sess.run(accuracy, feed_dict={x: mnist.test.images, y: mnist.test.labels})
     print("Test accuracy: %g" % test_accuracy)
+
+    # The trained values, for `flowgraph export-onnx GRAPH.json --checkpoint PREFIX`.
+    if args.checkpoint_out:
+        print("Checkpoint written to %s" % tf.train.Saver().save(sess, args.checkpoint_out))
 
 # A picture of the graph that was trained: forward pass, gradients and Adam's updates.
 if args.graph_picture:

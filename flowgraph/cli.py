@@ -3,7 +3,7 @@
 ::
 
     flowgraph --version
-    flowgraph demo [--steps N] [--data-dir DIR] [--graph-out GRAPH.json]
+    flowgraph demo [--steps N] [--data-dir DIR] [--graph-out GRAPH.json] [--checkpoint-out P]
     flowgraph info GRAPH.json
     flowgraph show GRAPH.json [-o graph.svg] [--collapse N]
     flowgraph export-onnx GRAPH.json --fetch NAME [--checkpoint PREFIX] -o model.onnx
@@ -97,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         metavar="GRAPH.json",
         help="save the graph the program built here, for `flowgraph info` and `show`",
+    )
+    demo.add_argument(
+        "--checkpoint-out",
+        default=None,
+        metavar="PREFIX",
+        help="save the trained variables there (a Saver checkpoint, for `export-onnx`)",
     )
     demo.set_defaults(run=_demo)
 
@@ -236,6 +242,8 @@ def _demo(args: argparse.Namespace) -> int:
     script_argv = [str(DEMO_SCRIPT), "--steps", str(args.steps)]
     if args.data_dir is not None:
         script_argv += ["--data-dir", args.data_dir]
+    if args.checkpoint_out is not None:
+        script_argv += ["--checkpoint-out", args.checkpoint_out]
     graph = flowgraph.Graph()
     saved_argv = sys.argv
     sys.argv = script_argv  # the program reads its flags with argparse, as a script does

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 
 import flowgraph as fg
+from flowgraph.io.checkpoint import read_checkpoint
 from flowgraph.onnx.errors import ONNXExportError
 from flowgraph.onnx.exporter import DEFAULT_OPSET, _walk, export
 
@@ -65,10 +66,7 @@ def _load_variables(graph, sess, variables, args) -> None:
     if not variables:
         return
     if args.checkpoint is not None:
-        try:
-            fg.train.Saver([op.outputs[0] for op in variables]).restore(sess, args.checkpoint)
-        except (fg.errors.OpError, ValueError) as e:
-            raise CommandError(f"--checkpoint {args.checkpoint!r}: {e}") from e
+        _restore(graph, sess, variables, args.checkpoint)
     elif args.initial_values:
         inits = [graph.get_operation_by_name(f"{op.name}/Assign") for op in variables]
         sess.run(inits)
@@ -79,3 +77,20 @@ def _load_variables(graph, sess, variables, args) -> None:
             "trained values a graph file does not hold: pass --checkpoint PREFIX (written by "
             "flowgraph.train.Saver.save), or --initial-values for an untrained model"
         )
+
+
+def _restore(graph, sess, variables, prefix: str) -> None:
+    """Give the needed ``variables`` their values in checkpoint ``prefix``; the checkpoint
+    may hold more (an optimizer's slots, a step counter), which the model does not need."""
+    try:
+        values = read_checkpoint(prefix)
+    except (OSError, fg.errors.OpError, ValueError) as e:
+        raise CommandError(f"--checkpoint {prefix!r}: {e}") from e
+    missing = [op.name for op in variables if op.name not in values]
+    if missing:
+        raise CommandError(f"--checkpoint {prefix!r} holds no values for {missing}")
+    try:
+        with graph.as_default():
+            sess.run([fg.assign(op.outputs[0], values[op.name]) for op in variables])
+    except (ValueError, TypeError, fg.errors.OpError) as e:  # another shape or dtype
+        raise CommandError(f"--checkpoint {prefix!r}: {str(e).splitlines()[0]}") from e

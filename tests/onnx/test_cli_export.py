@@ -70,6 +70,15 @@ def test_export_onnx_errors_are_one_line(capsys, trained):
     )  # fmt: skip
     assert code == 2 and "--checkpoint" in err
     assert len(err.strip().splitlines()) == 1
+    from flowgraph.io import write_checkpoint
+
+    write_checkpoint(str(folder / "bad"), {"w": np.ones((5, 5), np.float32), "b": np.zeros(2)})
+    code, _, err = run_cli(
+        capsys, "export-onnx", graph, "--fetch", "probs", "--checkpoint", folder / "bad",
+        "-o", folder / "m.onnx",
+    )  # fmt: skip
+    assert code == 2 and "--checkpoint" in err and "[5,5]" in err.replace(" ", "")
+    assert len(err.strip().splitlines()) == 1
     # the untrained model, on request
     code, out, err = run_cli(
         capsys, "export-onnx", graph, "--fetch", "logits:0", "--initial-values",
@@ -80,3 +89,23 @@ def test_export_onnx_errors_are_one_line(capsys, trained):
         None, {"x": np.ones((1, 3), np.float32)}
     )
     np.testing.assert_array_equal(got, [[3.0, 3.0]])  # w = ones, b = zeros
+
+
+def test_demo_then_export_onnx(capsys, tmp_path, monkeypatch):
+    """The README's path: train with `flowgraph demo`, keep its graph and checkpoint, export."""
+    monkeypatch.chdir(tmp_path)  # the demo draws its graph into the working directory
+    code, out, err = run_cli(
+        capsys, "demo", "--steps", "20", "--graph-out", "mnist.json", "--checkpoint-out", "ckpt"
+    )
+    assert code == 0, err
+    assert "Checkpoint written to ckpt" in out
+    code, out, err = run_cli(
+        capsys, "export-onnx", "mnist.json", "--fetch", "ArgMax", "--checkpoint", "ckpt",
+        "-o", "mnist.onnx",
+    )  # fmt: skip
+    assert code == 0, err
+    from flowgraph.datasets.mnist import read_data_sets
+
+    images = read_data_sets(None).test.images[:50]
+    (classes,) = ort.InferenceSession("mnist.onnx").run(None, {"Placeholder": images})
+    assert classes.shape == (50,) and classes.dtype == np.int64
