@@ -340,3 +340,25 @@ def test_onnx_semantics_mapped_explicitly():
     assert got.shape == (1, 1, 3, 3)
     assert got[0, 0, 0, 0] == pytest.approx(0.5)  # (0 + 1) / 2: the padded row is not counted
     assert got[0, 0, 0, 2] == pytest.approx(2.0)  # (2 + pad) / 1
+
+
+def test_backend_rebuilds_per_value_of_a_fed_shape_input():
+    from flowgraph.onnx.backend import FlowgraphBackend
+
+    model = one_node("Tile", [("x", TensorProto.FLOAT, [2]), ("r", TensorProto.INT64, [1])], ["y"])
+    model.graph.output[0].CopyFrom(helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n"]))
+    rep = FlowgraphBackend.prepare(model)  # onnx.checker first: outputs need a rank
+    assert rep.static_names == ["r"]
+    x = np.float32([1, 2])
+    np.testing.assert_array_equal(rep.run([x, np.int64([2])])[0], [1, 2, 1, 2])
+    np.testing.assert_array_equal(rep.run({"x": x, "r": np.int64([1])})[0], [1, 2])
+    np.testing.assert_array_equal(rep.run([x * 10, np.int64([2])])[0], [10, 20, 10, 20])
+    assert len(rep._built) == 2  # one graph per value of r, reused
+    assert FlowgraphBackend.supports_device("CPU") and not FlowgraphBackend.supports_device("CUDA")
+
+
+def test_an_output_written_twice_is_refused():
+    model = one_node("Relu", [("x", TensorProto.FLOAT, [2])], ["y"])
+    model.graph.node.append(helper.make_node("Neg", ["x"], ["y"], name="again"))
+    with pytest.raises(fo.ONNXImportError, match=r"'again' \(op Neg\) writes 'y'"):
+        fo.import_model(model)
