@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import flowgraph as fg
 from flowgraph.onnx.import_ops import (
     IMPORTERS,
@@ -210,3 +212,83 @@ def _gemm(ctx, node, ins, attrs):
         c = ins[2] if beta == 1.0 else ins[2] * fg.constant(beta, dtype=y.dtype)
         y = y + c
     return y
+
+
+# ---- composed from other ops ------------------------------------------------------------------
+
+
+def _c(value, like):
+    return fg.constant(value, dtype=like.dtype)
+
+
+@rule("Tan")
+def _tan(ctx, node, ins, attrs):
+    return fg.sin(ins[0]) / fg.cos(ins[0])
+
+
+@rule("Sinh", "Cosh")
+def _sinh_cosh(ctx, node, ins, attrs):
+    x = ins[0]
+    e, inv = fg.exp(x), fg.exp(-x)
+    return (e - inv if node.op_type == "Sinh" else e + inv) * _c(0.5, x)
+
+
+@rule("Asinh")
+def _asinh(ctx, node, ins, attrs):
+    x = ins[0]
+    return fg.log(x + fg.sqrt(x * x + _c(1, x)))
+
+
+@rule("Acosh")
+def _acosh(ctx, node, ins, attrs):
+    x = ins[0]
+    return fg.log(x + fg.sqrt(x * x - _c(1, x)))
+
+
+@rule("Atanh")
+def _atanh(ctx, node, ins, attrs):
+    x = ins[0]
+    return _c(0.5, x) * fg.log((_c(1, x) + x) / (_c(1, x) - x))
+
+
+@rule("HardSwish")
+def _hard_swish(ctx, node, ins, attrs):
+    x = ins[0]
+    return x * fg.clip_by_value(x * _c(1 / 6, x) + _c(0.5, x), _c(0, x), _c(1, x))
+
+
+@rule("Mish")
+def _mish(ctx, node, ins, attrs):
+    return ins[0] * fg.tanh(fg.nn.softplus(ins[0]))
+
+
+@rule("Swish")
+def _swish(ctx, node, ins, attrs):
+    x = ins[0]
+    return x * fg.sigmoid(_c(attrs.get("alpha", 1.0), x) * x)
+
+
+@rule("Celu")
+def _celu(ctx, node, ins, attrs):
+    x, alpha = ins[0], _c(attrs.get("alpha", 1.0), ins[0])
+    return fg.maximum(x, _c(0, x)) + fg.minimum(_c(0, x), alpha * (fg.exp(x / alpha) - _c(1, x)))
+
+
+@rule("Shrink")
+def _shrink(ctx, node, ins, attrs):
+    x = ins[0]
+    lambd, bias = _c(attrs.get("lambd", 0.5), x), _c(attrs.get("bias", 0.0), x)
+    return fg.where(x < -lambd, x + bias, fg.where(x > lambd, x - bias, fg.zeros_like(x)))
+
+
+@rule("IsNaN")
+def _is_nan(ctx, node, ins, attrs):
+    return fg.not_equal(ins[0], ins[0])
+
+
+@rule("IsInf")
+def _is_inf(ctx, node, ins, attrs):
+    x = ins[0]
+    up = fg.equal(x, _c(np.inf, x)) if attrs.get("detect_positive", 1) else fg.zeros_like(x) > 1
+    down = fg.equal(x, _c(-np.inf, x)) if attrs.get("detect_negative", 1) else fg.zeros_like(x) > 1
+    return fg.logical_or(up, down)

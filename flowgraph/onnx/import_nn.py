@@ -14,6 +14,7 @@ from flowgraph.onnx.import_ops import (
     _axes_list,
     _no_unsupported,
     _rank,
+    numpy_dtype,
     rule,
 )
 
@@ -245,3 +246,53 @@ def _dropout(ctx, node, ins, attrs):
         if ratio is None or float(np.asarray(ratio)) != 0.0:  # a zero ratio drops nothing
             raise ONNXImportError("training_mode=True (random dropout) is not supported")
     return fg.identity(ins[0]), fg.cast(fg.ones_like(ins[0]), fg.bool)
+
+
+@rule("LpNormalization")
+def _lp_normalization(ctx, node, ins, attrs):
+    x, p = ins[0], attrs.get("p", 2)
+    axis = attrs.get("axis", -1)
+    if p == 1:
+        norm = fg.reduce_sum(fg.abs(x), axis=axis, keepdims=True)
+    elif p == 2:
+        norm = fg.sqrt(fg.reduce_sum(x * x, axis=axis, keepdims=True))
+    else:
+        raise ONNXImportError(f"p={p} is not supported (1 or 2)")
+    return fg.where(fg.equal(norm, fg.zeros_like(norm)), fg.zeros_like(x), x / norm)
+
+
+@rule("MeanVarianceNormalization")
+def _mean_variance_normalization(ctx, node, ins, attrs):
+    x = ins[0]
+    axes = list(attrs.get("axes", [0, 2, 3]))
+    mean = fg.reduce_mean(x, axis=axes, keepdims=True)
+    var = fg.reduce_mean(fg.square(x - mean), axis=axes, keepdims=True)
+    return (x - mean) / (fg.sqrt(var) + fg.constant(1e-9, dtype=x.dtype))
+
+
+@rule("InstanceNormalization")
+def _instance_normalization(ctx, node, ins, attrs):
+    x, scale, bias = ins
+    rank = _rank(x, "InstanceNormalization")
+    axes = list(range(2, rank))
+    shape = [1, -1] + [1] * (rank - 2)
+    mean = fg.reduce_mean(x, axis=axes, keepdims=True)
+    var = fg.reduce_mean(fg.square(x - mean), axis=axes, keepdims=True)
+    eps = fg.constant(attrs.get("epsilon", 1e-5), dtype=x.dtype)
+    return (x - mean) * fg.rsqrt(var + eps) * fg.reshape(scale, shape) + fg.reshape(bias, shape)
+
+
+@rule("LayerNormalization")
+def _layer_normalization(ctx, node, ins, attrs):
+    x, scale = ins[0], ins[1]
+    bias = ins[2] if len(ins) > 2 else None
+    rank = _rank(x, "LayerNormalization")
+    axes = list(range(attrs.get("axis", -1) % rank, rank))
+    stash = fg.as_dtype(numpy_dtype(attrs.get("stash_type", 1), "stash_type"))
+    xs = fg.cast(x, stash) if x.dtype != stash else x  # statistics in the stash type
+    mean = fg.reduce_mean(xs, axis=axes, keepdims=True)
+    var = fg.reduce_mean(fg.square(xs - mean), axis=axes, keepdims=True)
+    inv_std = fg.rsqrt(var + fg.constant(attrs.get("epsilon", 1e-5), dtype=stash))
+    normalized = (xs - mean) * inv_std
+    y = (normalized if stash == x.dtype else fg.cast(normalized, x.dtype)) * scale
+    return [y if bias is None else y + bias, mean, inv_std]
