@@ -11,11 +11,15 @@ A test is selected when every op of its model is in flowgraph's import table and
 it feeds or expects has a dtype flowgraph has; :data:`KNOWN_GAPS` lists, with the reason, the
 tests of imported ops that flowgraph does not pass (attribute values it refuses to import).
 
->>> tests = {t.name: t for t in node_tests()}
->>> selected, skipped = select(tests.values())
->>> run_node_test(tests["test_relu"])  # raises AssertionError when an output differs
->>> "test_relu" in {t.name for t in selected}
-True
+>>> from onnx import helper, TensorProto
+>>> x, y = (helper.make_tensor_value_info(n, TensorProto.FLOAT, [2]) for n in "xy")
+>>> model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])],
+...                                            "test_relu", [x], [y]))
+>>> data = np.float32([-1, 2])
+>>> test = NodeTest("test_relu", model, [([data], [np.float32([0, 2])])])
+>>> select([test])
+([NodeTest(name='test_relu', ...)], {})
+>>> run_node_test(test)  # raises AssertionError when an output differs
 """
 
 from __future__ import annotations
