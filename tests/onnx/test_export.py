@@ -368,3 +368,20 @@ def test_import_flowgraph_does_not_import_onnx():
     code = "import sys, flowgraph; print('onnx' in sys.modules, 'flowgraph.onnx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_tf1_layers_cnn_exports(graph):
+    import flowgraph.compat.v1 as tf
+
+    x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+    h = tf.layers.conv2d(x, 8, 3, padding="same", activation=tf.nn.relu)
+    h = tf.layers.flatten(tf.layers.max_pooling2d(h, 2, 2))
+    out = tf.layers.dense(tf.layers.dense(h, 32, activation=tf.nn.tanh), 10)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        model = fo.export(out, x, session=sess)
+        images = np.random.default_rng(5).random((4, 28, 28, 1)).astype(np.float32)
+        expected = sess.run(out, {x: images})
+    (got,) = run_ort(model, {"x": images})
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+    assert len(model.graph.initializer) >= 6  # kernels and biases of conv and two dense layers
