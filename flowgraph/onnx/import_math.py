@@ -292,3 +292,14 @@ def _is_inf(ctx, node, ins, attrs):
     up = fg.equal(x, _c(np.inf, x)) if attrs.get("detect_positive", 1) else fg.zeros_like(x) > 1
     down = fg.equal(x, _c(-np.inf, x)) if attrs.get("detect_negative", 1) else fg.zeros_like(x) > 1
     return fg.logical_or(up, down)
+
+
+@rule("Round")
+def _round(ctx, node, ins, attrs):
+    # Halves to even, as ONNX (and TF's round) want: floor(x + 0.5), one less on an odd tie.
+    x = ins[0]
+    r = fg.floordiv(x + _c(0.5, x), fg.ones_like(x))
+    tie_odd = fg.logical_and(
+        fg.equal(r - x, _c(0.5, x)), fg.equal(fg.floormod(r, _c(2, x)), _c(1, x))
+    )
+    return fg.where(tie_odd, r - _c(1, x), r)
