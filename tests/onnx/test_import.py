@@ -55,23 +55,21 @@ def test_imported_model_runs_draws_and_differentiates():
     # viz.draw: one cluster per ONNX node, named after it
     source = viz.draw(m.graph).source
     assert "cluster" in source and "dense1" in source and "softmax" in source
-    # gradients w.r.t. the input, checked numerically in float64 on a float64 copy
+    # gradients w.r.t. the input: a central difference on one pixel agrees (float32, so loosely;
+    # the float64 checks below are strict)
     with m.graph.as_default():
-        (dx,) = fg.gradients(fg.reduce_sum(m.outputs[0] * [1.0, 2.0, 3.0]), [m.inputs[0]])
+        score = fg.reduce_sum(m.outputs[0] * [1.0, 2.0, 3.0])
+        (dx,) = fg.gradients(score, [m.inputs[0]])
     with fg.Session(graph=m.graph) as sess:
         analytic = sess.run(dx, {m.inputs[0]: x})
         eps = 1e-2
-        bumped = x.copy()
-        bumped[0, 1] += eps
-        f = [
-            sess.run(
-                fg.reduce_sum(m.outputs[0] * [1.0, 2.0, 3.0]) if False else m.outputs[0],
-                {m.inputs[0]: v},
-            )
-            for v in (x, bumped)
-        ]
-    numeric = ((f[1] - f[0]) @ np.float32([1, 2, 3]))[0] / eps
-    assert analytic[0, 1] == pytest.approx(numeric, rel=2e-2, abs=1e-3)
+        up, down = x.copy(), x.copy()
+        up[0, 1] += eps
+        down[0, 1] -= eps
+        numeric = (sess.run(score, {m.inputs[0]: up}) - sess.run(score, {m.inputs[0]: down})) / (
+            2 * eps
+        )
+    assert analytic[0, 1] == pytest.approx(numeric, rel=1e-2, abs=1e-3)
 
 
 def test_gradients_match_a_numeric_check_in_float64():
@@ -362,3 +360,24 @@ def test_an_output_written_twice_is_refused():
     model.graph.node.append(helper.make_node("Neg", ["x"], ["y"], name="again"))
     with pytest.raises(fo.ONNXImportError, match=r"'again' \(op Neg\) writes 'y'"):
         fo.import_model(model)
+
+
+def test_imported_cnn_gradients_pass_a_float64_numeric_check():
+    rng = np.random.default_rng(6)
+    w = numpy_helper.from_array(rng.normal(size=(3, 2, 3, 3)), "w")  # OIHW, float64
+    b = numpy_helper.from_array(rng.normal(size=3), "b")
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 0, 1, 2], strides=[1, 2]),
+        helper.make_node("Tanh", ["c"], ["t"]),
+        helper.make_node("AveragePool", ["t"], ["p"], kernel_shape=[2, 2], pads=[0, 1, 1, 0]),
+        helper.make_node("ReduceSum", ["p"], ["y"], keepdims=0),
+    ]
+    graph = helper.make_graph(
+        nodes, "cnn", [helper.make_tensor_value_info("x", TensorProto.DOUBLE, [1, 2, 5, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.DOUBLE, [])], [w, b],
+    )  # fmt: skip
+    m = fo.import_model(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]))
+    x = rng.normal(size=(1, 2, 5, 6))
+    with m.graph.as_default():
+        result = fg.check_gradients(m.outputs[0], [m.inputs[0]], {m.inputs[0]: x})
+    assert result.ok, result
