@@ -21,7 +21,7 @@ import argparse
 import flowgraph as fg
 from flowgraph.io.checkpoint import read_checkpoint
 from flowgraph.onnx.errors import ONNXExportError
-from flowgraph.onnx.exporter import DEFAULT_OPSET, _walk, export
+from flowgraph.onnx.exporter import DEFAULT_OPSET, needed_ops, export
 
 __all__ = ["CommandError", "run"]
 
@@ -34,7 +34,7 @@ def run(graph: fg.Graph, args: argparse.Namespace) -> str:
     """Export ``graph`` (loaded from ``args.graph``) as ``args`` ask; the summary line."""
     fetches = [_tensor(graph, name, "--fetch") for name in args.fetch]
     feeds = None if args.feed is None else [_tensor(graph, n, "--feed") for n in args.feed]
-    needed = _walk(fetches, set(feeds or ()))
+    needed = needed_ops(fetches, set(feeds or ()))
     variables = sorted((op for op in needed if op.type == "VariableV2"), key=lambda op: op._id)
     with fg.Session(graph=graph) as sess:
         _load_variables(graph, sess, variables, args)

@@ -170,7 +170,16 @@ def _tensor_name(t: Tensor) -> str:
     return t.op.name if t.value_index == 0 else f"{t.op.name}:{t.value_index}"
 
 
-def _walk(fetches, stop) -> set:
+def needed_ops(fetches, stop) -> set:
+    """The ops the ``fetches`` need through data edges, not looking past tensors in ``stop``.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float32, [], name="x")
+    ...     y = fg.exp(x, name="y")
+    >>> sorted(op.name for op in needed_ops([y], set())), [op.name for op in needed_ops([y], {x})]
+    (['x', 'y'], ['y'])
+    """
     seen, stack = set(), [t.op for t in fetches if t not in stop]
     while stack:
         op = stack.pop()
@@ -182,14 +191,14 @@ def _walk(fetches, stop) -> set:
 
 
 def _needed_placeholders(fetches) -> list:
-    ops = _walk(fetches, set())
+    ops = needed_ops(fetches, set())
     return sorted((op.outputs[0] for op in ops if op.type == "Placeholder"), key=lambda t: t.op._id)
 
 
 def _data_ops(fetches, feeds) -> list:
     """The ops the fetches need through data edges, in a dependency order close to creation."""
     fed = set(feeds)
-    ops = _walk(fetches, fed)
+    ops = needed_ops(fetches, fed)
     for op in ops:
         if op.type == "Placeholder" and op.outputs[0] not in fed:
             raise ONNXExportError(

@@ -16,7 +16,8 @@ or tensor at fault, and nothing big is allocated for a hostile file —
 Graph inputs that are not initializers become placeholders (an ONNX symbolic or unknown
 dimension becomes ``None``). Initializers become constants by default, so the imported graph
 runs at once; ``initializers="variables"`` makes them trainable variables instead (run
-``model.initializer`` first) for fine-tuning with flowgraph's optimizers.
+``model.initializer`` first) for fine-tuning with flowgraph's optimizers; integer initializers
+(shapes, indices) stay constants.
 
 >>> import numpy as np, onnx
 >>> from onnx import helper, TensorProto
