@@ -21,7 +21,7 @@ import argparse
 import flowgraph as fg
 from flowgraph.io.checkpoint import read_checkpoint
 from flowgraph.onnx.errors import ONNXExportError
-from flowgraph.onnx.exporter import DEFAULT_OPSET, needed_ops, export
+from flowgraph.onnx.exporter import DEFAULT_OPSET, export, needed_ops
 
 __all__ = ["CommandError", "run"]
 
