@@ -109,3 +109,14 @@ def test_demo_then_export_onnx(capsys, tmp_path, monkeypatch):
     images = read_data_sets(None).test.images[:50]
     (classes,) = ort.InferenceSession("mnist.onnx").run(None, {"Placeholder": images})
     assert classes.shape == (50,) and classes.dtype == np.int64
+
+
+def test_export_onnx_without_the_extra_says_how_to_install(capsys, trained, monkeypatch):
+    import sys
+
+    folder = trained[0]
+    monkeypatch.setitem(sys.modules, "flowgraph.onnx.command", None)  # as if onnx were missing
+    code, _, err = run_cli(
+        capsys, "export-onnx", folder / "model.json", "--fetch", "probs", "-o", folder / "m.onnx"
+    )
+    assert code == 2 and "pip install 'flowgraph[onnx]'" in err
