@@ -115,7 +115,7 @@ def test_export_onnx_without_the_extra_says_how_to_install(capsys, trained, monk
     import sys
 
     folder = trained[0]
-    monkeypatch.setitem(sys.modules, "flowgraph.onnx.command", None)  # as if onnx were missing
+    monkeypatch.setitem(sys.modules, "flowgraph.onnx", None)  # as if onnx were missing
     code, _, err = run_cli(
         capsys, "export-onnx", folder / "model.json", "--fetch", "probs", "-o", folder / "m.onnx"
     )
