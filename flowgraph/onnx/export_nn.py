@@ -134,7 +134,11 @@ def _all_any(ctx, op, ins, outs):
 
 @rule("ArgMax", "ArgMin")
 def _arg(ctx, op, ins, outs):
-    got = ctx.node(op.type, ins, hint=op.name, axis=int(op.attrs["axis"]), keepdims=0)[0]
+    axis = int(op.attrs["axis"])
+    if op.attrs["output_type"].name == "int64":  # ONNX's own index type: no Cast needed
+        ctx.node(op.type, ins, outs, axis=axis, keepdims=0)
+        return
+    got = ctx.node(op.type, ins, hint=op.name, axis=axis, keepdims=0)[0]
     ctx.node("Cast", [got], outs, to=_elem(op.attrs["output_type"]))
 
 

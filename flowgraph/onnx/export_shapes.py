@@ -99,6 +99,9 @@ def _shape(ctx, op, ins, outs):
         shape = ctx.node("Shape", ins, hint=op.name)[0]
         ctx.node("Cast", ctx.node("Size", [shape], hint=op.name), outs, to=TensorProto.INT32)
         return
+    if op.attrs["out_type"].name == "int64":
+        ctx.node(op.type, ins, outs)
+        return
     got = ctx.node(op.type, ins, hint=op.name)[0]
     ctx.node("Cast", [got], outs, to=_elem(op.attrs["out_type"]))
 
