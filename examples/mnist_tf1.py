@@ -32,6 +32,11 @@ parser.add_argument(
     help="where to draw the model's graph (.svg/.png/.pdf; '' to skip)",
 )
 parser.add_argument(
+    "--checkpoint-out",
+    default="",
+    help="save the trained variables with tf.train.Saver under this prefix ('' to skip)",
+)
+parser.add_argument(
     "--logdir",
     default=None,
     help="write TensorBoard summaries (graph, loss/accuracy, weight histograms) here "
@@ -106,6 +111,10 @@ with tf.Session() as sess:
     if writer is not None:
         writer.close()
         print("TensorBoard logs in %s (view: tensorboard --logdir %s)" % (args.logdir, args.logdir))
+
+    # The trained values, for `flowgraph export-onnx GRAPH.json --checkpoint PREFIX`.
+    if args.checkpoint_out:
+        print("Checkpoint written to %s" % tf.train.Saver().save(sess, args.checkpoint_out))
 
 # A picture of the graph that was trained: forward pass, gradients and Adam's updates.
 if args.graph_picture:

@@ -3,14 +3,17 @@
 ::
 
     flowgraph --version
-    flowgraph demo [--steps N] [--data-dir DIR] [--graph-out GRAPH.json]
+    flowgraph demo [--steps N] [--data-dir DIR] [--graph-out GRAPH.json] [--checkpoint-out P]
     flowgraph info GRAPH.json
     flowgraph show GRAPH.json [-o graph.svg] [--collapse N]
+    flowgraph export-onnx GRAPH.json --fetch NAME [--checkpoint PREFIX] -o model.onnx
 
 ``demo`` runs the seed TF1 program, ``examples/mnist_tf1.py`` — the one copy of it, from a
 source checkout — on the bundled MNIST sample, and can save the graph it built. ``info``
 summarises a graph file written by :func:`flowgraph.io.export_graph`; ``show`` draws one with
 :func:`flowgraph.viz.draw`, in the format the output's suffix names (svg, png, pdf).
+``export-onnx`` writes one as an ONNX model (:mod:`flowgraph.onnx.command`; needs the
+``flowgraph[onnx]`` extra).
 
 A problem the user can fix — a missing or malformed file, no Graphviz ``dot`` program, an
 unusable ``--data-dir`` — is a message on stderr (one line, but for the MNIST reader's
@@ -95,6 +98,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="GRAPH.json",
         help="save the graph the program built here, for `flowgraph info` and `show`",
     )
+    demo.add_argument(
+        "--checkpoint-out",
+        default=None,
+        metavar="PREFIX",
+        help="save the trained variables there (a Saver checkpoint, for `export-onnx`)",
+    )
     demo.set_defaults(run=_demo)
 
     info = sub.add_parser("info", help="summarise a saved graph file")
@@ -121,7 +130,62 @@ def _parser() -> argparse.ArgumentParser:
         "default: collapse the gradient and optimizer details, and big graphs)",
     )
     show.set_defaults(run=_show)
+
+    onnx = sub.add_parser(
+        "export-onnx",
+        help="write a saved graph (and a checkpoint's values) as an ONNX model",
+        description="Export the inference subgraph computing --fetch as an ONNX model, with "
+        "the variables' values from --checkpoint (needs pip install 'flowgraph[onnx]').",
+    )
+    _export_onnx_arguments(onnx)
+    onnx.set_defaults(run=_export_onnx)
     return parser
+
+
+def _export_onnx_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("graph", help="a graph file written by flowgraph.io.export_graph")
+    p.add_argument(
+        "--fetch",
+        action="append",
+        required=True,
+        metavar="NAME",
+        help="a tensor or op to compute (repeatable); becomes a model output",
+    )
+    p.add_argument(
+        "--feed",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a placeholder to feed (repeatable; default: all that are needed)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PREFIX",
+        help="the variables' values: a checkpoint written by Saver.save",
+    )
+    p.add_argument(
+        "--initial-values",
+        action="store_true",
+        help="use the variables' initial values (an untrained model)",
+    )
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 18)")
+    p.add_argument("-o", "--output", required=True, help="the .onnx file to write")  # fmt: skip
+
+
+def _export_onnx(args: argparse.Namespace) -> int:
+    try:
+        from flowgraph.onnx import command
+    except ImportError:
+        raise CLIError(
+            "export-onnx needs the onnx package: pip install 'flowgraph[onnx]'"
+        ) from None
+    graph, _ = _load(args.graph)
+    try:
+        print(command.run(graph, args))
+    except command.CommandError as e:
+        raise CLIError(str(e)) from e
+    return 0
 
 
 def _positive_int(text: str) -> int:
@@ -178,6 +242,8 @@ def _demo(args: argparse.Namespace) -> int:
     script_argv = [str(DEMO_SCRIPT), "--steps", str(args.steps)]
     if args.data_dir is not None:
         script_argv += ["--data-dir", args.data_dir]
+    if args.checkpoint_out is not None:
+        script_argv += ["--checkpoint-out", args.checkpoint_out]
     graph = flowgraph.Graph()
     saved_argv = sys.argv
     sys.argv = script_argv  # the program reads its flags with argparse, as a script does

@@ -1,0 +1,251 @@
+"""ONNX's backend node tests: load them, choose those flowgraph should pass, run one.
+
+The ``onnx`` package's node tests are one-node models with inputs and expected outputs. A
+source checkout of onnx keeps them as folders (``onnx/backend/test/data/node/<test>/model.onnx``
+and ``test_data_set_*/{input,output}_*.pb``); the wheels ship the scripts that write those
+folders instead (``onnx.backend.test.case.node``). :func:`node_tests` reads the folders when
+the installed onnx has them and otherwise runs the scripts in memory — the same models and
+data either way.
+
+A test is selected when every op of its model is in flowgraph's import table and every tensor
+it feeds or expects has a dtype flowgraph has; :data:`KNOWN_GAPS` lists, with the reason, the
+tests of imported ops that flowgraph does not pass (attribute values it refuses to import).
+
+>>> from onnx import helper, TensorProto
+>>> x, y = (helper.make_tensor_value_info(n, TensorProto.FLOAT, [2]) for n in "xy")
+>>> model = helper.make_model(helper.make_graph([helper.make_node("Relu", ["x"], ["y"])],
+...                                            "test_relu", [x], [y]))
+>>> data = np.float32([-1, 2])
+>>> test = NodeTest("test_relu", model, [([data], [np.float32([0, 2])])])
+>>> select([test])
+([NodeTest(name='test_relu', ...)], {})
+>>> run_node_test(test)  # raises AssertionError when an output differs
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+from flowgraph.onnx.backend import FlowgraphBackend
+from flowgraph.onnx.import_ops import _DTYPES, IMPORTERS
+
+# Tests of imported ops that flowgraph does not pass, and why. All but the last group are
+# refused at import with an ONNXImportError naming the node and the attribute.
+_GAPS_BY_REASON = {
+    "1-D and 3-D pooling (flowgraph pools 2-D only)": (
+        "test_averagepool_1d_default", "test_averagepool_3d_default",
+        "test_averagepool_3d_dilations_small",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_True",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_0_ceil_mode_is_False",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_True",
+        "test_averagepool_3d_dilations_large_count_include_pad_is_1_ceil_mode_is_False",
+        "test_maxpool_1d_default", "test_maxpool_3d_default", "test_maxpool_3d_dilations",
+        "test_maxpool_3d_dilations_use_ref_impl", "test_maxpool_3d_dilations_use_ref_impl_large",
+    ),
+    "pooling with dilations (TF1 pooling has none)": (
+        "test_averagepool_2d_dilations", "test_maxpool_2d_dilations",
+    ),
+    "MaxPool's Indices output / storage_order (TF1's max_pool_with_argmax is not in flowgraph)": (
+        "test_maxpool_with_argmax_2d_precomputed_pads",
+        "test_maxpool_with_argmax_2d_precomputed_strides",
+    ),
+    "BatchNormalization training_mode=1 (inference only)": (
+        "test_batchnorm_example_training_mode", "test_batchnorm_epsilon_training_mode",
+    ),
+    "grouped convolution (Conv group > 1; TF1's conv2d has no groups)": (
+        "test_causal_conv_with_state_with_past_state_expanded",
+        "test_causal_conv_with_state_decode_step_expanded",
+        "test_causal_conv_with_state_with_bias_and_past_state_expanded",
+    ),
+    "GatherND batch_dims > 0": ("test_gathernd_example_int32_batch_dim1",),
+    "Dropout in training mode (random; its expected outputs come from NumPy's generator)": (
+        "test_training_dropout_default", "test_training_dropout_default_mask",
+        "test_training_dropout", "test_training_dropout_mask",
+    ),
+    "Pad modes edge and wrap (TF1 has CONSTANT, REFLECT, SYMMETRIC)": (
+        "test_edge_pad", "test_wrap_pad",
+    ),
+    "float16 rounding: each intermediate of the composed op is rounded to float16 (the "
+    "reference keeps float32), 1.7e-3 off where the test allows 1e-3": (
+        "test_swiglu_float16_expanded",
+    ),
+    "max/min over an empty set: flowgraph (like NumPy) raises where ONNX gives -inf/+inf": (
+        "test_reduce_log_sum_exp_empty_set", "test_reduce_max_empty_set",
+        "test_reduce_min_empty_set",
+    ),
+}  # fmt: skip
+KNOWN_GAPS: dict[str, str] = {
+    name: reason for reason, names in _GAPS_BY_REASON.items() for name in names
+}
+
+
+@dataclass
+class NodeTest:
+    """One node test: its model and data sets of (inputs, expected outputs)."""
+
+    name: str
+    model: onnx.ModelProto
+    data_sets: list  # [(inputs, expected outputs)], lists of arrays
+    rtol: float = 1e-3
+    atol: float = 1e-7
+
+    @property
+    def op_types(self) -> set[str]:
+        """The ONNX op types of the model's nodes."""
+        return {n.op_type for n in self.model.graph.node}
+
+
+def node_tests(cache_dir=None) -> tuple[NodeTest, ...]:
+    """Every node test of the installed onnx package.
+
+    Read from onnx's data folders when it has them; otherwise generated by its scripts (about
+    10 s), and — with ``cache_dir`` — written there in the same folder layout, so the next
+    call reads them back (the test suite keeps them in pytest's cache).
+    """
+    folder = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data", "node")
+    if os.path.isdir(folder):
+        return _read_folders(folder)
+    stamp = None if cache_dir is None else os.path.join(cache_dir, "COMPLETE")
+    # The cache holds data only for tests of imported ops: a new import rule renews it.
+    key = f"format {_CACHE_FORMAT}; onnx {onnx.__version__}; imports {','.join(sorted(IMPORTERS))}"
+    if stamp is not None and os.path.isfile(stamp):
+        with open(stamp) as f:
+            if f.read() == key:
+                return _read_folders(cache_dir)
+    tests = _generated()
+    if stamp is not None:
+        for t in tests:
+            _write_folder(t, os.path.join(cache_dir, t.name), t.op_types <= set(IMPORTERS))
+        with open(stamp, "w") as f:
+            f.write(key)
+    return tests
+
+
+_CACHE_FORMAT = 2  # bumped when what _write_folder writes changes
+
+
+@functools.cache
+def _generated() -> tuple[NodeTest, ...]:
+    from onnx.backend.test.case.node import collect_testcases
+
+    with warnings.catch_warnings():  # the scripts overflow casts on purpose
+        warnings.simplefilter("ignore")
+        cases = collect_testcases()
+    return tuple(
+        NodeTest(
+            c.name, c.model, [(_arrays(i), _arrays(o)) for i, o in c.data_sets], c.rtol, c.atol
+        )
+        for c in cases
+    )
+
+
+def _arrays(values) -> list:
+    """The scripts give scalars as NumPy scalars and some tensors as TensorProtos."""
+    out = []
+    for v in values:
+        if isinstance(v, np.generic):
+            v = np.asarray(v)
+        elif isinstance(v, onnx.TensorProto):
+            try:
+                v = numpy_helper.to_array(v)
+            except Exception:  # an element type NumPy cannot hold: left as it is
+                pass
+        out.append(v)
+    return out
+
+
+@functools.cache
+def _read_folders(folder: str) -> tuple[NodeTest, ...]:
+    paths = sorted(glob.glob(os.path.join(folder, "test_*")))
+    return tuple(_from_folder(p) for p in paths if os.path.isfile(os.path.join(p, "model.onnx")))
+
+
+def _write_folder(test: NodeTest, path: str, with_data: bool) -> None:
+    os.makedirs(path, exist_ok=True)
+    # Sequences and optionals are kept as a model without data (never selected).
+    values = [v for ds in test.data_sets for vs in ds for v in vs]
+    if with_data and all(_dtype_ok(v) for v in values):
+        for i, (inputs, outputs) in enumerate(test.data_sets):
+            ds = os.path.join(path, f"test_data_set_{i}")
+            os.makedirs(ds, exist_ok=True)
+            for kind, values in (("input", inputs), ("output", outputs)):
+                for j, v in enumerate(values):
+                    with open(os.path.join(ds, f"{kind}_{j}.pb"), "wb") as f:
+                        f.write(numpy_helper.from_array(v).SerializeToString())
+    with open(os.path.join(path, "tolerance.txt"), "w") as f:
+        f.write(f"{test.rtol} {test.atol}")
+    onnx.save(test.model, os.path.join(path, "model.onnx"))  # last: marks the folder complete
+
+
+def _from_folder(path: str) -> NodeTest:
+    model = onnx.load(os.path.join(path, "model.onnx"))
+    data_sets = []
+    for ds in sorted(glob.glob(os.path.join(path, "test_data_set_*"))):
+
+        def read(kind, ds=ds):
+            files = sorted(glob.glob(os.path.join(ds, f"{kind}_*.pb")), key=_index)
+            return [numpy_helper.to_array(onnx.load_tensor(f)) for f in files]
+
+        data_sets.append((read("input"), read("output")))
+    rtol, atol = 1e-3, 1e-7
+    tolerance = os.path.join(path, "tolerance.txt")
+    if os.path.isfile(tolerance):
+        with open(tolerance) as f:
+            rtol, atol = (float(v) for v in f.read().split())
+    return NodeTest(os.path.basename(path), model, data_sets, rtol, atol)
+
+
+def _index(path: str) -> int:
+    return int(path.rsplit("_", 1)[1].split(".")[0])
+
+
+def _dtype_ok(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.name in _DTYPES
+
+
+def why_not_selected(test: NodeTest) -> str | None:
+    """Why ``test`` is left out of the selection (None when it is selected)."""
+    missing = sorted(test.op_types - set(IMPORTERS))
+    if missing:
+        return "ops not imported: " + ", ".join(missing)
+    if not test.data_sets:
+        return "no tensor data (sequences or optionals, or dtypes flowgraph lacks)"
+    if any(n.domain not in ("", "ai.onnx") for n in test.model.graph.node):
+        return "an op outside the default ONNX domain"
+    for inputs, outputs in test.data_sets:
+        if not all(_dtype_ok(v) for v in [*inputs, *outputs]):
+            return "a tensor of a dtype flowgraph lacks"
+    return KNOWN_GAPS.get(test.name)
+
+
+def select(tests) -> tuple[list[NodeTest], dict[str, str]]:
+    """(the tests flowgraph must pass, {left-out test name: reason})."""
+    selected, left_out = [], {}
+    for t in tests:
+        reason = why_not_selected(t)
+        if reason is None:
+            selected.append(t)
+        else:
+            left_out[t.name] = reason
+    return selected, left_out
+
+
+def run_node_test(test: NodeTest) -> None:
+    """Run ``test`` through :class:`FlowgraphBackend`; AssertionError on a wrong output."""
+    from onnx.backend.test.runner import Runner
+
+    if not test.data_sets:
+        raise AssertionError(f"{test.name} has no data to run")
+    rep = FlowgraphBackend.prepare(test.model)
+    for inputs, expected in test.data_sets:
+        with np.errstate(all="ignore"):  # some tests divide by zero or log 0 on purpose
+            outputs = rep.run(inputs)
+        Runner.assert_similar_outputs(expected, outputs, test.rtol, test.atol)
