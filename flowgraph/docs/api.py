@@ -176,11 +176,35 @@ def docstring(entry: Entry) -> str:
 
 
 def _attribute_comment(namespace: str, name: str) -> str:
+    """The attribute docstring (``#:`` comment before, or string after, the assignment) of
+    ``name`` in the namespace's module or in the module it imports ``name`` from."""
     from sphinx.pycode import ModuleAnalyzer, PycodeError
 
-    module = resolve(namespace)
-    try:
-        docs = ModuleAnalyzer.for_module(module.__name__).find_attr_docs()
-    except PycodeError:
-        return ""
-    return "\n".join(docs.get(("", name), [])).strip()
+    module_name = resolve(namespace).__name__
+    for candidate in [module_name, *_imported_from(module_name, name)]:
+        try:
+            docs = ModuleAnalyzer.for_module(candidate).find_attr_docs()
+        except PycodeError:
+            continue
+        if ("", name) in docs:
+            return "\n".join(docs[("", name)]).strip()
+    return ""
+
+
+def _imported_from(module_name: str, name: str) -> list[str]:
+    """Modules that ``module_name`` imports ``name`` from (``from x import name`` or ``*``)."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return []
+    with open(spec.origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    return [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and any(a.name in (name, "*") for a in node.names)
+    ]

@@ -49,7 +49,7 @@ def write(folder: Path) -> list[Path]:
             f"     - {about}",
             f"     - {own} / {len(entries) - own}",
         ]
-    index += ["", ".. toctree::", "   :hidden:", ""]
+    index += ["", ".. toctree::", "   :hidden:", "   :titlesonly:", ""]
     index += [f"   {page_name(n)}" for n, _ in NAMESPACES]
     (folder / "index.rst").write_text("\n".join(index) + "\n")
     return [folder / "index.rst", *pages]

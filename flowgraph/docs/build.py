@@ -68,6 +68,7 @@ def _notebook_index(folder: Path) -> None:
         "",
         "```{toctree}",
         ":maxdepth: 1",
+        ":titlesonly:",
         "",
         *names,
         "```",

@@ -60,9 +60,10 @@ class OpEntry:
     attrs: dict[str, str]  # name -> default (repr), "required" when it has none
     shape_rule: str  # the shape/dtype rule's docstring
     shape_rule_name: str
+    shape_rule_source: Source | None
     stateful: bool
     differentiable: bool
-    gradient: str | None  # first line of the gradient rule's docstring
+    gradient: str | None  # first sentence or paragraph of the gradient rule's docstring
     gradient_source: Source | None
     kernel: str  # "xp.tanh", the kernel function's name, or "none (inlined)"
     kernel_source: Source | None
@@ -102,6 +103,7 @@ def op_entries() -> list[OpEntry]:
                 },
                 shape_rule=inspect.getdoc(op_def.infer) or "",
                 shape_rule_name=_qualname(op_def.infer),
+                shape_rule_source=_source_of(op_def.infer),
                 stateful=op_def.stateful,
                 differentiable=op_def.differentiable and grad_fn is not None,
                 gradient=_first_line(grad_fn) if grad_fn else None,
@@ -139,8 +141,9 @@ def resolve(dotted: str):
 
 
 def _first_line(fn) -> str:
-    doc = inspect.getdoc(fn) or ""
-    return doc.strip().splitlines()[0] if doc.strip() else ""
+    """The docstring's first paragraph, on one line (the summary of a gradient rule)."""
+    doc = (inspect.getdoc(fn) or "").strip()
+    return " ".join(doc.split("\n\n")[0].split())
 
 
 def _kernel_name(op_type: str, op_def) -> str:

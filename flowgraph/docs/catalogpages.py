@@ -93,7 +93,6 @@ def _index(entries: list[OpEntry], record: dict) -> str:
                 f"     - {_ran_cell(e, record)}",
             ]
         lines.append("")
-    lines += [".. toctree::", "   :hidden:", "", *[f"   {e.type}" for e in entries], ""]
     return "\n".join(lines)
 
 
@@ -107,7 +106,7 @@ def _ran_cell(entry: OpEntry, record: dict) -> str:
 
 def _page(e: OpEntry, record: dict, repo: Path) -> str:
     rows = [
-        ("Python functions", _code_list(e.functions) or "none public (made by the library)"),
+        ("Python functions", _refs(e.functions) or "none public (made by the library)"),
         ("TF1 names", _code_list(e.tf1_names) or "none"),
         ("Made by the gradient of", ", ".join(f":doc:`{t}`" for t in e.made_by_gradients_of)),
         ("Attributes", _attrs(e.attrs)),
@@ -119,15 +118,26 @@ def _page(e: OpEntry, record: dict, repo: Path) -> str:
             "yes: never folded or merged; a gradient never re-runs it" if e.stateful else "no",
         ),
         ("Kernel", f"``{e.kernel}``"),
+        ("Defined in", _where(e.defined_at)),
         ("Kernel ran on", _ran_cell(e, record)),
     ]
-    lines = [e.type, "=" * len(e.type), "", ".. list-table::", "   :stub-columns: 1", ""]
+    # Orphans, reached from the index's tables: 135 pages in the navigation tree would be
+    # copied into every page of the site (and cost most of the build's time).
+    lines = [":orphan:", "", e.type, "=" * len(e.type), "", ".. list-table::"]
+    lines += ["   :stub-columns: 1", ""]
     for label, value in rows:
         if value:
             lines += [f"   * - {label}", f"     - {value}"]
-    lines += ["", "Shape rule", "----------", ""]
-    lines += _quoted(e.shape_rule or "(the rule has no docstring)")
-    lines += ["", "Source", "------", ""]
+    # Rubrics, not sections: 135 pages of sections would bloat every page's navigation tree.
+    lines += ["", ".. rubric:: Shape rule", ""]
+    if e.shape_rule:
+        lines += e.shape_rule.splitlines()
+    elif e.shape_rule_source and e.shape_rule_source != e.defined_at:
+        lines += ["The rule has no docstring; here is its code.", ""]
+        lines += _include("shape rule", e.shape_rule_source, repo)
+    else:
+        lines += ["The rule has no docstring; it is in the definition below."]
+    lines += ["", ".. rubric:: Source", ""]
     for what, source in (
         ("definition", e.defined_at),
         ("kernel", e.kernel_source),
@@ -136,6 +146,16 @@ def _page(e: OpEntry, record: dict, repo: Path) -> str:
         if source:
             lines += _include(what, source, repo)
     return "\n".join(lines) + "\n"
+
+
+def _refs(names: list[str]) -> str:
+    return ", ".join(f":py:obj:`{n}`" for n in names)
+
+
+def _where(source: Source | None) -> str:
+    if source is None:
+        return "not found"
+    return f"``{source.path}``, line {source.start} (:doc:`all ops <index>`)"
 
 
 def _code_list(names: list[str]) -> str:
@@ -164,10 +184,6 @@ def _gradient(e: OpEntry) -> str:
     if not e.differentiable:
         return "no"
     return f"yes: {e.gradient}" if e.gradient else "yes (the rule has no docstring)"
-
-
-def _quoted(text: str) -> list[str]:
-    return ["   " + line if line else "" for line in text.splitlines()]
 
 
 def _include(what: str, source: Source, repo: Path) -> list[str]:
