@@ -21,10 +21,11 @@ extensions = [
 exclude_patterns = ["_build", "README.md", "**/.ipynb_checkpoints", "notebooks/README.md"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 
-# Every guide and notebook runs top to bottom at build time; a cell that raises fails the build.
+# Every guide and notebook runs top to bottom at build time.
 nb_execution_mode = "force"
 nb_execution_timeout = 180
-nb_execution_raise_on_error = True
+# A failing cell is a warning with its traceback (nb_execution_show_tb); -W makes it fail the build.
+nb_execution_raise_on_error = False
 nb_execution_show_tb = True
 if os.environ.get("FLOWGRAPH_DOCS_EXECUTE_NOTEBOOKS") == "0":
     nb_execution_excludepatterns = ["notebooks/*"]

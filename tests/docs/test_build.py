@@ -72,4 +72,6 @@ def test_a_failing_guide_cell_fails_the_build(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(build_module.apipages, "write", lambda folder: [])
     monkeypatch.setattr(build_module.catalogpages, "write", lambda folder, repo: [])
     assert main(["build", "-o", str(tmp_path / "out"), "--no-notebooks"]) == 1
-    assert "Sphinx reported warnings or errors" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Sphinx reported warnings or errors" in err
+    assert "boom" in err, err[-2000:]
