@@ -186,6 +186,7 @@ def _branch_gradient(fn: Function) -> Function:
 
 
 def _if_grad(op, *out_grads):
+    """An If of the branches' gradients, on the same predicate."""
     then_fn, else_fn = op.attrs["then_branch"], op.attrs["else_branch"]
     captured = op.inputs[1:]
     grad_then = _branch_gradient(then_fn)
@@ -317,6 +318,7 @@ def _check_body(body_fn, loop_vars, invariants, name) -> None:
 
 
 def _while_grad(op, *out_grads):
+    """A loop running the body's gradient backwards over the recorded iterations."""
     n = op.attrs["num_vars"]
     body = op.attrs["body"]
     loop_inputs, captured = op.inputs[:n], op.inputs[n:]

@@ -120,6 +120,7 @@ define_op(
 
 @gradient("PlaceholderWithDefault")
 def _placeholder_with_default_grad(op, grad):
+    """d(default) = g."""
     return [grad]
 
 
