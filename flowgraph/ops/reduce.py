@@ -80,6 +80,8 @@ def _reduction_infer(kind: str, out_dtype=None):
     """The rule of a reduction over inputs of dtype ``kind`` ("numeric" or "bool")."""
 
     def infer(inputs, attrs):
+        """The input's dtype (or the op's output dtype), its shape without the reduced axes
+        (kept as size 1 with ``keepdims``); the input must be of the reduction's kind."""
         x = inputs[0]
         rules.require_kind(x, kind, "input_tensor")
         shape = _reduced_shape(x.shape, attrs["axis"], attrs["keepdims"])
