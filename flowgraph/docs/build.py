@@ -92,7 +92,6 @@ def build(out: Path = DEFAULT_OUT, *, execute_notebooks: bool = True) -> BuildRe
     # Kernels the guides start run one BLAS thread, as the tests and benchmarks do.
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     args = ["-b", "html", "-E", "-W", "--keep-going", "-q", "-d", str(out / "doctrees")]

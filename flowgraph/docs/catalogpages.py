@@ -73,6 +73,9 @@ def _index(entries: list[OpEntry], record: dict) -> str:
         f"All {len(entries)} op types of the registry (``flowgraph/ops/registry.py``), generated",
         "at build time: each page says what the registry, the gradient table and the source",
         "files say about that op. Adding an op adds its page.",
+        f"{sum(e.differentiable for e in entries)} are differentiable and"
+        f" {sum(e.stateful for e in entries)} stateful; every page shows the source lines of",
+        "the op's definition, kernel and gradient rule.",
         "",
         *_coverage_statement(record),
         "",
@@ -82,7 +85,8 @@ def _index(entries: list[OpEntry], record: dict) -> str:
         group = list(group)
         where = group[0].defined_at.path if group[0].defined_at else "?"
         title = f"{family} (``{where}``)"
-        lines += [title, "-" * len(title), "", ".. list-table::", "   :header-rows: 1", ""]
+        lines += [title, "-" * len(title), "", ".. list-table::", "   :header-rows: 1"]
+        lines += ["   :width: 100%", "   :widths: 30 45 10 15", ""]
         lines += ["   * - op type", "     - functions", "     - gradient", "     - kernel ran on"]
         for e in group:
             functions = ", ".join(f"``{f}``" for f in e.functions[:3]) or "(internal)"

@@ -45,6 +45,9 @@ def test_guide_code_ran_at_build_time(site):
     assert "<svg" in getting_started  # the graph drawn by Graphviz at build time
     tf1 = (site.html / "guides" / "tf1_programs.html").read_text()
     assert "loss after 300 steps" in tf1
+    # the step-time plot measured and drawn by matplotlib at build time
+    static_vs_dynamic = (site.html / "guides" / "static_vs_dynamic.html").read_text()
+    assert "dynamic/static" in static_vs_dynamic and "<img" in static_vs_dynamic
 
 
 def test_aliases_link_to_their_target(site):
