@@ -167,7 +167,7 @@ def docstring(entry: Entry) -> str:
         return (vars(obj).get("__doc__") or "").strip()
     if entry.kind != "data":
         return (getattr(obj, "__doc__", None) or "").strip()
-    comment = _attribute_comment(entry.namespace, entry.name)
+    comment = attribute_comment(entry.namespace, entry.name)
     if comment:
         return comment
     if _is_flowgraph_instance(obj):
@@ -175,7 +175,7 @@ def docstring(entry: Entry) -> str:
     return ""
 
 
-def _attribute_comment(namespace: str, name: str) -> str:
+def attribute_comment(namespace: str, name: str) -> str:
     """The attribute docstring (``#:`` comment before, or string after, the assignment) of
     ``name`` in the namespace's module or in the module it imports ``name`` from."""
     from sphinx.pycode import ModuleAnalyzer, PycodeError

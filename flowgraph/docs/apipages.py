@@ -8,7 +8,7 @@ import inspect
 from itertools import groupby
 from pathlib import Path
 
-from flowgraph.docs.api import NAMESPACES, Entry, docstring, reference
+from flowgraph.docs.api import NAMESPACES, Entry, attribute_comment, docstring, reference
 
 
 def page_name(namespace: str) -> str:
@@ -20,10 +20,11 @@ def write(folder: Path) -> list[Path]:
     """Write api/index.rst and one page per namespace; return the pages written."""
     folder.mkdir(parents=True, exist_ok=True)
     ref = reference()
+    homes = {id(e.obj): e.home for entries in ref.entries.values() for e in entries}
     pages = []
     for namespace, about in NAMESPACES:
         path = folder / f"{page_name(namespace)}.rst"
-        path.write_text(_namespace_page(namespace, about, ref.entries[namespace]))
+        path.write_text(_namespace_page(namespace, about, ref.entries[namespace], homes))
         pages.append(path)
     index = [
         "API reference",
@@ -55,7 +56,8 @@ def write(folder: Path) -> list[Path]:
     return [folder / "index.rst", *pages]
 
 
-def _namespace_page(namespace: str, about: str, entries: list[Entry]) -> str:
+def _namespace_page(namespace: str, about: str, entries: list[Entry], homes: dict) -> str:
+    """``homes``: id(object) -> the qualified name documenting it (to name a data's type)."""
     lines = [_title(namespace), "", f"{about[0].upper()}{about[1:]}.", ""]
     own = [e for e in entries if not e.is_alias and e.kind != "module"]
     subpages = [e for e in entries if e.kind == "module"]
@@ -68,7 +70,7 @@ def _namespace_page(namespace: str, about: str, entries: list[Entry]) -> str:
         heading = f"From ``{module}``" if module != namespace else "Defined here"
         lines += [heading, "-" * len(heading), ""]
         for entry in group:
-            lines += _entry(entry)
+            lines += _entry(entry, homes)
     if aliases:
         lines += ["Aliases", "-------", ""]
         lines += ["Other names for objects documented elsewhere.", ""]
@@ -90,11 +92,16 @@ def _title(text: str) -> str:
     return f"{text}\n{'=' * len(text)}"
 
 
-def _entry(entry: Entry) -> list[str]:
+def _entry(entry: Entry, homes: dict) -> list[str]:
     kind = entry.kind
     if kind == "data":
         lines = [f".. py:data:: {entry.qualified}", f"   :value: {_value(entry.obj)}", ""]
-        body = docstring(entry)
+        if attribute_comment(entry.namespace, entry.name):
+            body = docstring(entry)
+        else:  # documented by its type: name the type rather than repeat its docstring
+            cls = type(entry.obj)
+            name = homes.get(id(cls))
+            body = f"A :py:class:`{name}`." if name else f"A ``{cls.__qualname__}``."
         lines += ["   " + line if line else "" for line in body.splitlines()]
         return [*lines, ""]
     options = ["   :members:"] if kind in ("class", "exception") else []
