@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import importlib.util
 import pkgutil
 import subprocess
 from collections import defaultdict
@@ -43,6 +44,9 @@ GENERIC_TESTS = (
     "backends/test_generic_ops.py",
 )
 NO_KERNEL = frozenset({"Const", "NoOp", "Placeholder"})  # generated code inlines or skips them
+if importlib.util.find_spec("tensorboard") is None:  # summary kernels need the tensorboard extra
+    NO_KERNEL |= {"HistogramSummary", "ImageSummary", "MergeSummary", "ScalarSummary",
+                  "TensorSummaryV2"}  # fmt: skip
 _TESTS = Path(__file__).parent
 _BOUND: dict[str, set] = defaultdict(set)  # namespace name -> op types whose kernel was bound
 _COVERAGE = {"complete": False}
