@@ -93,6 +93,8 @@ def build(out: Path = DEFAULT_OUT, *, execute_notebooks: bool = True) -> BuildRe
     for var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     os.environ.setdefault("JUPYTER_PREFER_ENV_PATH", "1")
+    # A built page is static: the TensorBoard notebook skips launching TensorBoard inline.
+    os.environ.setdefault("FLOWGRAPH_HEADLESS", "1")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     args = ["-b", "html", "-E", "-W", "--keep-going", "-q", "-d", str(out / "doctrees")]
     status = build_main([*args, str(source), str(html)])
