@@ -31,12 +31,14 @@ NAMESPACES = (
     ("flowgraph.errors", "error classes, as TF1 names them"),
     ("flowgraph.train", "optimizers, learning-rate schedules, Saver"),
     ("flowgraph.viz", "drawing graphs and plans; networkx export; text views"),
+    ("flowgraph.summary", "TensorBoard summaries: summary ops and FileWriter (TF1's tf.summary)"),
     ("flowgraph.distributed", "running graphs on a Dask cluster"),
     ("flowgraph.dynamic", "define-by-run tensors and a tape, PyTorch style"),
     ("flowgraph.dynamic.nn", "modules and losses, as torch.nn"),
     ("flowgraph.dynamic.nn.functional", "functions, as torch.nn.functional"),
     ("flowgraph.dynamic.nn.init", "parameter initialization, as torch.nn.init"),
     ("flowgraph.dynamic.optim", "optimizers, as torch.optim"),
+    ("flowgraph.dynamic.utils.tensorboard", "SummaryWriter, as torch.utils.tensorboard"),
     ("flowgraph.compat.v1", "TensorFlow 1 spellings: import flowgraph.compat.v1 as tf"),
     ("flowgraph.compat.v1.nn", "tf.nn"),
     ("flowgraph.compat.v1.math", "tf.math"),
@@ -62,7 +64,7 @@ def public_names(namespace: str) -> list[str]:
         obj = getattr(module, name)
         if name.startswith("_") or name in NOT_PUBLIC or isinstance(obj, __future__._Feature):
             continue
-        if inspect.ismodule(obj) and f"{namespace}.{name}" not in pages:
+        if inspect.ismodule(obj) and not {f"{namespace}.{name}", obj.__name__} & pages:
             continue
         out.append(name)
     return sorted(out)
@@ -117,6 +119,7 @@ class Reference:
     def entries(self) -> dict[str, list[Entry]]:
         homes: dict[int, str] = {}
         out: dict[str, list[Entry]] = {}
+        pages = {n for n, _ in NAMESPACES}
         for namespace, _ in NAMESPACES:
             names = public_names(namespace)
             module = resolve(namespace)
@@ -126,8 +129,8 @@ class Reference:
             for name in names:
                 obj = getattr(module, name)
                 qualified = f"{namespace}.{name}"
-                if inspect.ismodule(obj):
-                    home = obj.__name__ if obj.__name__ == qualified else qualified
+                if inspect.ismodule(obj):  # tf.summary is flowgraph.summary: an alias
+                    home = obj.__name__ if obj.__name__ in pages else qualified
                 else:
                     # None, numbers and strings are the same API object only under one name
                     # (tf.newaxis is fg.newaxis; fg.float64 is not fg.float32's alias).

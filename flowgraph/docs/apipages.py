@@ -61,7 +61,7 @@ def _namespace_page(namespace: str, about: str, entries: list[Entry], homes: dic
     lines = [_title(namespace), "", f"{about[0].upper()}{about[1:]}.", ""]
     own = [e for e in entries if not e.is_alias and e.kind != "module"]
     subpages = [e for e in entries if e.kind == "module"]
-    aliases = [e for e in entries if e.is_alias and e.kind != "module"]
+    aliases = [e for e in entries if e.is_alias]
     if subpages:
         lines += ["Namespaces: " + ", ".join(f":doc:`{e.home}`" for e in subpages) + ".", ""]
     lines += [f".. py:module:: {namespace}", "   :no-index:", ""]
@@ -76,7 +76,8 @@ def _namespace_page(namespace: str, about: str, entries: list[Entry], homes: dic
         lines += ["Other names for objects documented elsewhere.", ""]
         lines += [".. list-table::", "   :header-rows: 1", "", "   * - name", "     - alias of"]
         for entry in aliases:
-            lines += [f"   * - ``{entry.qualified}``", f"     - :py:obj:`{entry.home}`"]
+            target = f":doc:`{entry.home}`" if entry.kind == "module" else f":py:obj:`{entry.home}`"
+            lines += [f"   * - ``{entry.qualified}``", f"     - {target}"]
         lines.append("")
     return "\n".join(lines) + "\n"
 
