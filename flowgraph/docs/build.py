@@ -7,6 +7,7 @@ as errors, then every internal link of the HTML is checked (no network is used).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -49,10 +50,22 @@ def stage(out: Path) -> Path:
         shutil.rmtree(source)
     shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns("_build", "__pycache__"))
     shutil.copytree(NOTEBOOKS, source / "notebooks", ignore=shutil.ignore_patterns(".*"))
+    _ipython_lexer(source / "notebooks")
     _notebook_index(source / "notebooks")
     apipages.write(source / "api")
     catalogpages.write(source / "ops", REPO)
     return source
+
+
+def _ipython_lexer(folder: Path) -> None:
+    """Name the IPython lexer in notebooks that do not: cells with ``%magics`` are highlighted
+    with it even when a notebook is rendered without running (which would record it)."""
+    for path in folder.glob("*.ipynb"):
+        notebook = json.loads(path.read_text())
+        info = notebook.setdefault("metadata", {}).setdefault("language_info", {})
+        if "pygments_lexer" not in info:
+            info.update({"name": "python", "pygments_lexer": "ipython3"})
+            path.write_text(json.dumps(notebook, indent=1))
 
 
 def _notebook_index(folder: Path) -> None:
