@@ -123,6 +123,7 @@ from flowgraph.runtime.session import InteractiveSession, Session
 
 bool = bool_  # noqa: A001 - TF spells it flowgraph.bool
 newaxis = None
+"""Index with ``newaxis`` to insert a dimension of size 1 (``x[:, fg.newaxis]``), as in NumPy."""
 
 
 def name_scope(name):
@@ -136,10 +137,12 @@ def device(device_name):
 
 
 def get_collection(key, scope=None):
+    """The values in the default graph's collection ``key`` (names matching ``scope``, if given)."""
     return get_default_graph().get_collection(key, scope)
 
 
 def add_to_collection(name, value):
+    """Add ``value`` to the default graph's collection ``name``."""
     get_default_graph().add_to_collection(name, value)
 
 

@@ -11,14 +11,19 @@ where there is no CUDA GPU / CuPy.
 
 Coverage: the kernels bound while those tests run are recorded per namespace. After a run
 that selected every backend-generic test, an op type in the registry whose kernel never ran
-on one of the backends fails the run, naming it; the summary says how many ran.
+on one of the backends fails the run, naming it; the summary says how many ran. Such a run also
+leaves its record in pytest's cache (``flowgraph/op_coverage``: per backend, the op types whose
+kernel ran, with the time and commit; per op type, the dtypes the tests built it with), which
+the documentation's op catalog reports (flowgraph/docs/catalog.py).
 """
 
 from __future__ import annotations
 
+import datetime
 import importlib
 import importlib.util
 import pkgutil
+import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +50,8 @@ if importlib.util.find_spec("tensorboard") is None:  # summary kernels need the 
 _TESTS = Path(__file__).parent
 _BOUND: dict[str, set] = defaultdict(set)  # namespace name -> op types whose kernel was bound
 _COVERAGE = {"complete": False}
+_DTYPES: dict[str, set] = defaultdict(set)  # op type -> "in:float32" / "out:bool" seen built
+COVERAGE_CACHE_KEY = "flowgraph/op_coverage"
 
 
 def pytest_addoption(parser) -> None:
@@ -62,6 +69,47 @@ def pytest_configure(config) -> None:
     )
     config.addinivalue_line("markers", "cupy: needs CuPy and an NVIDIA GPU (skipped elsewhere)")
     _record_kernel_binds()
+    _record_built_dtypes()
+
+
+def _record_built_dtypes() -> None:
+    """Note the input and output dtypes of every op the tests build (for the op catalog)."""
+    original = flowgraph.Graph.create_op
+    if getattr(original, "_records", False):
+        return
+
+    def create_op(self, op_type, inputs, attrs, specs, *args, **kwargs):
+        seen = _DTYPES[op_type]
+        seen.update(f"in:{t.dtype.name}" for t in inputs)
+        seen.update(f"out:{dtype.name}" for dtype, _ in specs)
+        return original(self, op_type, inputs, attrs, specs, *args, **kwargs)
+
+    create_op._records = True
+    flowgraph.Graph.create_op = create_op
+
+
+def _save_coverage_record(config) -> None:
+    """Keep what a complete, passing run saw in pytest's cache; backends that did not run this
+    time keep their earlier entry (a GPU run adds cupy's)."""
+    if config.cache is None:
+        return
+    record = config.cache.get(COVERAGE_CACHE_KEY, {}) or {}
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=_TESTS
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    backends = record.get("backends", {})
+    for name in _backend_names(config):
+        if not _skip_reason(name):
+            ran = _BOUND.get(getattr(get_backend(name).xp, "__name__", name), set())
+            backends[name] = {"ops": sorted(ran), "recorded": when, "commit": commit}
+    record["backends"] = backends
+    record["dtypes"] = {op: sorted(seen) for op, seen in sorted(_DTYPES.items())}
+    record["dtypes_recorded"] = {"recorded": when, "commit": commit}
+    config.cache.set(COVERAGE_CACHE_KEY, record)
 
 
 def _record_kernel_binds() -> None:
@@ -118,6 +166,8 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     if missing:
         _COVERAGE["failure"] = missing
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        _save_coverage_record(session.config)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

@@ -263,6 +263,7 @@ variance_scaling_initializer = initializers.VarianceScaling
 def _namespace(name: str, *sources, **extra) -> _types.ModuleType:
     """A module holding the public names of ``sources`` (modules) and ``extra``."""
     module = _types.ModuleType(f"{__name__}.{name}")
+    module.__doc__ = f"TF1's ``tf.{name}``: aliases of flowgraph's own API."
     for source in sources:
         names = getattr(source, "__all__", None) or [
             n for n in vars(source) if not n.startswith("_")

@@ -96,11 +96,13 @@ def relu(input, inplace: bool = False):
 
 @_eagerly
 def sigmoid(input):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise."""
     return math.sigmoid(as_tensor(input))
 
 
 @_eagerly
 def tanh(input):
+    """``tanh``, elementwise."""
     return math.tanh(as_tensor(input))
 
 

@@ -152,14 +152,17 @@ def full(size, fill_value, dtype=None, requires_grad: bool = False) -> EagerTens
 
 
 def zeros_like(input, dtype=None, requires_grad: bool = False) -> EagerTensor:  # noqa: A002
+    """A tensor of zeros with ``input``'s shape (and dtype, unless ``dtype`` is given)."""
     return _finish(call(array.zeros_like, input, dtype), requires_grad)
 
 
 def ones_like(input, dtype=None, requires_grad: bool = False) -> EagerTensor:  # noqa: A002
+    """A tensor of ones with ``input``'s shape (and dtype, unless ``dtype`` is given)."""
     return _finish(call(array.ones_like, input, dtype), requires_grad)
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False) -> EagerTensor:  # noqa: A002
+    """A tensor of ``fill_value`` with ``input``'s shape (and dtype, unless given)."""
     return full(input.shape, fill_value, dtype or input.dtype, requires_grad)
 
 
@@ -240,6 +243,7 @@ square = _unary(math.square, "``x * x``, elementwise.")
 
 
 def pow(input, exponent):  # noqa: A001, A002
+    """``input ** exponent``, elementwise with broadcasting."""
     return call(math.pow, input, exponent)
 
 
@@ -269,10 +273,12 @@ mm = matmul
 
 
 def maximum(input, other):  # noqa: A002
+    """The elementwise maximum of ``input`` and ``other`` (broadcasting)."""
     return call(math.maximum, input, other)
 
 
 def minimum(input, other):  # noqa: A002
+    """The elementwise minimum of ``input`` and ``other`` (broadcasting)."""
     return call(math.minimum, input, other)
 
 
@@ -293,10 +299,12 @@ def where(condition, input, other):  # noqa: A002
 
 
 def softmax(input, dim=None):  # noqa: A002
+    """Softmax along ``dim`` (the last dimension by default)."""
     return call(activations.softmax, input, -1 if dim is None else dim)
 
 
 def log_softmax(input, dim=None):  # noqa: A002
+    """Log-softmax along ``dim`` (the last dimension by default), computed stably."""
     return call(activations.log_softmax, input, -1 if dim is None else dim)
 
 
@@ -362,6 +370,7 @@ def argmax(input, dim=None, keepdim: bool = False):  # noqa: A002
 
 
 def argmin(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """Indices of the minimum along ``dim`` (of the flattened tensor when ``dim`` is None)."""
     return _arg(reduce.argmin, input, dim, keepdim)
 
 
@@ -381,10 +390,12 @@ def transpose(input, dim0: int, dim1: int):  # noqa: A002
 
 
 def permute(input, *dims):  # noqa: A002
+    """``input`` with its dimensions reordered to ``dims``."""
     return call(array.transpose, input, list(_size(dims)))
 
 
 def unsqueeze(input, dim: int):  # noqa: A002
+    """``input`` with a dimension of size 1 inserted at ``dim``."""
     return call(array.expand_dims, input, dim)
 
 

@@ -72,6 +72,7 @@ _activation("Softplus", lambda xp, x: xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs
 
 @gradient("Relu6")
 def _relu6_grad(op, grad):
+    """dx = g where 0 < x < 6, else 0."""
     x = op.inputs[0]
     inside = math.logical_and(math.greater(x, 0), math.less(x, 6))
     return [grad * math.cast(inside, grad.dtype)]
@@ -79,12 +80,14 @@ def _relu6_grad(op, grad):
 
 @gradient("Elu")
 def _elu_grad(op, grad):
+    """dx = g where x > 0, else g * (y + 1)."""
     x, y = op.inputs[0], op.outputs[0]
     return [math.where(math.greater(x, 0), grad, grad * (y + 1))]
 
 
 @gradient("Selu")
 def _selu_grad(op, grad):
+    """dx = scale * g where x > 0, else g * (y + scale * alpha)."""
     x, y = op.inputs[0], op.outputs[0]
     return [
         math.where(math.greater(x, 0), grad * _SELU_SCALE, grad * (y + _SELU_SCALE * _SELU_ALPHA))
@@ -93,11 +96,13 @@ def _selu_grad(op, grad):
 
 @gradient("LeakyRelu")
 def _leaky_relu_grad(op, grad):
+    """dx = g where x > 0, else alpha * g."""
     return [math.where(math.greater(op.inputs[0], 0), grad, grad * op.attrs["alpha"])]
 
 
 @gradient("Softplus")
 def _softplus_grad(op, grad):
+    """dx = g * sigmoid(x)."""
     return [grad * math.sigmoid(op.inputs[0])]
 
 
@@ -197,12 +202,14 @@ define_op("LogSoftmax", _softmax_infer, kernel=_log_softmax_kernel, attrs={"axis
 
 @gradient("Softmax")
 def _softmax_grad(op, grad):
+    """dx = (g - sum(g * y, axis)) * y, y = softmax(x)."""
     y, axis = op.outputs[0], op.attrs["axis"]
     return [(grad - reduce.reduce_sum(grad * y, axis, keepdims=True)) * y]
 
 
 @gradient("LogSoftmax")
 def _log_softmax_grad(op, grad):
+    """dx = g - softmax(x) * sum(g, axis)."""
     y, axis = op.outputs[0], op.attrs["axis"]
     return [grad - math.exp(y) * reduce.reduce_sum(grad, axis, keepdims=True)]
 

@@ -89,6 +89,7 @@ def identity(input, name=None):
 
 @gradient("Identity")
 def _identity_grad(op, grad):
+    """dx = g."""
     return [grad]
 
 
@@ -145,6 +146,7 @@ def _reshape_to_shape_of(t, like):
 
 @gradient("Reshape")
 def _reshape_grad(op, grad):
+    """dx = reshape(g, shape of x); none for the shape."""
     return [_reshape_to_shape_of(grad, op.inputs[0])] + [None] * (len(op.inputs) - 1)
 
 
@@ -184,6 +186,7 @@ def transpose(a, perm=None, name=None):
 
 @gradient("Transpose")
 def _transpose_grad(op, grad):
+    """dx = transpose(g, inverse permutation)."""
     perm = op.attrs["perm"]
     if perm is None:
         return [transpose(grad)]  # reversing the axes undoes itself
@@ -225,6 +228,7 @@ def expand_dims(input, axis=None, name=None, dim=None):
 
 @gradient("ExpandDims")
 def _expand_dims_grad(op, grad):
+    """dx = squeeze(g, axis)."""
     # ``axis`` names the new axis in the output's (and so the gradient's) rank.
     return [squeeze(grad, [op.attrs["axis"]])]
 
@@ -274,6 +278,7 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None):
 
 @gradient("Squeeze")
 def _squeeze_grad(op, grad):
+    """dx = reshape(g, shape of x)."""
     return [_reshape_to_shape_of(grad, op.inputs[0])]
 
 
@@ -333,6 +338,7 @@ def concat(values, axis, name=None):
 
 @gradient("ConcatV2")
 def _concat_grad(op, grad):
+    """Each input gets its slice of g along the axis."""
     # The inputs' sizes along the axis may be known only at run time: split by them then.
     return split_like(grad, op.inputs, op.attrs["axis"])
 
@@ -375,4 +381,5 @@ def stack(values, axis=0, name=None):
 
 @gradient("Pack")
 def _stack_grad(op, grad):
+    """Each input gets its slice of unstack(g, axis)."""
     return unstack(grad, num=len(op.inputs), axis=op.attrs["axis"])

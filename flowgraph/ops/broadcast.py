@@ -60,9 +60,11 @@ def broadcast_to_shape_of(g, like, name=None):
 
 @gradient("SumToShapeOf")
 def _sum_to_shape_grad(op, grad):
+    """dx = g broadcast back to x's shape; none for the shape source."""
     return [broadcast_to_shape_of(grad, op.inputs[0]), None]
 
 
 @gradient("BroadcastToShapeOf")
 def _broadcast_to_shape_grad(op, grad):
+    """dx = g summed back to x's shape; none for the shape source."""
     return [sum_to_shape_of(grad, op.inputs[0]), None]

@@ -76,5 +76,6 @@ def Print(input_, data, message: str = "", first_n=None, summarize=None, name: s
 
 @gradient("Print")
 def _print_grad(op, grad):
+    """dx = g for the printed-through input; none for the printed data."""
     # Identity for the printed-through input; the printed data get no gradient.
     return [grad] + [None] * (len(op.inputs) - 1)

@@ -154,6 +154,7 @@ def _branch_gradient(branches, index: int, n_values: int) -> Function:
 
 
 def _if_grad(op, *out_grads):
+    """An If of the branches' gradients on the same predicate, fed the forward values."""
     branches = [op.attrs["then_branch"], op.attrs["else_branch"]]
     n_out = len(branches[0].outputs)
     n_values = op.attrs["num_forward_values"]
@@ -309,6 +310,7 @@ def _check_body(body_fn, loop_vars, invariants, name) -> None:
 
 
 def _while_grad(op, *out_grads):
+    """A loop running the body's gradient backwards over the recorded iterations."""
     n = op.attrs["num_vars"]
     body = op.attrs["body"]
     loop_inputs, captured = op.inputs[:n], op.inputs[n:]

@@ -184,6 +184,7 @@ define_op(
 
 @gradient("Conv2D")
 def _conv2d_grad(op, grad):
+    """dx = Conv2DBackpropInput(shape of x, f, g), df = Conv2DBackpropFilter(x, shape of f, g)."""
     x, f = op.inputs
     attrs = _attrs(op)
     return [
@@ -196,6 +197,7 @@ def _conv2d_grad(op, grad):
 
 @gradient("Conv2DBackpropInput")
 def _backprop_input_grad(op, grad):
+    """Linear in f and dy: df = Conv2DBackpropFilter(gg, ., dy), ddy = Conv2D(gg, f)."""
     _, f, dy = op.inputs
     attrs = _attrs(op)
     return [
@@ -209,6 +211,7 @@ def _backprop_input_grad(op, grad):
 
 @gradient("Conv2DBackpropFilter")
 def _backprop_filter_grad(op, grad):
+    """Linear in x and dy: dx = Conv2DBackpropInput(., gg, dy), ddy = Conv2D(x, gg)."""
     x, _, dy = op.inputs
     attrs = _attrs(op)
     return [

@@ -95,6 +95,7 @@ def keep_reduced_dims(g, like, axis, name=None):
 
 @gradient("KeepReducedDims")
 def _keep_reduced_dims_grad(op, grad):
+    """dx = g summed over the restored size-1 axes."""
     from flowgraph.ops.reduce import reduce_sum  # reduce.py builds on this module
 
     # The restored axes have size 1, so summing over them only drops them again.

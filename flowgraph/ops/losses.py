@@ -87,6 +87,7 @@ define_op(
 
 @gradient("SoftmaxCrossEntropyWithLogits")
 def _xent_grad(op, grad_loss, grad_backprop):
+    """dlogits = g * (softmax(logits) - labels); dlabels = -g * log_softmax(logits)."""
     logits, labels = op.inputs
     axis = op.attrs["axis"]
     g = array.expand_dims(grad_loss, axis)
@@ -199,6 +200,7 @@ define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_infer, kernel=_spa
 
 @gradient("SparseSoftmaxCrossEntropyWithLogits")
 def _sparse_xent_grad(op, grad_loss, grad_backprop):
+    """dlogits = g * (softmax(logits) - onehot(labels)); none for the labels."""
     logits = op.inputs[0]
     d_logits = array.expand_dims(grad_loss, -1) * op.outputs[1]
     if not _is_zeros(grad_backprop):
@@ -251,6 +253,7 @@ define_op("SigmoidCrossEntropyWithLogits", _sigmoid_xent_infer, kernel=_sigmoid_
 
 @gradient("SigmoidCrossEntropyWithLogits")
 def _sigmoid_xent_grad(op, grad):
+    """dlogits = g * (sigmoid(logits) - labels), dlabels = -g * logits."""
     logits, labels = op.inputs
     return [grad * (math.sigmoid(logits) - labels), grad * -logits]
 
@@ -282,6 +285,7 @@ define_op("L2Loss", _l2_loss_infer, kernel=lambda xp, t: xp.sum(t * t) / 2)
 
 @gradient("L2Loss")
 def _l2_loss_grad(op, grad):
+    """dx = g * x (l2_loss is sum(x**2) / 2)."""
     return [op.inputs[0] * grad]
 
 

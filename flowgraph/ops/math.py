@@ -438,33 +438,39 @@ def add_n(inputs, name=None):
 
 @gradient("AddN")
 def _add_n_grad(op, grad):
+    """Each input gets g."""
     return [grad] * len(op.inputs)
 
 
 @gradient("Add")
 def _add_grad(op, grad):
+    """dx = g, dy = g (the driver sums broadcast dimensions back)."""
     return [grad, grad]
 
 
 @gradient("Sub")
 def _sub_grad(op, grad):
+    """dx = g, dy = -g."""
     return [grad, negative(grad)]
 
 
 @gradient("Mul")
 def _mul_grad(op, grad):
+    """dx = g * y, dy = g * x."""
     x, y = op.inputs
     return [multiply(grad, y), multiply(x, grad)]
 
 
 @gradient("RealDiv")
 def _real_div_grad(op, grad):
+    """dx = g / y, dy = -g * x / y**2."""
     x, y = op.inputs
     return [real_div(grad, y), multiply(grad, real_div(real_div(negative(x), y), y))]
 
 
 @gradient("FloorMod")
 def _floormod_grad(op, grad):
+    """dx = g, dy = -g * floor(x / y)."""
     # x % y = x - floor(x / y) * y, and floor(x / y) is piecewise constant.
     x, y = op.inputs
     return [grad, multiply(grad, negative(floordiv(x, y)))]
@@ -472,6 +478,7 @@ def _floormod_grad(op, grad):
 
 @gradient("Pow")
 def _pow_grad(op, grad):
+    """dx = g * y * x**(y - 1), dy = g * x**y * log(x) (0 where x <= 0); None for integers."""
     x, y = op.inputs
     z = op.outputs[0]
     if not x.dtype.is_floating:
@@ -485,12 +492,14 @@ def _pow_grad(op, grad):
 
 @gradient("Maximum")
 def _maximum_grad(op, grad):
+    """g goes to x where x >= y (a tie goes to x, as in TF), else to y."""
     x, y = op.inputs
     return _select_grads(greater_equal(x, y), grad)  # a tie goes to x, as in TF
 
 
 @gradient("Minimum")
 def _minimum_grad(op, grad):
+    """g goes to x where x <= y (a tie goes to x, as in TF), else to y."""
     x, y = op.inputs
     return _select_grads(less_equal(x, y), grad)
 
@@ -501,6 +510,7 @@ def _select_grads(x_selected, grad):
 
 @gradient("SquaredDifference")
 def _squared_difference_grad(op, grad):
+    """dx = 2 * g * (x - y), dy = -dx."""
     x, y = op.inputs
     gx = multiply(multiply(grad, 2), subtract(x, y))
     return [gx, negative(gx)]
@@ -508,80 +518,95 @@ def _squared_difference_grad(op, grad):
 
 @gradient("Neg")
 def _neg_grad(op, grad):
+    """dx = -g."""
     return [negative(grad)]
 
 
 @gradient("Abs")
 def _abs_grad(op, grad):
+    """dx = g * sign(x)."""
     return [multiply(grad, sign(op.inputs[0]))]
 
 
 @gradient("Square")
 def _square_grad(op, grad):
+    """dx = 2 * g * x."""
     return [multiply(grad, multiply(op.inputs[0], 2))]
 
 
 @gradient("Sqrt")
 def _sqrt_grad(op, grad):
+    """dx = g / (2 * sqrt(x)), reusing the output."""
     return [real_div(multiply(grad, 0.5), op.outputs[0])]
 
 
 @gradient("Rsqrt")
 def _rsqrt_grad(op, grad):
+    """dx = -g / 2 * y**3 with y = 1/sqrt(x)."""
     y = op.outputs[0]
     return [multiply(multiply(grad, -0.5), multiply(y, square(y)))]
 
 
 @gradient("Exp")
 def _exp_grad(op, grad):
+    """dx = g * exp(x), reusing the output."""
     return [multiply(grad, op.outputs[0])]
 
 
 @gradient("Log")
 def _log_grad(op, grad):
+    """dx = g / x."""
     return [real_div(grad, op.inputs[0])]
 
 
 @gradient("Log1p")
 def _log1p_grad(op, grad):
+    """dx = g / (1 + x)."""
     return [real_div(grad, add(op.inputs[0], 1))]
 
 
 @gradient("Sin")
 def _sin_grad(op, grad):
+    """dx = g * cos(x)."""
     return [multiply(grad, cos(op.inputs[0]))]
 
 
 @gradient("Cos")
 def _cos_grad(op, grad):
+    """dx = -g * sin(x)."""
     return [negative(multiply(grad, sin(op.inputs[0])))]
 
 
 @gradient("Tanh")
 def _tanh_grad(op, grad):
+    """dx = g * (1 - y**2), y = tanh(x)."""
     y = op.outputs[0]
     return [multiply(grad, subtract(1, square(y)))]
 
 
 @gradient("Sigmoid")
 def _sigmoid_grad(op, grad):
+    """dx = g * y * (1 - y), y = sigmoid(x)."""
     y = op.outputs[0]
     return [multiply(grad, multiply(y, subtract(1, y)))]
 
 
 @gradient("Relu")
 def _relu_grad(op, grad):
+    """dx = g where relu(x) > 0, else 0 (ReluGrad)."""
     return [relu_grad(grad, op.outputs[0])]
 
 
 @gradient("ReluGrad")
 def _relu_grad_grad(op, grad):
+    """dg = gg where y > 0, else 0; none for y."""
     # Linear in the incoming gradient, piecewise constant in y.
     return [relu_grad(grad, op.inputs[1]), None]
 
 
 @gradient("ClipByValue")
 def _clip_by_value_grad(op, grad):
+    """dt = g where lo <= t <= hi (else 0); dlo = g where t < lo; dhi = g where t > hi."""
     # As TF: t gets the gradient where it passes through; each bound where it was applied.
     t, lo, hi = op.inputs
     below, above = less(t, lo), greater(t, hi)
@@ -594,11 +619,13 @@ def _clip_by_value_grad(op, grad):
 
 @gradient("Select")
 def _select_grad(op, grad):
+    """No gradient for the condition; g goes to x where it holds, to y elsewhere."""
     return [None, *_select_grads(op.inputs[0], grad)]
 
 
 @gradient("Cast")
 def _cast_grad(op, grad):
+    """dx = cast(g, x.dtype) between float dtypes; None from or to integers and bools."""
     source = op.inputs[0].dtype
     if source.is_floating and op.outputs[0].dtype.is_floating:
         return [cast(grad, source)]

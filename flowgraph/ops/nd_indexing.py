@@ -88,6 +88,7 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
 
 @gradient("Cumsum")
 def _cumsum_grad(op, grad):
+    """dx = cumsum(g) in the opposite direction (same exclusive flag)."""
     a = op.attrs
     return [cumsum(grad, a["axis"], exclusive=a["exclusive"], reverse=not a["reverse"])]
 
@@ -232,12 +233,14 @@ def _shape_of(t):
 
 @gradient("GatherNd")
 def _gather_nd_grad(op, grad):
+    """dparams = scatter_nd(indices, g, shape of params) (repeats add up); none for indices."""
     params, indices = op.inputs
     return [scatter_nd(indices, grad, _shape_of(params)), None]
 
 
 @gradient("ScatterNd")
 def _scatter_nd_grad(op, grad):
+    """dupdates = gather_nd(g, indices); none for indices and shape."""
     return [None, gather_nd(grad, op.inputs[0]), None]
 
 
@@ -296,6 +299,7 @@ def top_k(input, k=1, sorted=True, name=None):
 
 @gradient("TopKV2")
 def _top_k_grad(op, grad_values, grad_indices):
+    """dx = the values' g scattered back to the positions of the top k; none for indices."""
     if grad_values is None:
         return [None]
     x, indices = op.inputs[0], op.outputs[1]

@@ -161,12 +161,14 @@ define_op(
 
 @gradient("BiasAdd")
 def _bias_add_grad(op, grad):
+    """dvalue = g; dbias = BiasAddGrad(g): g summed over all but the channel axis."""
     fmt = op.attrs["data_format"]
     return [grad, apply_op("BiasAddGrad", [grad], {"data_format": fmt}, name="BiasAddGrad")]
 
 
 @gradient("BiasAddGrad")
 def _bias_add_grad_grad(op, grad):
+    """d(g) = gg broadcast back over the summed axes."""
     like = op.inputs[0]
     rank = like.shape.rank
     if rank is None or _channel_axis(rank, op.attrs["data_format"]) == rank - 1:

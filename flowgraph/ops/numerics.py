@@ -75,6 +75,7 @@ def check_numerics(tensor, message: str, name: str | None = None):
 
 @gradient("CheckNumerics")
 def _check_numerics_grad(op, grad):
+    """dx = g (identity; the gradient itself is not checked here)."""
     # Identity. (TF also checks the gradient; a check built inside gradients() that the
     # driver ends up not using would be a side-effect op nobody runs, so we leave it out:
     # add_check_numerics_ops() after gradients() checks the backward pass too.)

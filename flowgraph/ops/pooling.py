@@ -337,30 +337,35 @@ def _attrs(op):
 
 @gradient("MaxPool")
 def _max_pool_grad(op, grad):
+    """dx = MaxPoolGrad(x, y, g): each window's g goes to its maximum."""
     inputs = [op.inputs[0], op.outputs[0], grad]
     return [apply_op("MaxPoolGrad", inputs, _attrs(op), name="MaxPoolGrad")]
 
 
 @gradient("MaxPoolGrad")
 def _max_pool_grad_grad(op, grad):
+    """d(g) = MaxPoolGradGrad(x, y, gg): gg read at each window's maximum."""
     inputs = [op.inputs[0], op.inputs[1], grad]
     return [None, None, apply_op("MaxPoolGradGrad", inputs, _attrs(op), name="MaxPoolGradGrad")]
 
 
 @gradient("MaxPoolGradGrad")
 def _max_pool_grad_grad_grad(op, grad):
+    """d(gg) = MaxPoolGrad(x, y, ggg), the adjoint of picking maxima."""
     inputs = [op.inputs[0], op.inputs[1], grad]
     return [None, None, apply_op("MaxPoolGrad", inputs, _attrs(op), name="MaxPoolGrad")]
 
 
 @gradient("AvgPool")
 def _avg_pool_grad(op, grad):
+    """dx = AvgPoolGrad(shape of x, g): each window's g spread evenly over it."""
     inputs = [_shape_of(op.inputs[0]), grad]
     return [apply_op("AvgPoolGrad", inputs, _attrs(op), name="AvgPoolGrad")]
 
 
 @gradient("AvgPoolGrad")
 def _avg_pool_grad_grad(op, grad):
+    """AvgPoolGrad is linear in g: its adjoint is AvgPool(g)."""
     return [None, apply_op("AvgPool", [grad], _attrs(op), name="AvgPool")]
 
 

@@ -80,6 +80,8 @@ def _reduction_infer(kind: str, out_dtype=None):
     """The rule of a reduction over inputs of dtype ``kind`` ("numeric" or "bool")."""
 
     def infer(inputs, attrs):
+        """The input's dtype (or the op's output dtype), its shape without the reduced axes
+        (kept as size 1 with ``keepdims``); the input must be of the reduction's kind."""
         x = inputs[0]
         rules.require_kind(x, kind, "input_tensor")
         shape = _reduced_shape(x.shape, attrs["axis"], attrs["keepdims"])
@@ -348,11 +350,13 @@ def _with_kept_dims(op, t):
 
 @gradient("Sum")
 def _sum_grad(op, grad):
+    """dx = g broadcast back over the reduced axes."""
     return [broadcast_to_shape_of(_with_kept_dims(op, grad), op.inputs[0])]
 
 
 @gradient("Mean")
 def _mean_grad(op, grad):
+    """dx = g broadcast over the reduced axes, divided by their size."""
     x, y = op.inputs[0], op.outputs[0]
     if not x.dtype.is_floating:
         return [None]
@@ -382,6 +386,7 @@ gradient("Min")(_min_or_max_grad)
 
 @gradient("Prod")
 def _prod_grad(op, grad):
+    """dx = g * (product of the other reduced elements), exact at zeros."""
     # prod_of_others divides nothing, so zeros in x get exact gradients, as TF's cumprod-based
     # rule gives: in [2, 0, 3] only the 0 gets a nonzero gradient (6).
     x = op.inputs[0]

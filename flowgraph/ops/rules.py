@@ -22,6 +22,7 @@ def float_unary(inputs, attrs):
 
 
 def numeric_unary(inputs, attrs):
+    """Like :func:`same_as_input`, for numeric (integer or floating-point) tensors."""
     require_kind(inputs[0], "numeric", "x")
     return same_as_input(inputs, attrs)
 
@@ -55,11 +56,13 @@ def binary_broadcast(inputs, attrs):
 
 
 def numeric_binary(inputs, attrs):
+    """Elementwise binary op on numeric tensors: equal dtypes, NumPy broadcasting."""
     require_kind(inputs[0], "numeric", "x")
     return binary_broadcast(inputs, attrs)
 
 
 def float_binary(inputs, attrs):
+    """Elementwise binary op on floating-point tensors: equal dtypes, broadcasting."""
     require_kind(inputs[0], "float", "x")
     return binary_broadcast(inputs, attrs)
 
@@ -71,6 +74,7 @@ def comparison(inputs, attrs):
 
 
 def logical_binary(inputs, attrs):
+    """Elementwise logic on bool tensors: both bool, broadcast, bool output."""
     for t, n in zip(inputs, ("x", "y")):
         require_kind(t, "bool", n)
     return [(dtypes.bool_, broadcast_inputs(inputs))]

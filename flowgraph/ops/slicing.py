@@ -237,6 +237,7 @@ def _entries(values, what: str) -> list:
 
 @gradient("StridedSlice")
 def _strided_slice_grad(op, grad):
+    """dx = g placed into zeros of x's shape at the slice (StridedSliceGrad)."""
     x, *indices = op.inputs
     sliced = _apply_key("StridedSliceGrad", [grad, x, *indices], op.attrs["key"])
     return [sliced] + [None] * len(indices)
@@ -289,6 +290,7 @@ def strided_slice_grad(grad, like, key, name=None):
 
 @gradient("StridedSliceGrad")
 def _strided_slice_grad_grad(op, grad):
+    """Placing into zeros is linear: its adjoint takes the same slice of gg."""
     # Placing into zeros is linear; its adjoint takes the same slice again.
     indices = op.inputs[2:]
     sliced = _apply_key("StridedSlice", [grad, *indices], op.attrs["key"])
@@ -340,6 +342,7 @@ def gather(params, indices, axis=0, name=None):
 
 @gradient("GatherV2")
 def _gather_grad(op, grad):
+    """dparams = g's slices added at indices (GatherGrad); none for indices."""
     params, indices = op.inputs
     return [gather_grad(grad, indices, params, op.attrs["axis"]), None]
 
@@ -386,5 +389,6 @@ def gather_grad(grad, indices, like, axis=0, name=None):
 
 @gradient("GatherGrad")
 def _gather_grad_grad(op, grad):
+    """GatherGrad adds slices at indices (linear): its adjoint gathers them again."""
     # Adding slices at indices is linear; its adjoint gathers them again.
     return [gather(grad, op.inputs[1], op.attrs["axis"]), None, None]

@@ -120,6 +120,7 @@ def _filled(op, grads) -> list:
 
 @gradient("Split")
 def _split_grad(op, *grads):
+    """dx = concat of the pieces' gradients (zeros for pieces without one)."""
     from flowgraph.ops.array import concat  # array.py builds on this module
 
     return [concat(_filled(op, grads), op.attrs["axis"])]
@@ -153,6 +154,7 @@ def split_like(value, likes, axis, name=None):
 
 @gradient("SplitLike")
 def _split_like_grad(op, *grads):
+    """dx = concat of the pieces' gradients (zeros for pieces without one)."""
     from flowgraph.ops.array import concat  # array.py builds on this module
 
     return [concat(_filled(op, grads), op.attrs["axis"])] + [None] * (len(op.inputs) - 1)
@@ -211,6 +213,7 @@ def unstack(value, num=None, axis=0, name=None):
 
 @gradient("Unpack")
 def _unstack_grad(op, *grads):
+    """dx = stack of the pieces' gradients (zeros for pieces without one)."""
     from flowgraph.ops.array import stack  # array.py builds on this module
 
     return [stack(_filled(op, grads), op.attrs["axis"])]

@@ -127,6 +127,7 @@ define_op(
 
 @gradient("PlaceholderWithDefault")
 def _placeholder_with_default_grad(op, grad):
+    """d(default) = g."""
     return [grad]
 
 
@@ -366,10 +367,14 @@ class Variable:
 
 
 def global_variables(scope: str | None = None) -> list[Variable]:
+    """The variables of the default graph's ``GLOBAL_VARIABLES`` collection (optionally those
+    whose name matches ``scope``)."""
     return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
 
 def trainable_variables(scope: str | None = None) -> list[Variable]:
+    """The variables of the default graph's ``TRAINABLE_VARIABLES`` collection (optionally
+    those whose name matches ``scope``)."""
     return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
 
 

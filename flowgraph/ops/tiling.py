@@ -71,6 +71,7 @@ def tile(input, multiples, name=None):
 
 @gradient("Tile")
 def _tile_grad(op, grad):
+    """dx = g's tiles summed (TileGrad)."""
     return [tile_grad(grad, op.inputs[0], op.attrs["multiples"])]
 
 
@@ -100,6 +101,7 @@ def tile_grad(grad, like, multiples, name=None):
 
 @gradient("TileGrad")
 def _tile_grad_grad(op, grad):
+    """TileGrad is linear: its adjoint tiles gg again."""
     return [tile(grad, op.attrs["multiples"]), None]
 
 
@@ -169,6 +171,7 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
 
 @gradient("Pad")
 def _pad_grad(op, grad):
+    """dx = g's middle part (CONSTANT), or g folded back by PadGrad (REFLECT, SYMMETRIC)."""
     paddings, mode = op.attrs["paddings"], op.attrs["mode"]
     if mode == "CONSTANT":  # the input is the middle part of the output
         return [getitem(grad, tuple(slice(before, -after or None) for before, after in paddings))]
@@ -238,5 +241,6 @@ def pad_grad(grad, paddings, mode, name=None):
 
 @gradient("PadGrad")
 def _pad_grad_grad(op, grad):
+    """PadGrad is Pad's adjoint (both linear): dg = pad(gg)."""
     # PadGrad is Pad's adjoint (both are linear), so Pad is PadGrad's.
     return [pad(grad, op.attrs["paddings"], op.attrs["mode"])]

@@ -59,6 +59,8 @@ def define_training_op(
     n_refs = 1 + len(slots)
 
     def infer(inputs, op_attrs):
+        """No outputs. The slots and the gradient must match the variable's dtype and shape;
+        the hyperparameters must be scalars of the variable's dtype."""
         var, grad = inputs[0], inputs[-1]
         for t, what in zip(inputs[1:n_refs], slots):
             _same_as_var(var, t, f"slot {what!r}")

@@ -46,14 +46,17 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0):
 
 
 def constant_(tensor, val: float):
+    """Fill ``tensor`` with ``val`` in place (no gradient is recorded); returns it."""
     return _fill(tensor, val)
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` with zeros in place (no gradient is recorded); returns it."""
     return _fill(tensor, 0)
 
 
 def ones_(tensor):
+    """Fill ``tensor`` with ones in place (no gradient is recorded); returns it."""
     return _fill(tensor, 1)
 
 

@@ -45,6 +45,8 @@ def empty(*shape: int) -> np.ndarray:
 
 
 class Identity(Module):
+    """Returns its input unchanged."""
+
     def forward(self, input):
         return input
 
@@ -179,6 +181,8 @@ class Dropout(Module):
 
 
 class ReLU(Module):
+    """Applies ``max(x, 0)`` elementwise."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
@@ -188,16 +192,22 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
+    """Applies the logistic sigmoid elementwise."""
+
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
+    """Applies ``tanh`` elementwise."""
+
     def forward(self, input):
         return F.tanh(input)
 
 
 class Softmax(Module):
+    """Applies softmax along ``dim``."""
+
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
@@ -210,6 +220,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """Applies log-softmax along ``dim``."""
+
     def forward(self, input):
         return F.log_softmax(input, self.dim)
 
