@@ -20,6 +20,7 @@ from __future__ import annotations
 from flowgraph.autodiff.gradients import _summed, backpropagate
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
+from flowgraph.dynamic.inplace import check_versions
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.ops import array
 
@@ -130,6 +131,7 @@ def _reachable(roots) -> list:
             continue
         seen.add(node)
         nodes.append(node)
+        check_versions(node)
         for t in node.inputs:
             if t._requires_grad:
                 parent = t.grad_fn

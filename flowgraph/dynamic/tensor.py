@@ -39,7 +39,7 @@ class EagerTensor(Tensor):
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_value", "_op", "_requires_grad", "_grad", "_retains_grad")
+    __slots__ = ("_value", "_op", "_requires_grad", "_grad", "_retains_grad", "_written")
 
     def __init__(self, value, requires_grad: bool = False, dtype=None) -> None:
         array = as_array(value._value if isinstance(value, EagerTensor) else value, dtype)
@@ -271,7 +271,7 @@ class Parameter(EagerTensor):
     >>> import flowgraph.dynamic as fd
     >>> w = fd.Parameter(fd.zeros(2, 3))
     >>> w.requires_grad, w.is_leaf, w.shape
-    (True, True, Size([2, 3]))
+    (True, True, torch.Size([2, 3]))
     """
 
     __slots__ = ()
@@ -327,6 +327,7 @@ def init(t: EagerTensor, value, dtype, op, index: int, requires_grad: bool = Fal
     t._requires_grad = requires_grad
     t._grad = None
     t._retains_grad = False
+    t._written = 0  # the tape clock at its last in-place change (flowgraph/dynamic/inplace.py)
 
 
 def new_tensor(cls, value, dtype, op, index: int, requires_grad: bool) -> EagerTensor:
@@ -341,6 +342,7 @@ def new_tensor(cls, value, dtype, op, index: int, requires_grad: bool) -> EagerT
     t._requires_grad = requires_grad
     t._grad = None
     t._retains_grad = False
+    t._written = 0  # the tape clock at its last in-place change (flowgraph/dynamic/inplace.py)
     return t
 
 

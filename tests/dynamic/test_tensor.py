@@ -93,7 +93,7 @@ def test_shape_is_a_tuple_and_a_tensor_shape():
     assert s.is_compatible_with([None, 3]) and not s.is_compatible_with([3, 3])
     assert s.merge_with([None, 3]) == fg.TensorShape([2, 3]) == s
     assert x.size() == (2, 3) and x.size(1) == 3 and x.dim() == 2 and x.numel() == 6
-    assert repr(s) == "Size([2, 3])" and hash(s) == hash((2, 3))
+    assert repr(s) == "torch.Size([2, 3])" and hash(s) == hash((2, 3))
 
 
 @pytest.mark.parametrize(
