@@ -14,7 +14,7 @@ knows a derivative. Layouts follow PyTorch: images are NCHW, a convolution's wei
 1.1269
 >>> loss.backward()
 >>> logits.grad.shape
-Size([2, 2])
+torch.Size([2, 2])
 """
 
 from __future__ import annotations
@@ -267,3 +267,10 @@ def nll_loss(input, target, reduction: str = "mean"):
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean (``reduction="mean"``), sum or elementwise ``(input - target) ** 2``."""
     return _reduce(math.squared_difference(as_tensor(input), as_tensor(target)), reduction)
+
+
+# ---- the rest of torch.nn.functional (batch norm, BCE, embeddings, ...) ---------------------
+from flowgraph.dynamic import functional_more as _more  # noqa: E402
+from flowgraph.dynamic.functional_more import *  # noqa: E402, F403
+
+__all__ += _more.__all__

@@ -10,7 +10,7 @@ values are one ``Gather`` of the flattened tensor, so the gradient flows back th
 >>> import flowgraph.dynamic as torch
 >>> x = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 >>> x[[0, 1], [1, 0]], x[x > 2.5]
-(tensor([2., 3.], grad_fn=<GatherV2Backward>), tensor([3., 4.], grad_fn=<GatherV2Backward>))
+(tensor([2., 3.], grad_fn=<ReshapeBackward>), tensor([3., 4.], grad_fn=<ReshapeBackward>))
 >>> f"{x.sum():.1f}", x.device, x.to("cpu", torch.float64).dtype
 ('10.0', device(type='cpu'), flowgraph.float64)
 """

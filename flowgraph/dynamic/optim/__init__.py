@@ -23,8 +23,11 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from flowgraph.dynamic.functions import enable_grad, no_grad
+from flowgraph.dynamic.tape import _ids as _tape_clock
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = [
+    "SGD", "Adam", "Optimizer", "RMSprop", "Adagrad", "Adadelta", "AdamW", "lr_scheduler",
+]  # fmt: skip
 
 
 class Optimizer:
@@ -85,6 +88,7 @@ class Optimizer:
                         continue
                     state = self.state.setdefault(id(param), {})
                     self._update(param.value, param.grad.value, state, group)
+                    param._written = next(_tape_clock)  # backward() through older ops refuses
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
@@ -197,3 +201,7 @@ class Adam(Optimizer):
         step_size = group["lr"] / (1 - beta1**step)
         denom = np.sqrt(v) / math.sqrt(1 - beta2**step) + group["eps"]
         param -= step_size * m / denom
+
+
+from flowgraph.dynamic.optim import lr_scheduler  # noqa: E402
+from flowgraph.dynamic.optim.more import Adadelta, Adagrad, AdamW, RMSprop  # noqa: E402
