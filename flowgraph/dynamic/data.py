@@ -124,7 +124,7 @@ class Subset(Dataset):
 
     def batch(self, indices: np.ndarray):
         """Fast batches where the underlying dataset has them (a TensorDataset)."""
-        fast = getattr(self.dataset, "batch", None) if self.collate_fn is default_collate else None
+        fast = getattr(self.dataset, "batch", None)
         if fast is None:
             return default_collate([self[int(i)] for i in indices])
         return fast(np.asarray(self.indices)[indices])

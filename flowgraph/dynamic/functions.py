@@ -266,8 +266,23 @@ neg = _unary(math.negative, "``-x``, elementwise.")
 square = _unary(math.square, "``x * x``, elementwise.")
 
 
+def _pair(a, b):
+    """PyTorch's promotion for two operands: tensors of different dtypes go to the common
+    one; a Python float with an integer tensor makes it floating."""
+    from flowgraph.dynamic.promotion import promoted
+
+    if isinstance(a, EagerTensor) and isinstance(b, EagerTensor):
+        return promoted(a, b)
+    if isinstance(a, EagerTensor) and isinstance(b, float) and not a.dtype.is_floating:
+        return call(math.cast, a, default_float()), b
+    if isinstance(b, EagerTensor) and isinstance(a, float) and not b.dtype.is_floating:
+        return a, call(math.cast, b, default_float())
+    return a, b
+
+
 def pow(input, exponent):  # noqa: A001, A002
-    return call(math.pow, input, exponent)
+    """``input ** exponent`` elementwise, with PyTorch's type promotion."""
+    return call(math.pow, *_pair(input, exponent))
 
 
 def matmul(input, other):  # noqa: A002
@@ -296,11 +311,11 @@ mm = matmul
 
 
 def maximum(input, other):  # noqa: A002
-    return call(math.maximum, input, other)
+    return call(math.maximum, *_pair(input, other))
 
 
 def minimum(input, other):  # noqa: A002
-    return call(math.minimum, input, other)
+    return call(math.minimum, *_pair(input, other))
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
@@ -316,7 +331,7 @@ def clamp(input, min=None, max=None):  # noqa: A002
 
 def where(condition, input, other):  # noqa: A002
     """``input`` where ``condition`` is true, else ``other`` (broadcasting)."""
-    return call(math.where, condition, input, other)
+    return call(math.where, condition, *_pair(input, other))
 
 
 def softmax(input, dim=None):  # noqa: A002

@@ -28,7 +28,7 @@ from flowgraph.ops import array, composite, math, nd_indexing, reduce
 
 __all__ = [
     "add", "addmm", "all", "allclose", "any", "argsort", "bmm", "ceil", "chunk", "concat",
-    "concatenate", "cos", "cumsum", "div", "dot", "exp2", "expm1", "flip", "floor", "gather",
+    "concatenate", "cos", "cumsum", "div", "dot", "equal", "exp2", "expm1", "flip", "floor", "gather",
     "hstack", "index_select", "is_tensor", "isclose", "log10", "log1p", "log2", "logsumexp",
     "masked_fill", "mul", "multiply", "numel", "outer", "prod", "reciprocal", "rsqrt",
     "scatter", "scatter_add", "sign", "sin", "sort", "split", "std", "sub", "subtract", "t",
@@ -236,6 +236,13 @@ def isclose(input, other, rtol=1e-05, atol=1e-08):  # noqa: A002
 
 def allclose(input, other, rtol=1e-05, atol=1e-08) -> bool:  # noqa: A002
     return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol))
+
+
+def equal(input, other) -> bool:  # noqa: A002
+    """True when both tensors have the same shape and elements."""
+    return tuple(input.shape) == tuple(other.shape) and bool(
+        np.array_equal(np.asarray(input), np.asarray(other))
+    )
 
 
 def numel(input) -> int:  # noqa: A002

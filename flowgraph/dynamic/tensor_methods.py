@@ -161,6 +161,8 @@ _METHODS = {
     "expand": _expand,
     "repeat": _repeat,
     "nelement": lambda self: self.numel(),
+    "contiguous": lambda self, memory_format=None: self,
+    "is_contiguous": lambda self, memory_format=None: True,
     "element_size": lambda self: np.dtype(self.dtype.as_numpy_dtype).itemsize,
     "new_zeros": lambda self, *size, **kw: _new(self, F.zeros)(*size, **kw),
     "new_ones": lambda self, *size, **kw: _new(self, F.ones)(*size, **kw),
@@ -179,7 +181,7 @@ for _name in (
     "reciprocal", "floor", "ceil", "prod", "var", "std", "norm", "logsumexp", "all", "any",
     "cumsum", "topk", "sort", "argsort", "gather", "scatter", "scatter_add", "index_select",
     "masked_fill", "flip", "split", "chunk", "dot", "outer", "bmm", "isclose", "allclose",
-    "mul", "multiply", "true_divide", "subtract",
+    "mul", "multiply", "true_divide", "subtract", "equal",
 ):  # fmt: skip
     _METHODS.setdefault(_name, getattr(mathfns, _name))
 

@@ -94,6 +94,49 @@ class Optimizer:
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [...]}`` as PyTorch lays it out: the
+        parameters are numbered in group order; arrays are copies (``torch.save`` holds it)."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for param in group["params"]:
+                index[id(param)] = len(index)
+                ids.append(index[id(param)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {
+            index[key]: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
+                         for k, v in value.items()}
+            for key, value in self.state.items()
+            if key in index
+        }  # fmt: skip
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` gave (groups must match in number and sizes)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
+        ):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups or parameters "
+                "than this optimizer"
+            )
+        params = {}
+        for saved, own in zip(groups, self.param_groups):
+            for number, param in zip(saved["params"], own["params"]):
+                params[number] = param
+            own.update({k: tuple(v) if k == "betas" else v for k, v in saved.items()
+                        if k != "params"})  # fmt: skip
+        self.state = {}
+        for number, value in state_dict["state"].items():
+            param = params[int(number)]
+            self.state[id(param)] = {
+                k: np.array(v, dtype=param.value.dtype) if isinstance(v, np.ndarray) else v
+                for k, v in value.items()
+            }
+
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
         for index, group in enumerate(self.param_groups):
