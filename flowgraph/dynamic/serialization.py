@@ -92,14 +92,14 @@ def _encode(obj, arrays: dict, path: str):
         return _encode(obj.item(), arrays, path)
     if isinstance(obj, EagerTensor):
         name = f"a{len(arrays)}"
-        arrays[name] = np.ascontiguousarray(np.asarray(obj))
+        arrays[name] = np.array(np.asarray(obj), order="C")  # (ascontiguousarray makes 0-d 1-d)
         kind = "parameter" if isinstance(obj, Parameter) else "tensor"
         return {"kind": kind, "array": name, "requires_grad": bool(obj.requires_grad)}
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biuf":
             raise TypeError(f"save: {path} is an array of dtype {obj.dtype}, not a number type")
         name = f"a{len(arrays)}"
-        arrays[name] = np.ascontiguousarray(obj)
+        arrays[name] = np.array(obj, order="C")
         return {"kind": "ndarray", "array": name}
     if isinstance(obj, dict):
         items = []
