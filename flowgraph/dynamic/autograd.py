@@ -169,3 +169,6 @@ def _as_list(values) -> list:
     if isinstance(values, (list, tuple)):
         return list(values)
     return [values]
+
+
+from flowgraph.dynamic.function import Function, FunctionCtx, Variable  # noqa: E402, F401

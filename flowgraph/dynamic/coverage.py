@@ -73,10 +73,12 @@ def _resolve(dotted: str):
 def _other_method_names() -> set:
     """Method names of what programs call methods on besides tensors."""
     from flowgraph.dynamic import Generator, data, device, nn, optim
+    from flowgraph.dynamic.function import FunctionCtx
     from flowgraph.dynamic.optim import lr_scheduler
 
     classes = [list, dict, str, set, tuple, bytes, int, float, type(open), range]
     classes += [nn.Module, optim.Optimizer, data.DataLoader, data.Dataset, Generator, device]
+    classes.append(FunctionCtx)
     classes += [getattr(lr_scheduler, n) for n in lr_scheduler.__all__]
     names = set()
     for cls in classes:

@@ -135,8 +135,11 @@ def random_split(dataset, lengths, generator=None) -> list:
     or fractions summing to 1, as in PyTorch: the remainder goes round-robin)."""
     n = len(dataset)
     lengths = list(lengths)
-    if lengths and all(0 <= x <= 1 for x in lengths) and abs(sum(lengths) - 1) < 1e-6 and (
-        sum(lengths) != n
+    if (
+        lengths
+        and all(0 <= x <= 1 for x in lengths)
+        and abs(sum(lengths) - 1) < 1e-6
+        and (sum(lengths) != n)
     ):
         counts = [int(np.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(counts)):

@@ -21,8 +21,8 @@ from math import prod
 
 import numpy as np
 
-from flowgraph.dynamic.tape import call, context, grad_mode, mixing_error
 from flowgraph.dynamic import tensor as tensor_module
+from flowgraph.dynamic.tape import call, context, grad_mode, mixing_error
 from flowgraph.dynamic.tensor import EagerTensor, as_array, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
@@ -33,7 +33,8 @@ __all__ = [
     "eye", "flatten", "from_numpy", "full", "full_like", "log", "log_softmax", "manual_seed",
     "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "no_grad", "ones", "ones_like",
     "permute", "pow", "rand", "randint", "randn", "randperm", "relu", "reshape",
-    "set_grad_enabled", "set_default_dtype", "get_default_dtype", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh",
+    "set_grad_enabled", "set_default_dtype", "get_default_dtype", "sigmoid", "softmax", "sqrt",
+    "squeeze", "stack", "sum", "tanh",
     "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
 ]  # fmt: skip
 
@@ -101,7 +102,9 @@ def set_default_dtype(d) -> None:
     """
     d = as_dtype(d)
     if d not in (dtypes.float32, dtypes.float64, dtypes.float16):
-        raise TypeError(f"only floating-point types are supported as the default type, not {d.name}")
+        raise TypeError(
+            f"only floating-point types are supported as the default type, not {d.name}"
+        )
     _KIND_DEFAULTS["f"] = d
     tensor_module._KIND_DEFAULTS["f"] = d.name
 

@@ -104,7 +104,9 @@ def _write(self: EagerTensor, result: EagerTensor, what: str) -> None:
 def _rebase(self: EagerTensor, compute, what: str) -> None:
     """Record the update: ``self`` becomes the op's result, its old self a stand-in."""
     node = self._op
-    old = new_tensor(EagerTensor, self._value, self.dtype, node, self.value_index, self._requires_grad)
+    old = new_tensor(
+        EagerTensor, self._value, self.dtype, node, self.value_index, self._requires_grad
+    )
     if node.__class__ is tape.Node and node._refs is not None:
         node._refs[self.value_index] = weakref.ref(old)
     result = _checked(self, compute(old), what)

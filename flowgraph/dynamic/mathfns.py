@@ -28,7 +28,8 @@ from flowgraph.ops import array, composite, math, nd_indexing, reduce
 
 __all__ = [
     "add", "addmm", "all", "allclose", "any", "argsort", "bmm", "ceil", "chunk", "concat",
-    "concatenate", "cos", "cumsum", "div", "dot", "equal", "exp2", "expm1", "flip", "floor", "gather",
+    "concatenate", "cos", "cumsum", "div", "dot", "equal", "exp2", "expm1", "flip", "floor",
+    "gather",
     "hstack", "index_select", "is_tensor", "isclose", "log10", "log1p", "log2", "logsumexp",
     "masked_fill", "mul", "multiply", "numel", "outer", "prod", "reciprocal", "rsqrt",
     "scatter", "scatter_add", "sign", "sin", "sort", "split", "std", "sub", "subtract", "t",
@@ -410,4 +411,3 @@ def t(input):  # noqa: A002
 
 def sigmoid_(input):  # noqa: A002
     return input.sigmoid_()
-

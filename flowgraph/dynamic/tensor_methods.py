@@ -127,9 +127,7 @@ def _expand(self, *sizes):
     zeros here (its gradient sums over the broadcast dimensions)."""
     sizes = _sizes(sizes)
     lead = len(sizes) - len(self.shape)
-    target = [
-        self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
-    ]
+    target = [self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)]
     return self + F.zeros(*target, dtype=self.dtype)
 
 

@@ -19,8 +19,9 @@ def test_augmented_operators_update_storage_under_no_grad():
             p /= 4.0
             p += 1.0
     assert alias is w and w.is_leaf and w.requires_grad
-    np.testing.assert_allclose(w.numpy() if not w.requires_grad else w.detach().numpy(),
-                               [1.25, 1.5])
+    np.testing.assert_allclose(
+        w.numpy() if not w.requires_grad else w.detach().numpy(), [1.25, 1.5]
+    )
 
 
 def test_view_sees_in_place_change():

@@ -45,7 +45,7 @@ def check_grads(fn, *arrays, eps=1e-6, atol=1e-6):
         np.testing.assert_allclose(inputs[k].grad.numpy(), numeric, atol=atol, rtol=1e-5)
 
 
-# ---- layers and losses -----------------------------------------------------------------------------
+# ---- layers and losses --------------------------------------------------------------------------
 
 
 def test_batch_norm_training_eval_and_running_statistics():
@@ -63,7 +63,9 @@ def test_batch_norm_training_eval_and_running_statistics():
     bn.eval()
     z = bn(t64(x)).detach().numpy()
     rm, rv = bn.running_mean.numpy(), bn.running_var.numpy()
-    np.testing.assert_allclose(z, (x - rm[None, :, None, None]) / np.sqrt(rv[None, :, None, None] + 1e-5))
+    np.testing.assert_allclose(
+        z, (x - rm[None, :, None, None]) / np.sqrt(rv[None, :, None, None] + 1e-5)
+    )
     assert set(bn.state_dict()) == {"weight", "bias", "running_mean", "running_var",
                                     "num_batches_tracked"}  # fmt: skip
     with pytest.raises(ValueError, match=r"expected 4D input \(got 2D"):
@@ -76,9 +78,10 @@ def test_batch_norm_training_eval_and_running_statistics():
 def test_pooling_and_dropout2d():
     x = RNG.standard_normal((2, 3, 5, 7))
     got = F.adaptive_avg_pool2d(t64(x), (2, 3)).numpy()
+    COLUMNS = ((0, 3), (2, 5), (4, 7))  # noqa: N806
     # PyTorch's windows: rows [0, 3) and [2, 5); columns [0, 3), [2, 5), [4, 7).
     expected = np.stack([
-        np.stack([x[..., r0:r1, c0:c1].mean(axis=(-2, -1)) for c0, c1 in ((0, 3), (2, 5), (4, 7))], -1)
+        np.stack([x[..., r0:r1, c0:c1].mean(axis=(-2, -1)) for c0, c1 in COLUMNS], -1)
         for r0, r1 in ((0, 3), (2, 5))
     ], -2)  # fmt: skip
     np.testing.assert_allclose(got, expected)
@@ -113,7 +116,9 @@ def test_binary_and_robust_losses():
     t = (RNG.uniform(size=(4, 3)) > 0.5).astype(np.float64)
     bce = -(t * np.log(p) + (1 - t) * np.log(1 - p))
     np.testing.assert_allclose(nn.BCELoss()(t64(p), t64(t)).item(), bce.mean())
-    np.testing.assert_allclose(F.binary_cross_entropy(t64(p), t64(t), reduction="sum").item(), bce.sum())
+    np.testing.assert_allclose(
+        F.binary_cross_entropy(t64(p), t64(t), reduction="sum").item(), bce.sum()
+    )
     s = 1 / (1 + np.exp(-z))
     bce_logits = -(t * np.log(s) + (1 - t) * np.log(1 - s))
     np.testing.assert_allclose(nn.BCEWithLogitsLoss()(t64(z), t64(t)).item(), bce_logits.mean())
@@ -166,7 +171,7 @@ def test_clip_grad_norm_uses_pytorchs_formula():
     assert a.grad.max().item() == 0.5
 
 
-# ---- optimizers against the documented update rules ----------------------------------------------
+# ---- optimizers against the documented update rules ---------------------------------------------
 
 GRADS = [RNG.standard_normal(3) for _ in range(6)]
 START = RNG.standard_normal(3)
@@ -280,7 +285,7 @@ def test_step_before_backward_is_detected():
         loss.backward()
 
 
-# ---- learning-rate schedules ----------------------------------------------------------------------
+# ---- learning-rate schedules --------------------------------------------------------------------
 
 
 def lrs(make_scheduler, epochs=8, lr=1.0):

@@ -48,7 +48,7 @@ def check_grads(fn, *arrays, eps=1e-6, atol=1e-6):
         np.testing.assert_allclose(inputs[k].grad.numpy(), numeric, atol=atol, rtol=1e-5)
 
 
-# ---- creation, dtypes, printing ------------------------------------------------------------------
+# ---- creation, dtypes, printing -----------------------------------------------------------------
 
 
 def test_creation_functions_take_dtype_and_device():
@@ -64,7 +64,9 @@ def test_creation_functions_take_dtype_and_device():
     assert torch.randint(0, 5, (10,), device="cpu").max().item() < 5
     assert torch.normal(2.0, 0.0, size=(3,)).tolist() == [2.0, 2.0, 2.0]
     assert torch.LongTensor([1, 2]).dtype is torch.int64 and torch.FloatTensor(2, 2).shape == (2, 2)
-    assert torch.float is torch.float32 and torch.long is torch.int64 and torch.double is torch.float64
+    assert (
+        torch.float is torch.float32 and torch.long is torch.int64 and torch.double is torch.float64
+    )
 
 
 def test_set_default_dtype():
@@ -109,7 +111,7 @@ def test_size_and_format_print_as_pytorch():
     assert f"{torch.tensor([1.0])}" == "tensor([1.])"
 
 
-# ---- math against NumPy, with gradients --------------------------------------------------------
+# ---- math against NumPy, with gradients ---------------------------------------------------------
 
 UNARY = {
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "exp2": np.exp2, "log2": np.log2,
@@ -154,7 +156,7 @@ def test_sort_topk_argsort():
     check_grads(lambda v: v.topk(2, largest=False).values, x)
 
 
-# ---- indexing -------------------------------------------------------------------------------------
+# ---- indexing -----------------------------------------------------------------------------------
 
 
 def test_advanced_indexing_matches_numpy_with_gradient():
@@ -199,7 +201,7 @@ def test_gather_scatter_index_select_with_gradients():
         torch.gather(t, 1, torch.tensor([0, 1]))
 
 
-# ---- devices ---------------------------------------------------------------------------------------
+# ---- devices ------------------------------------------------------------------------------------
 
 
 def test_devices_map_cpu_to_numpy_and_explain_cuda():
@@ -224,7 +226,7 @@ def test_devices_map_cpu_to_numpy_and_explain_cuda():
     assert torch.get_default_device() == "cpu"
 
 
-# ---- save / load -----------------------------------------------------------------------------------
+# ---- save / load --------------------------------------------------------------------------------
 
 
 def test_save_load_round_trip(tmp_path):
@@ -245,7 +247,9 @@ def test_save_load_round_trip(tmp_path):
     assert "1.running_mean" in back["model"]
     fresh = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
     fresh.load_state_dict(back["model"])
-    np.testing.assert_array_equal(fresh[0].weight.detach().numpy(), model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(
+        fresh[0].weight.detach().numpy(), model[0].weight.detach().numpy()
+    )
     assert back["tensors"][0].tolist() == [0, 1, 2] and back["tensors"][0].dtype is torch.int64
     assert back["tensors"][1].requires_grad and isinstance(back["param"], torch.nn.Parameter)
     assert back["nested"] == {"epoch": 3, "lr": 0.1, "name": "run", "none": None, "pair": (1, 2.5)}
@@ -266,7 +270,7 @@ def test_save_refuses_what_the_safe_format_cannot_hold(tmp_path):
         torch.load(pickled)
 
 
-# ---- torch.utils.data ------------------------------------------------------------------------------
+# ---- torch.utils.data ---------------------------------------------------------------------------
 
 
 class Squares(Dataset):
@@ -290,11 +294,19 @@ def test_dataloader_collates_dicts_and_drops_last():
 def test_shuffle_with_a_seeded_generator_is_reproducible():
     ds = TensorDataset(torch.arange(20), torch.arange(20) * 2)
     orders = [
-        torch.cat([xb for xb, _ in DataLoader(ds, 5, shuffle=True,
-                                              generator=torch.Generator().manual_seed(3))])  # fmt: skip
+        torch.cat(
+            [
+                xb
+                for xb, _ in DataLoader(
+                    ds, 5, shuffle=True, generator=torch.Generator().manual_seed(3)
+                )
+            ]
+        )  # fmt: skip
         for _ in range(2)
     ]
-    assert orders[0].tolist() == orders[1].tolist() and sorted(orders[0].tolist()) == list(range(20))
+    assert orders[0].tolist() == orders[1].tolist() and sorted(orders[0].tolist()) == list(
+        range(20)
+    )
     assert orders[0].tolist() != list(range(20))
 
 

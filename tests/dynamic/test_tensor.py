@@ -88,7 +88,12 @@ def test_shape_is_a_tuple_and_a_tensor_shape():
     x = fd.tensor(A)
     s = x.shape
     assert s == (2, 3) and tuple(s) == (2, 3) and s[0] == 2 and s[-1] == 3 and len(s) == 2
-    assert s.rank == 2 and s.dims == (2, 3) and s.as_list() == [2, 3] and str(s) == "torch.Size([2, 3])"
+    assert (
+        s.rank == 2
+        and s.dims == (2, 3)
+        and s.as_list() == [2, 3]
+        and str(s) == "torch.Size([2, 3])"
+    )
     assert s.is_fully_defined() and s.num_elements() == 6 and s[1:] == (3,) and s[1:].rank == 1
     assert s.is_compatible_with([None, 3]) and not s.is_compatible_with([3, 3])
     assert s.merge_with([None, 3]) == fg.TensorShape([2, 3]) == s
@@ -326,7 +331,11 @@ def test_shape_error_names_op_shapes_and_callers_line():
     with pytest.raises(ShapeError) as info:
         a @ b
     message = str(info.value)
-    assert "MatMul" in message and "torch.Size([2, 3]), torch.Size([2, 3])" in message and line in message
+    assert (
+        "MatMul" in message
+        and "torch.Size([2, 3]), torch.Size([2, 3])" in message
+        and line in message
+    )
 
 
 def test_kernel_error_is_invalid_argument_naming_op_and_line():

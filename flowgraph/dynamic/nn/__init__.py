@@ -13,7 +13,6 @@ default initialisation, and loss modules. All computation goes through
 
 from flowgraph.dynamic.nn import functional, init, utils
 from flowgraph.dynamic.nn import modules_more as _more
-from flowgraph.dynamic.nn.modules_more import *  # noqa: F403
 from flowgraph.dynamic.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from flowgraph.dynamic.nn.module import Module
 from flowgraph.dynamic.nn.modules import (
@@ -30,6 +29,7 @@ from flowgraph.dynamic.nn.modules import (
     Softmax,
     Tanh,
 )
+from flowgraph.dynamic.nn.modules_more import *  # noqa: F403
 from flowgraph.dynamic.tensor import Parameter
 
 __all__ = [

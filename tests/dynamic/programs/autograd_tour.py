@@ -18,7 +18,7 @@ seen, stack, leaves = [], [loss.grad_fn], 0
 while stack:
     node = stack.pop()
     seen.append(type(node).__name__)
-    for parent, index in node.next_functions:
+    for parent, _index in node.next_functions:
         if parent is None:
             continue
         if hasattr(parent, "variable"):

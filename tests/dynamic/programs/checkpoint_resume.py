@@ -16,7 +16,7 @@ def make():
 
 torch.manual_seed(0)
 X = torch.randn(128, 4)
-y = (X ** 2).sum(dim=1, keepdim=True)
+y = (X**2).sum(dim=1, keepdim=True)
 
 
 def train(model, optimizer, steps):
@@ -34,8 +34,12 @@ model, optimizer = make()
 history = train(model, optimizer, 100)
 path = os.path.join(tempfile.mkdtemp(), "checkpoint.pt")
 torch.save(
-    {"epoch": 100, "model_state_dict": model.state_dict(),
-     "optimizer_state_dict": optimizer.state_dict(), "history": history},
+    {
+        "epoch": 100,
+        "model_state_dict": model.state_dict(),
+        "optimizer_state_dict": optimizer.state_dict(),
+        "history": history,
+    },
     path,
 )
 unbroken = train(model, optimizer, 50)

@@ -44,7 +44,7 @@ def accuracy(out, yb):
 
 bs, lr, epochs = 64, 0.5, 1
 loss_func = nll
-for epoch in range(epochs):
+for _epoch in range(epochs):
     for i in range((n - 1) // bs + 1):
         start_i = i * bs
         xb, yb = x_train[start_i : start_i + bs], y_train[start_i : start_i + bs]

@@ -31,5 +31,8 @@ for epoch in range(120):
         plateau.step(val_loss)
 
 slope, intercept = model.weight.item(), model.bias.item()
-print(f"y = {slope:.3f} x + {intercept:.3f}; val mse {val_loss:.5f}; lr {optimizer.param_groups[0]['lr']}")
+print(
+    f"y = {slope:.3f} x + {intercept:.3f}; val mse {val_loss:.5f}; "
+    f"lr {optimizer.param_groups[0]['lr']}"
+)
 final_loss = val_loss

@@ -18,7 +18,9 @@ class Polynomial3(nn.Module):
         return self.a + self.b * x + self.c * x**2 + self.d * x**3
 
     def string(self):
-        return f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3"
+        return (
+            f"y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3"
+        )
 
 
 torch.manual_seed(5)

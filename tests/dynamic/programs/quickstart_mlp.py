@@ -22,11 +22,7 @@ for X, y in test_dataloader:
     break
 
 device = (
-    "cuda"
-    if torch.cuda.is_available()
-    else "mps"
-    if torch.backends.mps.is_available()
-    else "cpu"
+    "cuda" if torch.cuda.is_available() else "mps" if torch.backends.mps.is_available() else "cpu"
 )
 print(f"Using {device} device")
 

@@ -13,14 +13,21 @@ points_per_class, classes = 150, 3
 xs, ys = [], []
 for c in range(classes):
     r = torch.linspace(0.0, 1.0, points_per_class)
-    t = torch.linspace(c * 4.0, (c + 1) * 4.0, points_per_class) + 0.2 * torch.randn(points_per_class)
+    t = torch.linspace(c * 4.0, (c + 1) * 4.0, points_per_class) + 0.2 * torch.randn(
+        points_per_class
+    )
     xs.append(torch.stack([r * torch.sin(t), r * torch.cos(t)], dim=1))
     ys.append(torch.full((points_per_class,), c, dtype=torch.long))
 X, Y = torch.cat(xs), torch.cat(ys)
 
 model = nn.Sequential(
-    nn.Linear(2, 64), nn.BatchNorm1d(64), nn.LeakyReLU(0.1), nn.Dropout(0.1),
-    nn.Linear(64, 64), nn.BatchNorm1d(64), nn.LeakyReLU(0.1),
+    nn.Linear(2, 64),
+    nn.BatchNorm1d(64),
+    nn.LeakyReLU(0.1),
+    nn.Dropout(0.1),
+    nn.Linear(64, 64),
+    nn.BatchNorm1d(64),
+    nn.LeakyReLU(0.1),
     nn.Linear(64, classes),
 )
 epochs = 12
@@ -29,7 +36,7 @@ optimizer = optim.AdamW(model.parameters(), lr=0.02, weight_decay=1e-3)
 scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
 criterion = nn.CrossEntropyLoss()
 
-for epoch in range(epochs):
+for _epoch in range(epochs):
     model.train()
     for xb, yb in loader:
         optimizer.zero_grad()
