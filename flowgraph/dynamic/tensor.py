@@ -42,6 +42,8 @@ class EagerTensor(Tensor):
     __slots__ = ("_value", "_op", "_requires_grad", "_grad", "_retains_grad", "_written")
 
     def __init__(self, value, requires_grad: bool = False, dtype=None) -> None:
+        if dtype is None and not isinstance(value, (EagerTensor, np.ndarray, np.generic)):
+            dtype = _KIND_DEFAULTS["f"]  # torch.Tensor([1, 2]) is a float tensor, as in PyTorch
         array = as_array(value._value if isinstance(value, EagerTensor) else value, dtype)
         init(self, array, as_dtype(array.dtype), None, 0)
         if requires_grad:

@@ -34,7 +34,8 @@ def test_tensor_follows_pytorch_default_dtypes():
 
 
 def test_the_tensor_class_builds_leaves_too():
-    assert fd.Tensor([1.0, 2]).dtype is fd.float32 and fd.Tensor([1, 2]).dtype is fd.int64
+    # torch.Tensor is the default (float) tensor type: Tensor([1, 2]) is float32, as in PyTorch
+    assert fd.Tensor([1.0, 2]).dtype is fd.float32 and fd.Tensor([1, 2]).dtype is fd.float32
     t = fd.Tensor(np.zeros(2), requires_grad=True)
     assert t.dtype is fd.float64 and t.requires_grad and t.is_leaf
 
