@@ -24,7 +24,7 @@ from flowgraph.ops import activations, array, creation, losses, math, reduce
 __all__ = [
     "adaptive_avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "dropout2d", "elu", "embedding", "l1_loss",
-    "leaky_relu", "one_hot", "smooth_l1_loss", "softplus", "huber_loss",
+    "leaky_relu", "one_hot", "smooth_l1_loss", "softplus", "huber_loss", "silu",
 ]  # fmt: skip
 
 
@@ -39,6 +39,13 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
     if alpha != 1.0:
         raise NotImplementedError("elu: only alpha=1.0 (the library's Elu op) is supported")
     return activations.elu(as_tensor(input))
+
+
+@_eagerly
+def silu(input, inplace: bool = False):  # noqa: A002
+    """``x * sigmoid(x)`` (also called swish)."""
+    x = as_tensor(input)
+    return x * math.sigmoid(x)
 
 
 @_eagerly

@@ -29,13 +29,13 @@ from flowgraph.graph.dtypes import as_dtype
 from flowgraph.ops import activations, array, composite, linalg, math, random, reduce
 
 __all__ = [
-    "abs", "arange", "argmax", "argmin", "as_tensor", "cat", "clamp", "enable_grad", "exp",
-    "eye", "flatten", "from_numpy", "full", "full_like", "log", "log_softmax", "manual_seed",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "no_grad", "ones", "ones_like",
-    "permute", "pow", "rand", "randint", "randn", "randperm", "relu", "reshape",
-    "set_grad_enabled", "set_default_dtype", "get_default_dtype", "sigmoid", "softmax", "sqrt",
-    "squeeze", "stack", "sum", "tanh",
-    "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
+    "abs", "arange", "argmax", "argmin", "as_tensor", "cat", "clamp", "enable_grad", "exp", "eye",
+    "flatten", "from_numpy", "full", "full_like", "get_default_dtype", "inference_mode", "log",
+    "log_softmax", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
+    "no_grad", "ones", "ones_like", "permute", "pow", "rand", "randint", "randn", "randperm",
+    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "softmax", "sqrt",
+    "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros",
+    "zeros_like",
 ]  # fmt: skip
 
 # ---- grad mode -------------------------------------------------------------------------------
@@ -70,6 +70,14 @@ class no_grad(set_grad_enabled):  # noqa: N801
 
     def __init__(self) -> None:
         super().__init__(False)
+
+
+class inference_mode(set_grad_enabled):  # noqa: N801
+    """``torch.inference_mode()``: no recording inside (``no_grad`` here); ``mode=False``
+    leaves recording as it is."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(False if mode else grad_mode.enabled)
 
 
 class enable_grad(set_grad_enabled):  # noqa: N801

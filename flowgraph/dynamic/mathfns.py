@@ -29,11 +29,11 @@ from flowgraph.ops import array, composite, math, nd_indexing, reduce
 __all__ = [
     "add", "addmm", "all", "allclose", "any", "argsort", "bmm", "ceil", "chunk", "concat",
     "concatenate", "cos", "cumsum", "div", "dot", "equal", "exp2", "expm1", "flip", "floor",
-    "gather",
-    "hstack", "index_select", "is_tensor", "isclose", "log10", "log1p", "log2", "logsumexp",
-    "masked_fill", "mul", "multiply", "numel", "outer", "prod", "reciprocal", "rsqrt",
-    "scatter", "scatter_add", "sign", "sin", "sort", "split", "std", "sub", "subtract", "t",
-    "tan", "topk", "true_divide", "var", "vstack", "norm", "sigmoid_", "square",
+    "gather", "hstack", "index_select", "is_tensor", "isclose", "log10", "log1p", "log2",
+    "logsumexp", "masked_fill", "mul", "multiply", "norm", "numel", "outer", "prod", "reciprocal",
+    "round", "rsqrt", "scatter", "scatter_add", "sigmoid_", "sign", "sin", "sort", "split",
+    "square", "std", "sub", "subtract", "t", "tan", "topk", "true_divide", "trunc", "var",
+    "vstack",
 ]  # fmt: skip
 
 _LN2, _LN10 = _math.log(2.0), _math.log(10.0)
@@ -98,6 +98,26 @@ def floor(input):  # noqa: A002
     if not input.dtype.is_floating:
         return input
     return input - call(math.floormod, input, F.tensor(1.0, dtype=input.dtype))
+
+
+def round(input, decimals: int = 0):  # noqa: A001, A002
+    """Round to the nearest integer, halves to even (as PyTorch and NumPy do); ``decimals``
+    rounds to that many decimal places. Its gradient is zero."""
+    if not input.dtype.is_floating:
+        return input
+    scale = 10.0**decimals
+    x = input * scale if decimals else input
+    down = floor(x)
+    up = down + 1.0
+    diff = x - down
+    odd = call(math.floormod, down, F.tensor(2.0, dtype=down.dtype)) == 1.0
+    out = F.where((diff > 0.5) | ((diff == 0.5) & odd), up, down)
+    return out / scale if decimals else out
+
+
+def trunc(input):  # noqa: A002
+    """Round toward zero."""
+    return input if not input.dtype.is_floating else sign(input) * floor(abs(input))
 
 
 def ceil(input):  # noqa: A002

@@ -41,7 +41,9 @@ class EagerTensor(Tensor):
 
     __slots__ = ("_value", "_op", "_requires_grad", "_grad", "_retains_grad", "_written")
 
-    def __init__(self, value, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, value=(), *sizes, requires_grad: bool = False, dtype=None) -> None:
+        if sizes or (isinstance(value, int) and not isinstance(value, bool)):
+            value = np.zeros((value, *sizes)).tolist()  # torch.Tensor(2, 3): zeros of that size
         if dtype is None and not isinstance(value, (EagerTensor, np.ndarray, np.generic)):
             dtype = _KIND_DEFAULTS["f"]  # torch.Tensor([1, 2]) is a float tensor, as in PyTorch
         array = as_array(value._value if isinstance(value, EagerTensor) else value, dtype)

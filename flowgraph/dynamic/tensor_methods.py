@@ -179,7 +179,7 @@ for _name in (
     "reciprocal", "floor", "ceil", "prod", "var", "std", "norm", "logsumexp", "all", "any",
     "cumsum", "topk", "sort", "argsort", "gather", "scatter", "scatter_add", "index_select",
     "masked_fill", "flip", "split", "chunk", "dot", "outer", "bmm", "isclose", "allclose",
-    "mul", "multiply", "true_divide", "subtract", "equal",
+    "mul", "multiply", "true_divide", "subtract", "equal", "round", "trunc",
 ):  # fmt: skip
     _METHODS.setdefault(_name, getattr(mathfns, _name))
 

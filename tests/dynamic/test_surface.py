@@ -143,6 +143,18 @@ def test_floor_ceil_sign_and_reductions():
     check_grads(lambda v: torch.cumsum(v, 0), x)
 
 
+def test_round_trunc_and_legacy_tensor_constructor():
+    x = np.array([0.5, 1.5, 2.5, -0.5, -1.7, 2.2, -2.5])
+    assert torch.round(t64(x)).tolist() == np.round(x).tolist()  # halves to even
+    assert torch.trunc(t64(x)).tolist() == np.trunc(x).tolist()
+    np.testing.assert_allclose(t64([1.234, -5.678]).round(decimals=2).numpy(), [1.23, -5.68])
+    assert torch.Tensor(2, 3).shape == (2, 3) and torch.Tensor(2, 3).dtype is torch.float32
+    assert torch.Tensor([1, 2]).dtype is torch.float32 and torch.Tensor(3).tolist() == [0.0] * 3
+    with torch.inference_mode():
+        assert not torch.is_grad_enabled()
+    check_grads(lambda v: torch.nn.functional.silu(v), x[:4])
+
+
 def test_sort_topk_argsort():
     x = RNG.standard_normal((3, 5))
     t = t64(x)

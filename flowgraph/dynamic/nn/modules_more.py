@@ -25,7 +25,7 @@ from flowgraph.dynamic.tensor import Parameter
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Dropout2d", "ELU", "Embedding", "HuberLoss", "L1Loss", "LeakyReLU",
-    "ModuleDict", "ModuleList", "SmoothL1Loss", "Softplus",
+    "ModuleDict", "ModuleList", "SiLU", "SmoothL1Loss", "Softplus",
 ]  # fmt: skip
 
 
@@ -150,6 +150,11 @@ class LeakyReLU(Module):
 class ELU(Module):
     def forward(self, input):  # noqa: A002
         return F.elu(input)
+
+
+class SiLU(Module):
+    def forward(self, input):  # noqa: A002
+        return F.silu(input)
 
 
 class Softplus(Module):
