@@ -22,7 +22,7 @@ import numpy as np
 from flowgraph.dynamic import devices, mathfns
 from flowgraph.dynamic import functions as F
 from flowgraph.dynamic.tape import call
-from flowgraph.dynamic.tensor import EagerTensor
+from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph.dtypes import DType, as_dtype
 from flowgraph.ops import array, math
 
@@ -113,6 +113,22 @@ def _format(self, spec: str) -> str:
     return format(repr(self), spec)
 
 
+def _deepcopy(self, memo):
+    """``copy.deepcopy`` of a leaf (a Parameter stays a Parameter; its grad is copied too);
+    like PyTorch, a computed tensor refuses: detach() it first."""
+    if self.grad_fn is not None:
+        raise RuntimeError(
+            "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+            "protocol at the moment. If you were attempting to deepcopy a module, this may be "
+            "because of a torch.nn.utils.weight_norm usage, see .detach() to copy a computed tensor"
+        )
+    copied = new_tensor(type(self), self._value.copy(), self.dtype, None, 0, self._requires_grad)
+    memo[id(self)] = copied
+    if self._grad is not None:
+        copied._grad = _deepcopy(self._grad, memo)
+    return copied
+
+
 # ---- shapes --------------------------------------------------------------------------------------
 
 
@@ -150,6 +166,7 @@ def _new(self, factory):
 _METHODS = {
     "__getitem__": _getitem,
     "__format__": _format,
+    "__deepcopy__": _deepcopy,
     "to": _to,
     "type": _type,
     "cuda": _cuda,

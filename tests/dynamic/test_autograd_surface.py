@@ -63,3 +63,25 @@ def test_custom_function_gradient_matches_autograd():
     np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
     with torch.no_grad():
         assert Clamped.apply(a, 0.0, 1.0).grad_fn is None
+
+
+def test_deepcopy_of_leaves_and_modules():
+    import copy
+
+    w = torch.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w2 = copy.deepcopy(w)
+    assert w2 is not w and w2.requires_grad and w2.grad.tolist() == [2.0, 4.0]
+    with torch.no_grad():
+        w2 += 1.0
+    assert w.tolist() == [1.0, 2.0]  # its own storage
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2))
+    clone = copy.deepcopy(model)
+    assert (
+        isinstance(clone[0].weight, torch.nn.Parameter) and clone[0].weight is not model[0].weight
+    )
+    np.testing.assert_array_equal(
+        clone[0].weight.detach().numpy(), model[0].weight.detach().numpy()
+    )
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(w * 2)

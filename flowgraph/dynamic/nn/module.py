@@ -261,10 +261,12 @@ class Module:
     # ---- state ----------------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict:
-        """``OrderedDict`` of dotted parameter names to NumPy copies of their values."""
-        return OrderedDict(
-            (name, np.array(param.value, copy=True)) for name, param in self._all_named_params()
-        )
+        """``OrderedDict`` of dotted parameter and buffer names to tensors holding copies of
+        their values (detached: they do not require grad), as PyTorch's ``state_dict``
+        prints them (``sd["fc.weight"].size()``); ``torch.save`` writes it."""
+        from flowgraph.dynamic.functions import tensor
+
+        return OrderedDict((name, tensor(param.value)) for name, param in self._all_named_params())
 
     def _all_named_params(self, prefix: str = ""):
         """Every (name, parameter) pair, repeating shared modules and parameters under each
