@@ -100,6 +100,7 @@ class _Scanner(ast.NodeVisitor):
 
     # ---- imports -------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
+        """Record the aliases of torch / flowgraph.dynamic and of other libraries."""
         for alias in node.names:
             target = _target_module(alias.name)
             if target is None:
@@ -117,6 +118,7 @@ class _Scanner(ast.NodeVisitor):
                 self.aliases[head] = head
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        """Check each name imported from torch; record module aliases."""
         target = _target_module(node.module or "")
         if target is None:
             self.foreign.update(a.asname or a.name for a in node.names)
@@ -130,16 +132,19 @@ class _Scanner(ast.NodeVisitor):
 
     # ---- definitions the program makes itself ---------------------------------------------
     def visit_FunctionDef(self, node) -> None:
+        """The program's own functions are not missing names."""
         self.defined.add(node.name)
         self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        """The program's own classes are not missing names."""
         self.defined.add(node.name)
         self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        """Attributes the program sets, and variables other libraries made."""
         root = _root(node.value)
         for target in node.targets:
             for t in ast.walk(target):
@@ -151,6 +156,7 @@ class _Scanner(ast.NodeVisitor):
 
     # ---- uses ------------------------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        """Check a dotted name rooted at a torch alias."""
         chain = _chain(node)
         if chain and chain[0] in self.aliases:
             target = _target_module(".".join([self.aliases[chain[0]], *chain[1:]]))
@@ -160,6 +166,7 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        """Collect method calls that are not module functions (tensor methods)."""
         func = node.func
         if isinstance(func, ast.Attribute):
             chain = _chain(func)
@@ -207,11 +214,13 @@ def scan_source(source: str, path: str = "<string>") -> list[Missing]:
 
 
 def scan_file(path: str) -> list[Missing]:
+    """The missing names of the program in ``path``."""
     with open(path, encoding="utf-8") as f:
         return scan_source(f.read(), path)
 
 
 def main(argv=None) -> int:
+    """The command line: print the missing names; 1 if any."""
     parser = argparse.ArgumentParser(
         prog="python -m flowgraph.dynamic.coverage",
         description="List the torch.* / nn.* / F.* / optim.* / Tensor-method names that "

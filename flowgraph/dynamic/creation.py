@@ -66,6 +66,7 @@ def empty(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:
 
 
 def empty_like(input, dtype=None, requires_grad: bool = False):  # noqa: A002
+    """A tensor shaped like ``input`` (zeros)."""
     return F.zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -82,14 +83,17 @@ def normal(mean, std, size=None, dtype=None, requires_grad: bool = False) -> Eag
 
 
 def rand_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    """Uniform [0, 1) samples shaped like ``input``."""
     return F.rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad=False):  # noqa: A002
+    """Standard-normal samples shaped like ``input``."""
     return F.randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randint_like(input, low, high=None, dtype=None):  # noqa: A002
+    """Random integers in ``[low, high)`` shaped like ``input``."""
     return F.randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
 
 
@@ -128,9 +132,11 @@ class Generator:
         self._seed = None
 
     def manual_seed(self, seed: int) -> Generator:
+        """Reseed this generator; returns it (``Generator().manual_seed(42)``)."""
         self._seed = int(seed)
         self.rng = np.random.default_rng(self._seed)
         return self
 
     def initial_seed(self):
+        """The seed given to ``manual_seed`` (None before)."""
         return self._seed

@@ -65,6 +65,7 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple:
+        """The arrays as tensors."""
         return tuple(as_tensor(a) for a in self.arrays)
 
     def __getitem__(self, index):

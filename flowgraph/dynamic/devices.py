@@ -128,6 +128,7 @@ def set_default_device(requested) -> None:
 
 
 def get_default_device() -> device:
+    """The device creation functions use when given none."""
     return _default[0]
 
 

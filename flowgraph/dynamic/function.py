@@ -44,9 +44,11 @@ class FunctionCtx:
         self.needs_input_grad = tuple(isinstance(a, EagerTensor) and a._requires_grad for a in args)
 
     def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for ``backward`` (read back as ``saved_tensors``)."""
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors) -> None:
+        """Note outputs that have no gradient (recorded only)."""
         self.non_differentiable = tensors
 
 
@@ -60,10 +62,12 @@ class Function:
 
     @staticmethod
     def backward(ctx, *grad_outputs):
+        """The gradients of the inputs, given those of the outputs (define it)."""
         raise NotImplementedError("a Function subclass must define backward(ctx, ...)")
 
     @classmethod
     def apply(cls, *args):
+        """Run ``forward`` and record one node whose gradient calls ``backward``."""
         ctx = FunctionCtx(args)
         with tape.grad_mode_set(False):
             out = cls.forward(ctx, *args)

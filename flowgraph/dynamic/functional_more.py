@@ -36,6 +36,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # n
 
 @_eagerly
 def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
+    """``x`` where positive, ``exp(x) - 1`` elsewhere."""
     if alpha != 1.0:
         raise NotImplementedError("elu: only alpha=1.0 (the library's Elu op) is supported")
     return activations.elu(as_tensor(input))
@@ -50,6 +51,7 @@ def silu(input, inplace: bool = False):  # noqa: A002
 
 @_eagerly
 def softplus(input):  # noqa: A002
+    """``log(1 + exp(x))``, computed stably."""
     return activations.softplus(as_tensor(input))
 
 
@@ -190,6 +192,7 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):  
 
 @_eagerly
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):  # noqa: A002
+    """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
     d = math.abs(as_tensor(input) - as_tensor(target))
     loss = math.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
     return _reduce(loss, reduction)
@@ -197,6 +200,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):  # n
 
 @_eagerly
 def l1_loss(input, target, reduction: str = "mean"):  # noqa: A002
+    """Mean (or sum, or elementwise) absolute difference."""
     return _reduce(math.abs(as_tensor(input) - as_tensor(target)), reduction)
 
 

@@ -44,10 +44,12 @@ def _as(x) -> EagerTensor:
 
 
 def sin(input):  # noqa: A002
+    """Sine, elementwise."""
     return call(math.sin, input)
 
 
 def cos(input):  # noqa: A002
+    """Cosine, elementwise."""
     return call(math.cos, input)
 
 
@@ -62,34 +64,42 @@ def exp2(input):  # noqa: A002
 
 
 def expm1(input):  # noqa: A002
+    """``exp(x) - 1``, elementwise."""
     return F.exp(input) - 1.0
 
 
 def log2(input):  # noqa: A002
+    """Base-2 logarithm, elementwise."""
     return F.log(_float(input)) / _LN2
 
 
 def log10(input):  # noqa: A002
+    """Base-10 logarithm, elementwise."""
     return F.log(_float(input)) / _LN10
 
 
 def log1p(input):  # noqa: A002
+    """``log(1 + x)``, elementwise."""
     return call(math.log1p, input)
 
 
 def sign(input):  # noqa: A002
+    """-1, 0 or 1 by the sign of each element."""
     return call(math.sign, input)
 
 
 def rsqrt(input):  # noqa: A002
+    """``1 / sqrt(x)``, elementwise."""
     return call(math.rsqrt, input)
 
 
 def reciprocal(input):  # noqa: A002
+    """``1 / x``, elementwise (floating)."""
     return 1.0 / _float(input)
 
 
 def square(input):  # noqa: A002
+    """``x * x``, elementwise."""
     return call(math.square, input)
 
 
@@ -121,6 +131,7 @@ def trunc(input):  # noqa: A002
 
 
 def ceil(input):  # noqa: A002
+    """The smallest integer >= x (``-floor(-x)``)."""
     return input if not input.dtype.is_floating else -floor(-input)
 
 
@@ -133,10 +144,12 @@ def _float(x):
 
 
 def add(input, other, alpha=1):  # noqa: A002
+    """``input + alpha * other``."""
     return input + (other if alpha == 1 else other * alpha)
 
 
 def sub(input, other, alpha=1):  # noqa: A002
+    """``input - alpha * other``."""
     return input - (other if alpha == 1 else other * alpha)
 
 
@@ -144,6 +157,7 @@ subtract = sub
 
 
 def mul(input, other):  # noqa: A002
+    """``input * other``."""
     return input * other if isinstance(input, EagerTensor) else other * input
 
 
@@ -179,16 +193,19 @@ def dot(input, other):  # noqa: A002
 
 
 def outer(input, vec2):  # noqa: A002
+    """The outer product of two 1-D tensors."""
     return F.unsqueeze(input, 1) * F.unsqueeze(vec2, 0)
 
 
 def bmm(input, mat2):  # noqa: A002
+    """Batched matrix product of ``[B, n, m]`` and ``[B, m, p]``."""
     if len(input.shape) != 3 or len(mat2.shape) != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {input.shape} and {mat2.shape})")
     return F.matmul(input, mat2)
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002
+    """``beta * input + alpha * (mat1 @ mat2)``."""
     return input * beta + F.matmul(mat1, mat2) * alpha
 
 
@@ -202,6 +219,7 @@ def _axis(dim):
 
 
 def prod(input, dim=None, keepdim=False):  # noqa: A002
+    """The product over ``dim`` (all elements by default)."""
     return call(reduce.reduce_prod, input, _axis(dim), keepdim)
 
 
@@ -217,6 +235,7 @@ def var(input, dim=None, unbiased=True, keepdim=False, correction=None):  # noqa
 
 
 def std(input, dim=None, unbiased=True, keepdim=False, correction=None):  # noqa: A002
+    """The standard deviation over ``dim`` (``sqrt(var(...))``)."""
     return F.sqrt(var(input, dim, unbiased, keepdim, correction))
 
 
@@ -232,18 +251,22 @@ def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
 
 
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
+    """``log(sum(exp(x), dim))``, computed stably."""
     return call(composite.reduce_logsumexp, input, _axis(dim), keepdim)
 
 
 def all(input, dim=None):  # noqa: A001, A002
+    """Whether every element (along ``dim``) is true."""
     return call(reduce.reduce_all, input.bool(), _axis(dim))
 
 
 def any(input, dim=None):  # noqa: A001, A002
+    """Whether any element (along ``dim``) is true."""
     return call(reduce.reduce_any, input.bool(), _axis(dim))
 
 
 def cumsum(input, dim, dtype=None):  # noqa: A002
+    """The running sum along ``dim`` (bools count as int64)."""
     x = input if dtype is None else input.to(dtype)
     if x.dtype.is_bool:
         x = x.long()
@@ -251,11 +274,13 @@ def cumsum(input, dim, dtype=None):  # noqa: A002
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08):  # noqa: A002
+    """Elementwise ``|a - b| <= atol + rtol * |b|``."""
     a, b = promoted(input, other)
     return abs(a - b) <= atol + rtol * abs(b)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08) -> bool:  # noqa: A002
+    """Whether every element is close (``isclose``), as a Python bool."""
     return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol))
 
 
@@ -267,10 +292,12 @@ def equal(input, other) -> bool:  # noqa: A002
 
 
 def numel(input) -> int:  # noqa: A002
+    """The number of elements."""
     return input.numel()
 
 
 def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a flowgraph.dynamic tensor."""
     return isinstance(obj, EagerTensor)
 
 
@@ -305,6 +332,7 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
 
 
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """The indices that sort ``input`` along ``dim``."""
     return sort(input, dim, descending).indices
 
 
@@ -373,15 +401,18 @@ def scatter(input, dim, index, src=None, value=None):  # noqa: A002
 
 
 def index_select(input, dim, index):  # noqa: A002
+    """The entries of ``input`` at ``index`` along ``dim`` (one Gather)."""
     return call(array.gather, input, _as(index).long(), operator.index(dim))
 
 
 def masked_fill(input, mask, value):  # noqa: A002
+    """``input`` with ``value`` where ``mask`` is true."""
     fill = value if isinstance(value, EagerTensor) else F.tensor(value, dtype=input.dtype)
     return F.where(mask, fill.to(input.dtype), input)
 
 
 def flip(input, dims):  # noqa: A002
+    """``input`` reversed along ``dims``."""
     out = input
     for d in [dims] if isinstance(dims, int) else dims:
         n = input.shape[d]
@@ -395,11 +426,13 @@ concat = concatenate = F.cat
 
 
 def hstack(tensors):
+    """Join along dimension 1 (0 for 1-D tensors)."""
     tensors = list(tensors)
     return F.cat(tensors, 0 if len(tensors[0].shape) == 1 else 1)
 
 
 def vstack(tensors):
+    """Join as rows (1-D tensors become rows)."""
     return F.cat([t if len(t.shape) > 1 else t.reshape(1, -1) for t in tensors], 0)
 
 
@@ -421,13 +454,16 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):  # noqa: A002
+    """``chunks`` pieces of (nearly) equal size along ``dim``."""
     n = input.shape[dim]
     return split(input, -(-n // chunks), dim)
 
 
 def t(input):  # noqa: A002
+    """The transpose of a tensor of at most 2 dimensions."""
     return input.t()
 
 
 def sigmoid_(input):  # noqa: A002
+    """In-place sigmoid."""
     return input.sigmoid_()

@@ -136,6 +136,8 @@ class Dropout2d(Module):
 
 
 class LeakyReLU(Module):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
@@ -148,16 +150,22 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
+    """``x`` where positive, ``exp(x) - 1`` elsewhere."""
+
     def forward(self, input):  # noqa: A002
         return F.elu(input)
 
 
 class SiLU(Module):
+    """``x * sigmoid(x)``."""
+
     def forward(self, input):  # noqa: A002
         return F.silu(input)
 
 
 class Softplus(Module):
+    """``log(1 + exp(x))``."""
+
     def forward(self, input):  # noqa: A002
         return F.softplus(input)
 
@@ -190,10 +198,12 @@ class ModuleList(Module):
             self.append(module)
 
     def append(self, module: Module) -> ModuleList:
+        """Add a module at the end; returns the list."""
         self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules) -> ModuleList:
+        """Add modules at the end; returns the list."""
         for module in modules:
             self.append(module)
         return self
@@ -230,12 +240,15 @@ class ModuleDict(Module):
         return len(self._modules)
 
     def keys(self):
+        """The names."""
         return self._modules.keys()
 
     def values(self):
+        """The modules."""
         return self._modules.values()
 
     def items(self):
+        """(name, module) pairs."""
         return self._modules.items()
 
 
@@ -260,6 +273,8 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
+    """Squared below ``beta``, absolute above: the robust regression loss."""
+
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         self.beta = beta
@@ -269,6 +284,8 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
+    """Squared below ``delta``, linear above (Huber)."""
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
         self.delta = delta
@@ -278,5 +295,7 @@ class HuberLoss(_Loss):
 
 
 class L1Loss(_Loss):
+    """Mean absolute error."""
+
     def forward(self, input, target):  # noqa: A002
         return F.l1_loss(input, target, self.reduction)

@@ -161,4 +161,5 @@ class ReduceLROnPlateau:
         self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
 
     def get_last_lr(self) -> list[float]:
+        """The learning rates after the last ``step``."""
         return list(self._last_lr)

@@ -53,4 +53,5 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
 
 
 def parameters_to_vector(parameters):
+    """The parameters flattened and joined into one 1-D tensor."""
     return functions.cat([p.reshape(-1) for p in parameters])
