@@ -205,12 +205,16 @@ def l1_loss(input, target, reduction: str = "mean"):  # noqa: A002
 
 
 def embedding(input, weight, padding_idx=None):  # noqa: A002
-    """Rows ``input`` (int64 ids of any shape) of ``weight`` ``[num, dim]``."""
+    """Rows ``input`` (int64 ids of any shape) of ``weight`` ``[num, dim]``; the row
+    ``padding_idx`` reads as zeros and gets no gradient."""
     ids = as_tensor(input)
     if not ids.dtype.is_integer:
         raise RuntimeError(f"embedding: expected integer ids, got {ids.dtype.name}")
     flat = ids.reshape(-1)
     rows = call(array.gather, weight, flat, 0)
+    if padding_idx is not None:  # the padding row gets no gradient (and reads as zeros)
+        keep = (flat != padding_idx % weight.shape[0]).to(weight.dtype).unsqueeze(1)
+        rows = rows * keep
     return rows.reshape(*ids.shape, weight.shape[1])
 
 

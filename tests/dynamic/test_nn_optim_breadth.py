@@ -155,6 +155,10 @@ def test_embedding():
     np.testing.assert_allclose(emb.weight.grad.numpy(), counts[:, None] * np.ones((1, 3)))
     with pytest.raises(RuntimeError, match="expected integer ids"):
         emb(torch.tensor([1.0]))
+    padded = nn.Embedding(5, 2, padding_idx=0)
+    assert padded.weight[0].tolist() == [0.0, 0.0]
+    padded(torch.tensor([0, 3, 0])).sum().backward()
+    assert padded.weight.grad[0].tolist() == [0.0, 0.0] and padded.weight.grad[3].tolist() == [1, 1]
 
 
 def test_clip_grad_norm_uses_pytorchs_formula():
