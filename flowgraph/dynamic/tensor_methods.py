@@ -97,6 +97,8 @@ def _type(self, dtype=None, non_blocking=False):
     """``t.type()`` is PyTorch's type name (``'torch.FloatTensor'``); ``t.type(dtype)`` casts."""
     if dtype is None:
         return _TYPE_NAMES.get(self.dtype.name, f"torch.{self.dtype.name}")
+    if callable(dtype) and not isinstance(dtype, (DType, type)):  # t.type(torch.LongTensor)
+        dtype = f"torch.{getattr(dtype, '__name__', '')}"
     if isinstance(dtype, str) and dtype in _TYPE_NAMES.values():
         dtype = next(k for k, v in _TYPE_NAMES.items() if v == dtype)
     return _to(self, dtype)
