@@ -329,3 +329,28 @@ def test_reduce_lr_on_plateau():
     # After the second epoch nothing improves: more than 2 bad epochs reduce (epoch 5); the
     # cooldown epoch counts none; so every 4 epochs after that, down to min_lr and no lower.
     assert history == [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2]
+
+
+def test_cross_entropy_and_nll_with_class_weights_and_ignore_index():
+    logits = RNG.standard_normal((5, 3))
+    target = np.array([0, 2, 1, 2, 0])
+    weight = np.array([0.5, 2.0, 1.0])
+    log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    per = -log_p[range(5), target]
+    w = weight[target]
+    ce = nn.CrossEntropyLoss(weight=t64(weight))
+    np.testing.assert_allclose(
+        ce(t64(logits), torch.tensor(target)).item(), (w * per).sum() / w.sum()
+    )
+    ignored = target.copy()
+    ignored[[1, 3]] = -100
+    keep = ignored != -100
+    got = F.cross_entropy(t64(logits), torch.tensor(ignored), reduction="sum").item()
+    np.testing.assert_allclose(got, per[keep].sum())
+    nll = nn.NLLLoss(weight=t64(weight), ignore_index=1)
+    mask = target != 1
+    np.testing.assert_allclose(
+        nll(t64(log_p), torch.tensor(target)).item(), (w * per)[mask].sum() / w[mask].sum()
+    )
+    tw, tt = t64(weight), torch.tensor(ignored)
+    check_grads(lambda v: F.cross_entropy(v, tt, tw), logits)
