@@ -30,6 +30,7 @@ BENCHMARKS = {
     "chain_overhead": ("chain_overhead.py", ["--repeat", "5", "--number", "50"]),
     "build_scaling": ("build_scaling.py", ["--sizes", "1000,10000"]),
     "memory": ("memory.py", []),
+    "summaries": ("summaries.py", ["--repeat", "5", "--number", "5"]),
 }
 
 TARGET_LINE = re.compile(

@@ -8,6 +8,7 @@ of the trained graph at the end):
 
     python examples/mnist_tf1.py --steps 2000
     python examples/mnist_tf1.py --data-dir ~/MNIST_data   # the full 60,000 + 10,000 set
+    python examples/mnist_tf1.py --logdir runs/mnist       # then: tensorboard --logdir runs
 """
 
 # ruff: noqa: UP031 - the seed program's own %-formatted prints, kept as they are
@@ -29,6 +30,15 @@ parser.add_argument(
     "--graph-picture",
     default="mnist_tf1_graph.svg",
     help="where to draw the model's graph (.svg/.png/.pdf; '' to skip)",
+)
+parser.add_argument(
+    "--logdir",
+    default=None,
+    help="write TensorBoard summaries (graph, loss/accuracy, weight histograms) here "
+    "(default: off; needs flowgraph[tensorboard])",
+)
+parser.add_argument(
+    "--summary-every", type=int, default=50, help="steps between summaries (with --logdir)"
 )
 args = parser.parse_args()
 
@@ -59,11 +69,33 @@ optimizer = tf.train.AdamOptimizer(0.001).minimize(loss)
 correct_prediction = tf.equal(tf.argmax(logits, 1), tf.argmax(y, 1))
 accuracy = tf.reduce_mean(tf.cast(correct_prediction, tf.float32))
 
+# TensorBoard (not in the seed program): the curves and weight histograms it shows.
+if args.logdir:
+    tf.summary.scalar("loss", loss)
+    tf.summary.scalar("accuracy", accuracy)
+    # The seed's variables have no names (Variable, Variable_1, ...): tag them by their role.
+    for tag, v in zip(["W1", "b1", "W2", "b2"], tf.trainable_variables()):
+        tf.summary.histogram(tag, v)
+    merged = tf.summary.merge_all()
+
 with tf.Session() as sess:
     sess.run(tf.global_variables_initializer())
+    writer = tf.summary.FileWriter(args.logdir, sess.graph) if args.logdir else None
     for i in tqdm(range(args.steps), desc="training", unit="step"):
         batch_x, batch_y = mnist.train.next_batch(100)
-        sess.run(optimizer, feed_dict={x: batch_x, y: batch_y})
+        if writer is not None and i % args.summary_every == 0:
+            # The summaries of the batch, computed in the same run as the training step; the
+            # first one is traced, so the graph dashboard can color ops by compute time.
+            options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE) if i == 0 else None
+            meta = tf.RunMetadata()
+            summary, _ = sess.run(
+                [merged, optimizer], {x: batch_x, y: batch_y}, options=options, run_metadata=meta
+            )
+            writer.add_summary(summary, i)
+            if i == 0:
+                writer.add_run_metadata(meta, "step0", i)
+        else:
+            sess.run(optimizer, feed_dict={x: batch_x, y: batch_y})
         if i % 1000 == 0:
             train_accuracy = sess.run(accuracy, feed_dict={x: batch_x, y: batch_y})
             tqdm.write("Step %d, training accuracy: %g" % (i, train_accuracy))
@@ -71,6 +103,9 @@ with tf.Session() as sess:
     # 4. 评估网络
     test_accuracy = sess.run(accuracy, feed_dict={x: mnist.test.images, y: mnist.test.labels})
     print("Test accuracy: %g" % test_accuracy)
+    if writer is not None:
+        writer.close()
+        print("TensorBoard logs in %s (view: tensorboard --logdir %s)" % (args.logdir, args.logdir))
 
 # A picture of the graph that was trained: forward pass, gradients and Adam's updates.
 if args.graph_picture:

@@ -34,6 +34,7 @@ from flowgraph.graph.dtypes import (
     int16,
     int32,
     int64,
+    string,
     uint8,
 )
 from flowgraph.ops import initializers, nn
@@ -108,6 +109,8 @@ def get_collection(key, scope=None):
 def add_to_collection(name, value):
     get_default_graph().add_to_collection(name, value)
 
+
+from flowgraph import summary  # noqa: E402 - TensorBoard summaries (the extra loads lazily)
 
 __version__ = "0.1.0"
 

@@ -17,6 +17,7 @@ on one of the backends fails the run, naming it; the summary says how many ran.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -38,6 +39,9 @@ GENERIC_TESTS = (
     "backends/test_generic_ops.py",
 )
 NO_KERNEL = frozenset({"Const", "NoOp", "Placeholder"})  # generated code inlines or skips them
+if importlib.util.find_spec("tensorboard") is None:  # summary kernels need the tensorboard extra
+    NO_KERNEL |= {"HistogramSummary", "ImageSummary", "MergeSummary", "ScalarSummary",
+                  "TensorSummaryV2"}  # fmt: skip
 _TESTS = Path(__file__).parent
 _BOUND: dict[str, set] = defaultdict(set)  # namespace name -> op types whose kernel was bound
 _COVERAGE = {"complete": False}

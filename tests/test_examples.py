@@ -58,3 +58,18 @@ def test_mnist_dynamic_trains():
         pytest.skip("examples/mnist_dynamic.py (the PyTorch-style seed program) is not written yet")
     out = run_example("mnist_dynamic.py", "--epochs", "1")
     assert reported_accuracy(out) >= 0.8, out
+
+
+def test_mnist_tf1_logs_for_tensorboard(tmp_path):
+    ea = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    logdir = tmp_path / "runs" / "mnist"
+    out = run_example("mnist_tf1.py", "--steps", "101", "--logdir", str(logdir))
+    assert f"TensorBoard logs in {logdir}" in out
+    acc = ea.EventAccumulator(str(logdir), size_guidance={ea.SCALARS: 0, ea.HISTOGRAMS: 0})
+    acc.Reload()
+    tags = acc.Tags()
+    assert sorted(tags["scalars"]) == ["accuracy", "loss"]
+    assert sorted(tags["histograms"]) == ["W1", "W2", "b1", "b2"]
+    assert [e.step for e in acc.Scalars("loss")] == [0, 50, 100]
+    assert tags["graph"] and tags["run_metadata"] == ["step0"]
+    assert any(n.name.startswith("gradients/") for n in acc.Graph().node)

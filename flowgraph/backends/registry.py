@@ -78,7 +78,23 @@ def _cupy_backend() -> Backend:
             f"Here it failed with: {type(e).__name__}: {e}"
         ) from e
     device = f"cuda:{cupy.cuda.runtime.getDevice()}"
-    return Backend("cupy", cupy, cupy.asarray, cupy.asnumpy, supports_out=True, device=device)
+    from_host = strings_stay_on_host(cupy.asarray)
+    return Backend("cupy", cupy, from_host, cupy.asnumpy, supports_out=True, device=device)
+
+
+def _is_object_array(value) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind == "O"
+
+
+def strings_stay_on_host(from_host: Callable) -> Callable:
+    """``from_host`` that leaves object arrays (string tensors' bytes) as NumPy arrays: no
+    accelerator or array-API namespace holds Python objects, and the ops that read strings
+    (summaries) run on the host anyway, as TF keeps string tensors in host memory."""
+
+    def move(value):
+        return value if _is_object_array(value) else from_host(value)
+
+    return move
 
 
 def _array_api_strict_backend() -> Backend:
@@ -113,7 +129,7 @@ def namespace_backend(xp, name: str | None = None) -> Backend:
             return np.from_dlpack(value)
 
     def from_host(value):
-        return xp.asarray(value)
+        return value if _is_object_array(value) else xp.asarray(value)
 
     supports_out = _takes_out(xp)
     return Backend(name, xp, from_host, to_host, supports_out=supports_out, device="cpu")

@@ -68,6 +68,7 @@ from flowgraph import (
     placeholder,
     placeholder_with_default,
     reset_default_graph,
+    string,
     trainable_variables,
     uint8,
     variables_initializer,
@@ -311,3 +312,7 @@ math = _namespace(
     top_k=top_k,
     truediv=truediv,
 )
+
+from flowgraph import summary  # noqa: E402 - tf.summary: scalar, histogram, ..., FileWriter
+
+Summary, Event = summary.Summary, summary.Event  # tf.Summary(value=[tf.Summary.Value(...)])

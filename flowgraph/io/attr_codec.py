@@ -15,6 +15,8 @@ Python value                            JSON
 ``np.array([[1, 2]], np.int32)``        ``{"type": "ndarray", "dtype": "int32", "shape": [1, 2],
                                         "data": <base64 of the raw little-endian bytes>}``
 ``np.float32(0.5)``                     ``{"type": "scalar", "dtype": "float32", "data": ...}``
+a string tensor's value (bytes objects)  ``{"type": "strings", "shape": [2], "items": [<base64
+                                        of each element's bytes>, ...]}``
 a traced function (If / While)          ``{"type": "function", ...}`` (see graph_json.py)
 ======================================  ==================================================
 
@@ -91,6 +93,8 @@ def encode(value, encode_function=_no_functions) -> dict:
         return {"type": "none"}
     if isinstance(value, bool):
         return {"type": "bool", "value": value}
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return _encode_strings(value)
     if isinstance(value, np.ndarray):
         return _encode_array(value)
     if isinstance(value, np.generic):  # before int/float: np.float64 is a float
@@ -134,6 +138,13 @@ def _encode_array(array: np.ndarray) -> dict:
     return {"type": "ndarray", "dtype": array.dtype.name, "shape": list(array.shape), "data": data}
 
 
+def _encode_strings(array: np.ndarray) -> dict:
+    if not all(isinstance(v, bytes) for v in array.flat):
+        raise AttrError("object arrays have a JSON form only when every element is bytes")
+    items = [base64.b64encode(v).decode("ascii") for v in array.flat]
+    return {"type": "strings", "shape": list(array.shape), "items": items}
+
+
 # ---- decoding -----------------------------------------------------------------------------
 
 _KEYS = {
@@ -149,6 +160,7 @@ _KEYS = {
     "shape": {"dims"},
     "ndarray": {"dtype", "shape", "data"},
     "scalar": {"dtype", "data"},
+    "strings": {"shape", "items"},
 }
 
 
@@ -182,7 +194,32 @@ def decode(doc, budget: Budget, decode_function=_no_function_decoder, depth: int
         return _decode_array(doc, budget)
     if tag == "scalar":
         return _decode_array(dict(doc, shape=[]), budget)[()]
+    if tag == "strings":
+        return _decode_strings(doc, budget)
     return _SCALARS[tag](doc)
+
+
+def _decode_strings(doc, budget: Budget) -> np.ndarray:
+    """An object array of bytes (a string tensor's value), each element checked and charged."""
+    shape, items = doc["shape"], _expect(doc["items"], list, "strings")
+    if not isinstance(shape, list) or len(shape) > MAX_RANK:
+        raise AttrError(f"a string array's shape must be a list of at most {MAX_RANK} ints")
+    if not all(type(d) is int and 0 <= d <= MAX_ELEMENTS for d in shape):
+        raise AttrError(f"a string array's shape must hold non-negative ints, got {_short(shape)}")
+    if math.prod(shape) != len(items):
+        raise AttrError(f"a string array of shape {shape} needs {math.prod(shape)} items")
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise AttrError(f"a string array's items must be base64 text, got {_short(item)}")
+        budget.take(len(item))
+        try:
+            out[i] = base64.b64decode(item, validate=True)
+        except (binascii.Error, ValueError) as e:
+            raise AttrError(f"a string array's item is not valid base64: {e}") from None
+    out = out.reshape(shape)
+    out.setflags(write=False)
+    return out
 
 
 def _short(value) -> str:

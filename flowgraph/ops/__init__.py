@@ -25,6 +25,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     slicing,
     splitting,
     state,
+    summary,
     tiling,
 )
 from flowgraph.ops.registry import get_op_def, registered_op_types

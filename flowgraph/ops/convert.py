@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.graph.dtypes import DType, as_dtype, dtype_of_python_value
+from flowgraph.graph.dtypes import DType, as_dtype, dtype_of_python_value, to_bytes_array
 from flowgraph.graph.tensor import Tensor
 
 
@@ -46,7 +46,14 @@ def to_numpy_value(value, dtype: DType | None) -> np.ndarray:
     """``value`` as a NumPy array of ``dtype`` (or TF's default dtype), refusing lossy casts."""
     if dtype is None:
         dtype = dtype_of_python_value(value)
+    if dtype.is_string:
+        try:
+            return to_bytes_array(value)
+        except TypeError as e:
+            raise TypeError(f"Cannot convert {_short(value)} to a string tensor: {e}") from None
     source = np.asarray(value)
+    if source.dtype.kind in "SU":
+        raise TypeError(f"Cannot convert {_short(value)} to a tensor of dtype {dtype.name}")
     if source.dtype == object:
         raise TypeError(f"Cannot convert {_short(value)} to a tensor of dtype {dtype.name}")
     check_lossless(source, dtype, what=_short(value))

@@ -14,7 +14,7 @@ array([[11., 21.],
 
 from __future__ import annotations
 
-from flowgraph.errors import ShapeError
+from flowgraph.errors import DTypeError, ShapeError
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
@@ -177,6 +177,10 @@ truediv = divide
 
 
 def _cast_infer(inputs, attrs):
+    if inputs[0].dtype.is_string != attrs["dtype"].is_string:
+        # As in TF: no cast between strings and numbers (tf.strings ops parse and format).
+        src, dst = inputs[0].dtype.name, attrs["dtype"].name
+        raise DTypeError(f"Cast from {src} to {dst} is not supported")
     return [(attrs["dtype"], inputs[0].shape)]
 
 

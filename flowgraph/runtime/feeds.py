@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowgraph.graph.dtypes import to_bytes_array
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.convert import check_lossless
 
@@ -41,10 +42,19 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
             f"The value fed to {tensor.name!r} is a symbolic Tensor ({value.name!r}); "
             "feed NumPy arrays or Python values (run the tensor first to get its value)."
         )
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if tensor.dtype.is_string:
+        try:
+            array = to_bytes_array(value)
+        except TypeError as e:
+            message = f"Cannot feed {_short(value)} to string tensor {tensor.name!r}: {e}"
+            raise TypeError(message) from None
+    else:
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
     if array.dtype != target:
-        if array.dtype == object:
-            raise TypeError(f"Cannot feed {type(value).__name__} to {tensor.name!r}: not numeric")
+        if array.dtype == object or array.dtype.kind in "SU":
+            raise TypeError(
+                f"Cannot feed {_short(value)} to {tensor.name!r} of dtype {tensor.dtype.name}"
+            )
         if array.dtype.kind != target.kind:
             check_lossless(array, tensor.dtype, what=f"the value fed to {tensor.name!r}")
         array = array.astype(target)
@@ -57,3 +67,8 @@ def feed_value(tensor: Tensor, value) -> np.ndarray:
             f"which has shape {tensor.shape}"
         )
     return array
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) < 60 else text[:57] + "..."
