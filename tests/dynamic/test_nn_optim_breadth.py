@@ -97,6 +97,12 @@ def test_pooling_and_dropout2d():
     drop.eval()
     assert drop(torch.ones(2, 2, 2, 2)).tolist() == torch.ones(2, 2, 2, 2).tolist()
 
+    def seeded_dropout(v):  # the same channels dropped on every call
+        torch.manual_seed(3)
+        return F.dropout2d(v, 0.5)
+
+    check_grads(seeded_dropout, RNG.standard_normal((2, 4, 2, 2)))
+
 
 def test_activations():
     x = RNG.standard_normal((3, 4))
