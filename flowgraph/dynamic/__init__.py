@@ -13,7 +13,7 @@ nobody needs — a data batch's — are never computed; see ``flowgraph/dynamic/
 >>> loss = fd.relu(x @ w).sum()
 >>> loss.backward()
 >>> w.grad.shape, loss.grad_fn.type
-(Size([3, 2]), 'Sum')
+(torch.Size([3, 2]), 'Sum')
 
 API
 ---
@@ -60,9 +60,22 @@ Python's ``if``/``while``); mixing dynamic and graph tensors in one op (a TypeEr
 """
 
 from flowgraph.dynamic import methods as _methods  # noqa: F401 - installs tensor methods
+from flowgraph.dynamic import tensor_methods as _more_methods  # noqa: F401 - and the rest
 from flowgraph.dynamic.autograd import grad
+from flowgraph.dynamic.creation import *  # noqa: F403
+from flowgraph.dynamic.creation import placed as _placed
+from flowgraph.dynamic.devices import (  # noqa: F401
+    accelerator,
+    backends,
+    cuda,
+    device,
+    get_default_device,
+    set_default_device,
+)
 from flowgraph.dynamic.functions import *  # noqa: F403
-from flowgraph.dynamic.functions import clone, neg, square  # noqa: F401
+from flowgraph.dynamic.functions import clone, neg  # noqa: F401
+from flowgraph.dynamic.mathfns import *  # noqa: F403
+from flowgraph.dynamic.serialization import load, save  # noqa: F401
 from flowgraph.dynamic.tape import Node, eager, is_grad_enabled
 from flowgraph.dynamic.tape import call as executing
 from flowgraph.dynamic.tensor import EagerTensor, Parameter, Size
@@ -73,8 +86,17 @@ from flowgraph.runtime.threads import get_num_threads, set_num_threads
 
 Tensor = EagerTensor
 
+# Every creation function takes PyTorch's device= (checked: "cpu", or an explanation for "cuda").
+for _name in (
+    "tensor", "as_tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "full_like",
+    "arange", "eye", "randn", "rand", "randint", "randperm", "linspace", "logspace", "empty",
+    "empty_like", "normal", "rand_like", "randn_like", "randint_like",
+):  # fmt: skip
+    globals()[_name] = _placed(globals()[_name])
+del _name
+
 # ---- the PyTorch-style layers on top: torch.nn, torch.optim, nn.functional, a DataLoader ------
-from flowgraph.dynamic import compare, data, functional, nn, optim  # noqa: E402
+from flowgraph.dynamic import autograd, compare, data, functional, nn, optim, utils  # noqa: E402
 from flowgraph.dynamic.tracing import (  # noqa: E402
     ConcreteFunction,
     RetracingWarning,
@@ -94,3 +116,5 @@ uint8 = _dtypes.uint8
 bool = _dtypes.bool_  # noqa: A001 - torch.bool
 float = _dtypes.float32  # noqa: A001 - torch.float
 int = _dtypes.int32  # noqa: A001 - torch.int
+dtype = _dtypes.DType
+Size = Size

@@ -20,6 +20,7 @@ from __future__ import annotations
 from flowgraph.autodiff.gradients import _summed, backpropagate
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
+from flowgraph.dynamic.inplace import check_versions
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.ops import array
 from flowgraph.runtime.fpenv import flushing
@@ -137,6 +138,7 @@ def _reachable(roots) -> list:
             continue
         seen.add(node)
         nodes.append(node)
+        check_versions(node)
         for t in node.inputs:
             if t._requires_grad:
                 parent = t.grad_fn
@@ -174,3 +176,6 @@ def _as_list(values) -> list:
     if isinstance(values, (list, tuple)):
         return list(values)
     return [values]
+
+
+from flowgraph.dynamic.function import Function, FunctionCtx, Variable  # noqa: E402, F401

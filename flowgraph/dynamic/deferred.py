@@ -13,7 +13,7 @@ driver reads only the gradients it accumulates, so the others are never computed
 >>> with deferring():
 ...     b = math.exp(a)
 >>> type(b).__name__, b.shape, b.is_computed
-('Deferred', Size([2]), False)
+('Deferred', torch.Size([2]), False)
 >>> b.value.round(3), b.is_computed
 (array([2.718, 7.389], dtype=float32), True)
 """

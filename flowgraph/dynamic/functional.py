@@ -14,7 +14,7 @@ knows a derivative. Layouts follow PyTorch: images are NCHW, a convolution's wei
 1.1269
 >>> loss.backward()
 >>> logits.grad.shape
-Size([2, 2])
+torch.Size([2, 2])
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ import warnings
 
 from flowgraph.dynamic.functions import as_tensor
 from flowgraph.dynamic.tape import call
-from flowgraph.ops import activations, array, conv, creation, linalg, losses, math, pooling, reduce
+from flowgraph.ops import activations, array, conv, creation, linalg, losses, math, pooling
 from flowgraph.ops import nn as nn_ops
+from flowgraph.ops import reduce as reduce_ops
 from flowgraph.ops.tiling import pad as _pad
 
 __all__ = [
@@ -69,9 +70,9 @@ def _pair(value, what: str) -> tuple[int, int]:
 
 def _reduce(loss, reduction: str):
     if reduction == "mean":
-        return reduce.reduce_mean(loss)
+        return reduce_ops.reduce_mean(loss)
     if reduction == "sum":
-        return reduce.reduce_sum(loss)
+        return reduce_ops.reduce_sum(loss)
     if reduction == "none":
         return loss
     raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -232,40 +233,99 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
 
 
 @_eagerly
-def cross_entropy(input, target, reduction: str = "mean", label_smoothing: float = 0.0):
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
     """Softmax cross-entropy of logits ``input`` ``[N, C]`` (or ``[N, C, d1, ...]``) with
     integer class ids ``target`` ``[N]`` (``[N, d1, ...]``) or class probabilities shaped like
-    ``input``.
+    ``input``. With class ids, ``weight`` (``[C]``) weighs each example by its class and
+    ``ignore_index`` leaves examples out; the mean is then over the weights, as in PyTorch.
 
     >>> import flowgraph.dynamic as torch
     >>> loss = cross_entropy(torch.tensor([[0.0, 0.0]]), torch.tensor([1]))
     >>> round(loss.item(), 4)
     0.6931
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     logits, target = _class_dim_last(as_tensor(input)), as_tensor(target)
-    if target.dtype.is_integer:
-        loss = losses.sparse_softmax_cross_entropy_with_logits(labels=target, logits=logits)
+    ids = target.dtype.is_integer
+    if ids:
+        kept, safe = _kept(target, ignore_index)
+        loss = losses.sparse_softmax_cross_entropy_with_logits(labels=safe, logits=logits)
     else:
         labels = _class_dim_last(target)
         loss = losses.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
     if label_smoothing:
         # (1 - e) * CE(target) + e * CE(uniform): the second term is -mean(log_softmax).
-        smooth = math.negative(reduce.reduce_mean(activations.log_softmax(logits), -1))
+        smooth = math.negative(reduce_ops.reduce_mean(activations.log_softmax(logits), -1))
         loss = (1.0 - label_smoothing) * loss + label_smoothing * smooth
+    if ids and (weight is not None or kept is not None):
+        return _weighted(loss, safe, kept, weight, reduction)
     return _reduce(loss, reduction)
 
 
 @_eagerly
-def nll_loss(input, target, reduction: str = "mean"):
-    """``-input[i, target[i]]`` for log-probabilities ``input`` ``[N, C]``."""
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean"):  # fmt: skip
+    """``-input[i, target[i]]`` for log-probabilities ``input`` ``[N, C]`` (``weight`` and
+    ``ignore_index`` as in :func:`cross_entropy`)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     x, target = _class_dim_last(as_tensor(input)), as_tensor(target)
-    picked = creation.one_hot(target, int(x.shape[-1]), dtype=x.dtype)
-    return _reduce(math.negative(reduce.reduce_sum(picked * x, -1)), reduction)
+    kept, safe = _kept(target, ignore_index)
+    picked = creation.one_hot(safe, int(x.shape[-1]), dtype=x.dtype)
+    loss = math.negative(reduce_ops.reduce_sum(picked * x, -1))
+    if weight is not None or kept is not None:
+        return _weighted(loss, safe, kept, weight, reduction)
+    return _reduce(loss, reduction)
+
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _kept(target, ignore_index):
+    """(mask of the examples not ignored or None when none is, ids with ignored ones 0)."""
+    ignored = math.equal(target, ignore_index)
+    if not bool(ignored._value.any()):
+        return None, target
+    kept = math.logical_not(ignored)
+    return kept, math.where(kept, target, array.zeros_like(target))
+
+
+def _weighted(loss, target, kept, weight, reduction: str):
+    """PyTorch's weighted reduction: ``sum(w_i l_i) / sum(w_i)`` with ``w_i`` the weight of
+    example i's class (0 when ignored)."""
+    w = array.ones_like(loss) if weight is None else array.gather(as_tensor(weight), target)
+    if kept is not None:
+        w = w * math.cast(kept, loss.dtype)
+    weighted = loss * w
+    if reduction == "none":
+        return weighted
+    total = reduce_ops.reduce_sum(weighted)
+    return total if reduction == "sum" else total / reduce_ops.reduce_sum(w)
 
 
 @_eagerly
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean (``reduction="mean"``), sum or elementwise ``(input - target) ** 2``."""
     return _reduce(math.squared_difference(as_tensor(input), as_tensor(target)), reduction)
+
+
+# ---- the rest of torch.nn.functional (batch norm, BCE, embeddings, ...) ---------------------
+from flowgraph.dynamic import functional_more as _more  # noqa: E402
+from flowgraph.dynamic.functional_more import *  # noqa: E402, F403
+
+__all__ += _more.__all__

@@ -21,6 +21,7 @@ from math import prod
 
 import numpy as np
 
+from flowgraph.dynamic import tensor as tensor_module
 from flowgraph.dynamic.tape import call, context, grad_mode, mixing_error
 from flowgraph.dynamic.tensor import EagerTensor, as_array, new_tensor
 from flowgraph.graph import dtypes
@@ -28,12 +29,13 @@ from flowgraph.graph.dtypes import as_dtype
 from flowgraph.ops import activations, array, composite, linalg, math, random, reduce
 
 __all__ = [
-    "abs", "arange", "argmax", "argmin", "as_tensor", "cat", "clamp", "enable_grad", "exp",
-    "eye", "flatten", "from_numpy", "full", "full_like", "log", "log_softmax", "manual_seed",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "no_grad", "ones", "ones_like",
-    "permute", "pow", "rand", "randint", "randn", "randperm", "relu", "reshape",
-    "set_grad_enabled", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "sum", "tanh",
-    "tensor", "transpose", "unsqueeze", "where", "zeros", "zeros_like",
+    "abs", "arange", "argmax", "argmin", "as_tensor", "cat", "clamp", "enable_grad", "exp", "eye",
+    "flatten", "from_numpy", "full", "full_like", "get_default_dtype", "inference_mode", "log",
+    "log_softmax", "manual_seed", "matmul", "max", "maximum", "mean", "min", "minimum", "mm",
+    "no_grad", "ones", "ones_like", "permute", "pow", "rand", "randint", "randn", "randperm",
+    "relu", "reshape", "set_default_dtype", "set_grad_enabled", "sigmoid", "softmax", "sqrt",
+    "squeeze", "stack", "sum", "tanh", "tensor", "transpose", "unsqueeze", "where", "zeros",
+    "zeros_like",
 ]  # fmt: skip
 
 # ---- grad mode -------------------------------------------------------------------------------
@@ -70,6 +72,14 @@ class no_grad(set_grad_enabled):  # noqa: N801
         super().__init__(False)
 
 
+class inference_mode(set_grad_enabled):  # noqa: N801
+    """``torch.inference_mode()``: no recording inside (``no_grad`` here); ``mode=False``
+    leaves recording as it is."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__(False if mode else grad_mode.enabled)
+
+
 class enable_grad(set_grad_enabled):  # noqa: N801
     """Recording on inside, even within ``no_grad``."""
 
@@ -81,6 +91,34 @@ class enable_grad(set_grad_enabled):  # noqa: N801
 
 # PyTorch's defaults for Python values: floats float32, ints int64.
 _KIND_DEFAULTS = {"f": dtypes.float32, "i": dtypes.int64, "u": dtypes.int64, "b": dtypes.bool_}
+
+
+def default_float():
+    """The floating dtype of Python floats and of ``zeros``, ``randn``, ...: float32 unless
+    ``set_default_dtype`` changed it."""
+    return _KIND_DEFAULTS["f"]
+
+
+def set_default_dtype(d) -> None:
+    """Make ``d`` (float32 or float64) the dtype of new floating tensors.
+
+    >>> import flowgraph.dynamic as torch
+    >>> torch.set_default_dtype(torch.float64)
+    >>> torch.tensor([1.5]).dtype, torch.zeros(1).dtype
+    (flowgraph.float64, flowgraph.float64)
+    >>> torch.set_default_dtype(torch.float32)
+    """
+    d = as_dtype(d)
+    if d not in (dtypes.float32, dtypes.float64, dtypes.float16):
+        raise TypeError(
+            f"only floating-point types are supported as the default type, not {d.name}"
+        )
+    _KIND_DEFAULTS["f"] = d
+    tensor_module._KIND_DEFAULTS["f"] = d.name
+
+
+def get_default_dtype():
+    return default_float()
 
 
 def _leaf(array_value, requires_grad: bool) -> EagerTensor:
@@ -133,13 +171,13 @@ def _finish(t: EagerTensor, requires_grad: bool) -> EagerTensor:
 
 def zeros(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """A tensor of zeros (float32 unless ``dtype``): ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    out = call(array.zeros, list(_size(size)), as_dtype(dtype or dtypes.float32))
+    out = call(array.zeros, list(_size(size)), as_dtype(dtype or default_float()))
     return _finish(out, requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """A tensor of ones (float32 unless ``dtype``)."""
-    out = call(array.ones, list(_size(size)), as_dtype(dtype or dtypes.float32))
+    out = call(array.ones, list(_size(size)), as_dtype(dtype or default_float()))
     return _finish(out, requires_grad)
 
 
@@ -177,14 +215,14 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = dtypes.int64 if ints else dtypes.float32
+        dtype = dtypes.int64 if ints else default_float()
     out = call(array.range, start, end, step, dtype=as_dtype(dtype))
     return _finish(out, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """The ``n x m`` identity matrix (square by default)."""
-    out = call(composite.eye, n, m, dtype=as_dtype(dtype or dtypes.float32))
+    out = call(composite.eye, n, m, dtype=as_dtype(dtype or default_float()))
     return _finish(out, requires_grad)
 
 
@@ -195,14 +233,14 @@ def manual_seed(seed: int) -> None:
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """Standard-normal samples (float32 unless ``dtype``)."""
-    dtype = as_dtype(dtype or dtypes.float32)
+    dtype = as_dtype(dtype or default_float())
     out = call(random.random_normal, list(_size(size)), dtype=dtype)
     return _finish(out, requires_grad)
 
 
 def rand(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """Samples uniform in [0, 1) (float32 unless ``dtype``)."""
-    dtype = as_dtype(dtype or dtypes.float32)
+    dtype = as_dtype(dtype or default_float())
     out = call(random.random_uniform, list(_size(size)), dtype=dtype)
     return _finish(out, requires_grad)
 
@@ -242,9 +280,23 @@ neg = _unary(math.negative, "``-x``, elementwise.")
 square = _unary(math.square, "``x * x``, elementwise.")
 
 
+def _pair(a, b):
+    """PyTorch's promotion for two operands: tensors of different dtypes go to the common
+    one; a Python float with an integer tensor makes it floating."""
+    from flowgraph.dynamic.promotion import promoted
+
+    if isinstance(a, EagerTensor) and isinstance(b, EagerTensor):
+        return promoted(a, b)
+    if isinstance(a, EagerTensor) and isinstance(b, float) and not a.dtype.is_floating:
+        return call(math.cast, a, default_float()), b
+    if isinstance(b, EagerTensor) and isinstance(a, float) and not b.dtype.is_floating:
+        return a, call(math.cast, b, default_float())
+    return a, b
+
+
 def pow(input, exponent):  # noqa: A001, A002
-    """``input ** exponent``, elementwise with broadcasting."""
-    return call(math.pow, input, exponent)
+    """``input ** exponent`` elementwise, with PyTorch's type promotion."""
+    return call(math.pow, *_pair(input, exponent))
 
 
 def matmul(input, other):  # noqa: A002
@@ -273,13 +325,12 @@ mm = matmul
 
 
 def maximum(input, other):  # noqa: A002
-    """The elementwise maximum of ``input`` and ``other`` (broadcasting)."""
-    return call(math.maximum, input, other)
+    return call(math.maximum, *_pair(input, other))
 
 
 def minimum(input, other):  # noqa: A002
-    """The elementwise minimum of ``input`` and ``other`` (broadcasting)."""
-    return call(math.minimum, input, other)
+    """The elementwise minimum of ``input`` and ``other`` (broadcasting, PyTorch's promotion)."""
+    return call(math.minimum, *_pair(input, other))
 
 
 def clamp(input, min=None, max=None):  # noqa: A002
@@ -295,7 +346,7 @@ def clamp(input, min=None, max=None):  # noqa: A002
 
 def where(condition, input, other):  # noqa: A002
     """``input`` where ``condition`` is true, else ``other`` (broadcasting)."""
-    return call(math.where, condition, input, other)
+    return call(math.where, condition, *_pair(input, other))
 
 
 def softmax(input, dim=None):  # noqa: A002

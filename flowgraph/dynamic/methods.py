@@ -8,15 +8,16 @@ of two integer tensors gives float32, ``x[idx]`` with an int tensor or list gath
 >>> import flowgraph.dynamic as fd
 >>> x = fd.tensor([[1.0, 5.0], [3.0, 2.0]])
 >>> x.max(dim=1).indices, (x == 5.0).sum().item(), x.T.shape
-(tensor([1, 0]), 1, Size([2, 2]))
+(tensor([1, 0]), 1, torch.Size([2, 2]))
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.dynamic import autograd
+from flowgraph.dynamic import autograd, inplace
 from flowgraph.dynamic import functions as F
+from flowgraph.dynamic.promotion import promote
 from flowgraph.dynamic.tape import call, grad_mode
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph import dtypes
@@ -42,23 +43,32 @@ def _scalar(value, dtype) -> EagerTensor:
 
 
 def _operand(self: EagerTensor, other):
-    """``other`` as a tensor for ``self <op> other``: Python numbers take self's dtype (fast
-    path); anything else goes through the library's conversion (which refuses lossy casts)."""
+    """``other`` as a tensor for ``self <op> other``: Python numbers become 0-d tensors of
+    self's dtype when it holds them (fast path), a float with an integer tensor a float32 one
+    (PyTorch's promotion); anything else goes through the library's conversion."""
     kind = type(other)
-    if kind is float and self.dtype.is_floating:
-        return _scalar(other, self.dtype)
+    if kind is float:
+        return _scalar(other, self.dtype if self.dtype.is_floating else F.default_float())
     if kind is int and (self.dtype.is_floating or self.dtype in (dtypes.int64, dtypes.int32)):
         if self.dtype.is_floating or -(2**31) <= other < 2**31:
             return _scalar(other, self.dtype)
+    if kind is int and self.dtype.is_bool:
+        return _scalar(other, dtypes.int64)
     return other
 
 
 def _binary(fn):
     def method(self, other):
-        return call(fn, self, _operand(self, other))
+        other = _operand(self, other)
+        if isinstance(other, EagerTensor) and other.dtype is not self.dtype:
+            return call(fn, *promote(self, other))
+        return call(fn, self, other)
 
     def reflected(self, other):
-        return call(fn, _operand(self, other), self)
+        other = _operand(self, other)
+        if isinstance(other, EagerTensor) and other.dtype is not self.dtype:
+            return call(fn, *promote(other, self))
+        return call(fn, other, self)
 
     return method, reflected
 
@@ -66,7 +76,7 @@ def _binary(fn):
 def _int_division(x, y):
     x, y = math.binary_operands("RealDiv", x, y)
     if x.dtype.is_integer and y.dtype.is_integer:  # PyTorch: int / int -> float32
-        x, y = math.cast(x, dtypes.float32), math.cast(y, dtypes.float32)
+        x, y = math.cast(x, F.default_float()), math.cast(y, F.default_float())
     return math.divide(x, y)
 
 
@@ -102,7 +112,10 @@ def _comparison(fn):
     def method(self, other):
         if not isinstance(other, _COMPARABLE) and not isinstance(other, Tensor):
             return NotImplemented  # x == None is False, as in PyTorch
-        return call(fn, self, _operand(self, other))
+        other = _operand(self, other)
+        if isinstance(other, EagerTensor) and other.dtype is not self.dtype:
+            return call(fn, *promote(self, other))
+        return call(fn, self, other)
 
     return method
 
@@ -118,72 +131,107 @@ def _getitem(self, key):
     return call(array.getitem, self, key)
 
 
-def _check_in_place(self, what: str) -> None:
-    if grad_mode.enabled and self._requires_grad:
-        if self.grad_fn is None:
-            raise RuntimeError(
-                f"a leaf Variable that requires grad is being used in an in-place operation "
-                f"({what}); wrap it in `with flowgraph.dynamic.no_grad():` (optimizers do)"
-            )
-        raise RuntimeError(
-            f"in-place {what} on a tensor recorded on the tape is not supported in "
-            "flowgraph.dynamic; use the out-of-place operation"
-        )
-
-
-def _values_of(other):
-    return other._value if isinstance(other, EagerTensor) else other
+def _index_key(key):
+    """A key with its eager tensors replaced by their arrays (masks, index tensors)."""
+    if isinstance(key, tuple):
+        return tuple(k._value if isinstance(k, EagerTensor) else k for k in key)
+    return key._value if isinstance(key, EagerTensor) else key
 
 
 def _setitem(self, key, value) -> None:
-    _check_in_place(self, "assignment")
-    self._value[key] = _values_of(value)
+    """``x[key] = value``: written into the array, or recorded (a gather that picks each
+    element from the old tensor or from ``value``) when gradients must flow."""
+    key = _index_key(key)
+    recording = grad_mode.enabled and (
+        self._requires_grad or (isinstance(value, EagerTensor) and value._requires_grad)
+    )
+    if not recording:
+        value = value._value if isinstance(value, EagerTensor) else value
+        if value.__class__ is not float and np.asarray(value).dtype.kind == "f":
+            if not self.dtype.is_floating:
+                raise RuntimeError(
+                    f"index assignment: can't store a floating value in a {self.dtype.name} "
+                    f"tensor of shape {self.shape}; cast it first"
+                )
+        stamp = inplace.guard(self, "index assignment")
+        self._value[key] = value
+        self._written = stamp
+        return
+    positions = np.arange(self.shape.num_elements()).reshape(tuple(self.shape))[key]
+
+    def assigned(old):
+        v = value if isinstance(value, EagerTensor) else F.tensor(value, dtype=old.dtype)
+        v = v if v.dtype is old.dtype else v.to(old.dtype)
+        v = call(math.add, v, F.zeros(*positions.shape, dtype=old.dtype))  # broadcast
+        pool = F.cat([old.reshape(-1), v.reshape(-1)])
+        select = np.arange(positions.size + old.numel()).astype(np.int64)[: old.numel()]
+        select[positions.reshape(-1)] = old.numel() + np.arange(positions.size)
+        return call(array.gather, pool, F.tensor(select), 0).reshape(tuple(old.shape))
+
+    inplace.apply(self, assigned, "index assignment")
 
 
-def _in_place(update):
+def _in_place(name, compute):
     def method(self, *args, **kwargs):
-        _check_in_place(self, update.__name__)
-        update(self._value, *(_values_of(a) for a in args), **kwargs)
-        return self
+        def update(old):  # `y.mul_(y)`: the operand is the old y too, not the updated one
+            return compute(old, *(old if a is self else a for a in args), **kwargs)
 
-    method.__name__ = update.__name__
+        return inplace.apply(self, update, name)
+
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{name[:-1]}``: changes this tensor and returns it."
     return method
 
 
-def zero_(v):
-    v[...] = 0
+def _add(x, other, alpha=1):
+    return x + (other if alpha == 1 else other * alpha)
 
 
-def fill_(v, value):
-    v[...] = value
+def _sub(x, other, alpha=1):
+    return x - (other if alpha == 1 else other * alpha)
 
 
-def copy_(v, src):
-    v[...] = src
+def _random_fill(draw):
+    def compute(x, *args, **kwargs):
+        return inplace.fill_value(x, draw(F.context.rng, x, *args, **kwargs))
+
+    return compute
 
 
-def add_(v, other, alpha=1):
-    v += other if alpha == 1 else alpha * other
-
-
-def sub_(v, other, alpha=1):
-    v -= other if alpha == 1 else alpha * other
-
-
-def mul_(v, other):
-    v *= other
-
-
-def div_(v, other):
-    v /= other
-
-
-def normal_(v, mean=0.0, std=1.0):
-    v[...] = F.context.rng.normal(mean, std, size=v.shape)
-
-
-def uniform_(v, a=0.0, b=1.0):
-    v[...] = F.context.rng.uniform(a, b, size=v.shape)
+_IN_PLACE = {
+    "add_": _add,
+    "sub_": _sub,
+    "mul_": lambda x, other: x * other,
+    "div_": lambda x, other: x / other,
+    "pow_": lambda x, exponent: x**exponent,
+    "clamp_": lambda x, min=None, max=None: F.clamp(x, min, max),  # noqa: A006
+    "neg_": lambda x: -x,
+    "abs_": lambda x: abs(x),
+    "exp_": lambda x: F.exp(x),
+    "log_": lambda x: F.log(x),
+    "sqrt_": lambda x: F.sqrt(x),
+    "relu_": lambda x: F.relu(x),
+    "sigmoid_": lambda x: F.sigmoid(x),
+    "tanh_": lambda x: F.tanh(x),
+    "zero_": lambda x: inplace.fill_value(x, 0),
+    "fill_": inplace.fill_value,
+    "copy_": inplace.copy_value,
+    "masked_fill_": lambda x, mask, value: F.where(mask, inplace.fill_value(x, value), x),
+    "normal_": _random_fill(lambda rng, x, mean=0.0, std=1.0: rng.normal(mean, std, x.shape)),
+    "uniform_": _random_fill(lambda rng, x, a=0.0, b=1.0: rng.uniform(a, b, x.shape)),
+}
+_AUGMENTED = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "truediv": lambda x, y: x / y,
+    "floordiv": lambda x, y: x // y,
+    "mod": lambda x, y: x % y,
+    "pow": lambda x, y: x**y,
+    "and": lambda x, y: x & y,
+    "or": lambda x, y: x | y,
+    "xor": lambda x, y: x ^ y,
+}
 
 
 # ---- conversions ---------------------------------------------------------------------------------
@@ -278,7 +326,6 @@ _METHODS = {
     "gt": lambda self, other: self > other,
     "ge": lambda self, other: self >= other,
 }
-_IN_PLACE = (zero_, fill_, copy_, add_, sub_, mul_, div_, normal_, uniform_)
 
 
 def _install(cls) -> None:
@@ -296,8 +343,10 @@ def _install(cls) -> None:
     cls.__setitem__ = _setitem
     for name, fn in _METHODS.items():
         setattr(cls, name, fn)
-    for update in _IN_PLACE:
-        setattr(cls, update.__name__, _in_place(update))
+    for name, compute in _IN_PLACE.items():
+        setattr(cls, name, _in_place(name, compute))
+    for name, compute in _AUGMENTED.items():
+        setattr(cls, f"__i{name}__", _in_place(f"__i{name}__", compute))
     cls.T = property(lambda self: call(array.transpose, self))
     cls.__hash__ = Tensor.__hash__  # identity, so tensors stay dict keys despite ==
 

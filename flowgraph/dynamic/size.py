@@ -6,7 +6,7 @@ A tuple (``x.shape[0]``, ``tuple(x.shape)``, ``x.shape == (2, 3)``) with the met
 
 >>> s = Size((2, 3))
 >>> s == (2, 3), s[0], s.rank, str(s), s.is_compatible_with([None, 3])
-(True, 2, 2, '[2,3]', True)
+(True, 2, 2, 'torch.Size([2, 3])', True)
 """
 
 from __future__ import annotations
@@ -54,8 +54,10 @@ class Size(tuple):
         item = tuple.__getitem__(self, key)
         return Size(item) if isinstance(key, slice) else item
 
-    def __str__(self) -> str:
-        return "[" + ",".join(str(d) for d in self) + "]"
-
     def __repr__(self) -> str:
-        return f"Size({list(self)})"
+        return f"torch.Size({list(self)})"  # as PyTorch prints it, str() and repr() alike
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)

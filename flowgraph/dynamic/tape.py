@@ -191,11 +191,40 @@ class Node:
 
     @property
     def next_functions(self) -> tuple:
-        """The nodes that made this node's inputs (None for leaves), as in PyTorch."""
-        return tuple(t.grad_fn if t._requires_grad else None for t in self.inputs)
+        """``(node, output index)`` per input, as PyTorch shows them: the node that made the
+        input, an :class:`AccumulateGrad` for a leaf that requires grad, else ``(None, 0)``."""
+        pairs = []
+        for t in self.inputs:
+            if not t._requires_grad:
+                pairs.append((None, 0))
+            elif t.grad_fn is None:
+                pairs.append((AccumulateGrad(t), 0))
+            else:
+                pairs.append((t.grad_fn, t.value_index))
+        return tuple(pairs)
 
     def __repr__(self) -> str:
         return f"<{self.type}Backward {self.name!r} #{self._id} at {self.site}>"
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient ends up (``.variable`` is the leaf), as PyTorch's
+    ``next_functions`` show it; it has no inputs of its own."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable) -> None:
+        self.variable = variable
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
 
 
 # ---- the executor -----------------------------------------------------------------------------

@@ -39,9 +39,13 @@ class EagerTensor(Tensor):
     tensor([2., 4., 6.])
     """
 
-    __slots__ = ("_value", "_op", "_requires_grad", "_grad", "_retains_grad")
+    __slots__ = ("_value", "_op", "_requires_grad", "_grad", "_retains_grad", "_written")
 
-    def __init__(self, value, requires_grad: bool = False, dtype=None) -> None:
+    def __init__(self, value=(), *sizes, requires_grad: bool = False, dtype=None) -> None:
+        if sizes or (isinstance(value, int) and not isinstance(value, bool)):
+            value = np.zeros((value, *sizes)).tolist()  # torch.Tensor(2, 3): zeros of that size
+        if dtype is None and not isinstance(value, (EagerTensor, np.ndarray, np.generic)):
+            dtype = _KIND_DEFAULTS["f"]  # torch.Tensor([1, 2]) is a float tensor, as in PyTorch
         array = as_array(value._value if isinstance(value, EagerTensor) else value, dtype)
         init(self, array, as_dtype(array.dtype), None, 0)
         if requires_grad:
@@ -271,7 +275,7 @@ class Parameter(EagerTensor):
     >>> import flowgraph.dynamic as fd
     >>> w = fd.Parameter(fd.zeros(2, 3))
     >>> w.requires_grad, w.is_leaf, w.shape
-    (True, True, Size([2, 3]))
+    (True, True, torch.Size([2, 3]))
     """
 
     __slots__ = ()
@@ -327,6 +331,7 @@ def init(t: EagerTensor, value, dtype, op, index: int, requires_grad: bool = Fal
     t._requires_grad = requires_grad
     t._grad = None
     t._retains_grad = False
+    t._written = 0  # the tape clock at its last in-place change (flowgraph/dynamic/inplace.py)
 
 
 def new_tensor(cls, value, dtype, op, index: int, requires_grad: bool) -> EagerTensor:
@@ -341,6 +346,7 @@ def new_tensor(cls, value, dtype, op, index: int, requires_grad: bool) -> EagerT
     t._requires_grad = requires_grad
     t._grad = None
     t._retains_grad = False
+    t._written = 0  # the tape clock at its last in-place change (flowgraph/dynamic/inplace.py)
     return t
 
 

@@ -171,7 +171,9 @@ def test_state_dict_round_trip():
     a, b = TwoLayer().eval(), TwoLayer().eval()
     state = a.state_dict()
     assert list(state) == ["scale", "fc1.weight", "fc1.bias", "body.2.weight"]
-    assert all(isinstance(v, np.ndarray) for v in state.values())
+    # Tensors, as PyTorch's state_dict holds (sd[k].size() works), not requiring grad
+    assert all(isinstance(v, torch.Tensor) and not v.requires_grad for v in state.values())
+    assert state["fc1.weight"].size() == (5, 6)
     state["scale"][...] = 7.0  # a copy: the model is untouched
     assert a.scale.detach().numpy()[0] == 1.0
     result = b.load_state_dict(a.state_dict())

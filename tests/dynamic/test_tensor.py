@@ -34,7 +34,8 @@ def test_tensor_follows_pytorch_default_dtypes():
 
 
 def test_the_tensor_class_builds_leaves_too():
-    assert fd.Tensor([1.0, 2]).dtype is fd.float32 and fd.Tensor([1, 2]).dtype is fd.int64
+    # torch.Tensor is the default (float) tensor type: Tensor([1, 2]) is float32, as in PyTorch
+    assert fd.Tensor([1.0, 2]).dtype is fd.float32 and fd.Tensor([1, 2]).dtype is fd.float32
     t = fd.Tensor(np.zeros(2), requires_grad=True)
     assert t.dtype is fd.float64 and t.requires_grad and t.is_leaf
 
@@ -88,12 +89,17 @@ def test_shape_is_a_tuple_and_a_tensor_shape():
     x = fd.tensor(A)
     s = x.shape
     assert s == (2, 3) and tuple(s) == (2, 3) and s[0] == 2 and s[-1] == 3 and len(s) == 2
-    assert s.rank == 2 and s.dims == (2, 3) and s.as_list() == [2, 3] and str(s) == "[2,3]"
+    assert (
+        s.rank == 2
+        and s.dims == (2, 3)
+        and s.as_list() == [2, 3]
+        and str(s) == "torch.Size([2, 3])"
+    )
     assert s.is_fully_defined() and s.num_elements() == 6 and s[1:] == (3,) and s[1:].rank == 1
     assert s.is_compatible_with([None, 3]) and not s.is_compatible_with([3, 3])
     assert s.merge_with([None, 3]) == fg.TensorShape([2, 3]) == s
     assert x.size() == (2, 3) and x.size(1) == 3 and x.dim() == 2 and x.numel() == 6
-    assert repr(s) == "Size([2, 3])" and hash(s) == hash((2, 3))
+    assert repr(s) == "torch.Size([2, 3])" and hash(s) == hash((2, 3))
 
 
 @pytest.mark.parametrize(
@@ -326,7 +332,11 @@ def test_shape_error_names_op_shapes_and_callers_line():
     with pytest.raises(ShapeError) as info:
         a @ b
     message = str(info.value)
-    assert "MatMul" in message and "[2,3], [2,3]" in message and line in message
+    assert (
+        "MatMul" in message
+        and "torch.Size([2, 3]), torch.Size([2, 3])" in message
+        and line in message
+    )
 
 
 def test_kernel_error_is_invalid_argument_naming_op_and_line():
@@ -337,7 +347,7 @@ def test_kernel_error_is_invalid_argument_naming_op_and_line():
         fd.executing(loss, labels=labels, logits=logits)
     message = str(info.value)
     assert "SparseSoftmaxCrossEntropyWithLogits" in message and "outside the valid range" in message
-    assert line in message and "[2,3] float32" in message
+    assert line in message and "torch.Size([2, 3]) float32" in message
 
 
 def test_numpy_failure_in_a_kernel_is_chained():

@@ -11,7 +11,8 @@ default initialisation, and loss modules. All computation goes through
 203530
 """
 
-from flowgraph.dynamic.nn import functional, init
+from flowgraph.dynamic.nn import functional, init, utils
+from flowgraph.dynamic.nn import modules_more as _more
 from flowgraph.dynamic.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from flowgraph.dynamic.nn.module import Module
 from flowgraph.dynamic.nn.modules import (
@@ -28,6 +29,7 @@ from flowgraph.dynamic.nn.modules import (
     Softmax,
     Tanh,
 )
+from flowgraph.dynamic.nn.modules_more import *  # noqa: F403
 from flowgraph.dynamic.tensor import Parameter
 
 __all__ = [
@@ -50,4 +52,6 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
+    *_more.__all__,
 ]

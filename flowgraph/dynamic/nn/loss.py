@@ -28,21 +28,38 @@ class _Loss(Module):
 
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy of logits ``[N, C]`` with class ids ``[N]`` (int64) or class
-    probabilities ``[N, C]``; averaged over the batch by default."""
+    probabilities ``[N, C]``; averaged over the batch by default (over the class ``weight`` s
+    when given; ``ignore_index`` leaves examples out)."""
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:  # fmt: skip
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.weight, self.ignore_index = weight, ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities ``[N, C]`` (after ``LogSoftmax``)."""
 
+    def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                 reduction: str = "mean") -> None:  # fmt: skip
+        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        self.weight, self.ignore_index = weight, ignore_index
+
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
 
 
 class MSELoss(_Loss):

@@ -19,7 +19,7 @@ and shapes before it copies anything.
 >>> [name for name, _ in net.named_parameters()]
 ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
 >>> net(torch.zeros(5, 4)).shape
-Size([5, 2])
+torch.Size([5, 2])
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
     def forward(self, *args, **kwargs):
@@ -79,6 +80,8 @@ class Module:
                     "(flowgraph.dynamic.Parameter or None expected)"
                 )
             params[name] = None
+        elif name in self.__dict__.get("_buffers", ()):
+            self._buffers[name] = value
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(
@@ -93,10 +96,11 @@ class Module:
         self.__dict__.pop(name, None)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: registered parameters and modules live here.
-        for store in ("_parameters", "_modules"):
+        for store in ("_parameters", "_modules", "_buffers"):
             entries = self.__dict__.get(store)
             if entries is not None and name in entries:
                 return entries[name]
@@ -115,6 +119,62 @@ class Module:
             raise TypeError(f"cannot assign '{type(param).__name__}' as parameter {name!r}")
         self._forget(name)
         self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """A tensor that is state but not a parameter (BatchNorm's running statistics): in
+        ``state_dict`` (when ``persistent``) and ``buffers()``, never given to optimizers."""
+        self._forget(name)
+        self._buffers[name] = tensor
+        if not persistent:
+            self.__dict__.setdefault("_non_persistent", set()).add(name)
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator:
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, buf in module._buffers.items():
+                if buf is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), buf
+
+    def buffers(self, recurse: bool = True) -> Iterator:
+        for _, buf in self.named_buffers(recurse=recurse):
+            yield buf
+
+    def to(self, *args, **kwargs) -> Module:
+        """Move to a device (only "cpu" holds tensors here; "cuda" explains what is needed)
+        or cast floating parameters and buffers to a dtype, in place; returns the module."""
+        from flowgraph.dynamic import devices
+        from flowgraph.dynamic.tensor import EagerTensor
+
+        dtype = kwargs.get("dtype")
+        for arg in (*args, kwargs.get("device")):
+            if arg is None:
+                continue
+            if isinstance(arg, (str, devices.device)):
+                devices.check(arg)
+            elif isinstance(arg, EagerTensor):
+                dtype = arg.dtype
+            else:
+                dtype = arg
+        if dtype is not None:
+            from flowgraph.graph.dtypes import as_dtype
+
+            numpy_dtype = as_dtype(dtype).as_numpy_dtype
+            for t in [*self.parameters(), *self.buffers()]:
+                if t.dtype.is_floating:
+                    t.value = t.value.astype(numpy_dtype)
+        return self
+
+    def cuda(self, device=None) -> Module:
+        return self.to("cuda" if device is None else device)
+
+    def cpu(self) -> Module:
+        return self
+
+    def double(self) -> Module:
+        return self.to("float64")
+
+    def float(self) -> Module:
+        return self.to("float32")
 
     def add_module(self, name: str, module: Module | None) -> None:
         if module is not None and not isinstance(module, Module):
@@ -201,10 +261,12 @@ class Module:
     # ---- state ----------------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict:
-        """``OrderedDict`` of dotted parameter names to NumPy copies of their values."""
-        return OrderedDict(
-            (name, np.array(param.value, copy=True)) for name, param in self._all_named_params()
-        )
+        """``OrderedDict`` of dotted parameter and buffer names to tensors holding copies of
+        their values (detached: they do not require grad), as PyTorch's ``state_dict``
+        prints them (``sd["fc.weight"].size()``); ``torch.save`` writes it."""
+        from flowgraph.dynamic.functions import tensor
+
+        return OrderedDict((name, tensor(param.value)) for name, param in self._all_named_params())
 
     def _all_named_params(self, prefix: str = ""):
         """Every (name, parameter) pair, repeating shared modules and parameters under each
@@ -212,6 +274,10 @@ class Module:
         for name, param in self._parameters.items():
             if param is not None:
                 yield prefix + name, param
+        skipped = self.__dict__.get("_non_persistent", ())
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in skipped:
+                yield prefix + name, buf
         for name, child in self._modules.items():
             if child is not None:
                 yield from child._all_named_params(f"{prefix}{name}.")

@@ -7,7 +7,7 @@ library's kernels and differentiates with its gradient rules.
 >>> import flowgraph.dynamic as torch
 >>> net = Sequential(Conv2d(1, 4, 3, padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(64, 10))
 >>> net(torch.zeros(2, 1, 8, 8)).shape
-Size([2, 10])
+torch.Size([2, 10])
 """
 
 from __future__ import annotations

@@ -23,9 +23,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from flowgraph.dynamic.functions import enable_grad, no_grad
+from flowgraph.dynamic.tape import _ids as _tape_clock
 from flowgraph.runtime.fpenv import flushing
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = [
+    "SGD", "Adam", "Optimizer", "RMSprop", "Adagrad", "Adadelta", "AdamW", "lr_scheduler",
+]  # fmt: skip
 
 
 class Optimizer:
@@ -88,10 +91,54 @@ class Optimizer:
                         continue
                     state = self.state.setdefault(id(param), {})
                     self._update(param.value, param.grad.value, state, group)
+                    param._written = next(_tape_clock)  # backward() through older ops refuses
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [...]}`` as PyTorch lays it out: the
+        parameters are numbered in group order; arrays are copies (``torch.save`` holds it)."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for param in group["params"]:
+                index[id(param)] = len(index)
+                ids.append(index[id(param)])
+            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+        state = {
+            index[key]: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
+                         for k, v in value.items()}
+            for key, value in self.state.items()
+            if key in index
+        }  # fmt: skip
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what :meth:`state_dict` gave (groups must match in number and sizes)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+            len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups)
+        ):
+            raise ValueError(
+                "loaded state dict has a different number of parameter groups or parameters "
+                "than this optimizer"
+            )
+        params = {}
+        for saved, own in zip(groups, self.param_groups):
+            for number, param in zip(saved["params"], own["params"]):
+                params[number] = param
+            own.update({k: tuple(v) if k == "betas" else v for k, v in saved.items()
+                        if k != "params"})  # fmt: skip
+        self.state = {}
+        for number, value in state_dict["state"].items():
+            param = params[int(number)]
+            self.state[id(param)] = {
+                k: np.array(v, dtype=param.value.dtype) if isinstance(v, np.ndarray) else v
+                for k, v in value.items()
+            }
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -221,3 +268,7 @@ class Adam(Optimizer):
         if buffer is None:
             buffer = buffers[key] = np.empty_like(like)
         return buffer
+
+
+from flowgraph.dynamic.optim import lr_scheduler  # noqa: E402
+from flowgraph.dynamic.optim.more import Adadelta, Adagrad, AdamW, RMSprop  # noqa: E402

@@ -1,0 +1,168 @@
+"""Devices as PyTorch names them, mapped onto flowgraph's backends.
+
+``"cpu"`` is the NumPy backend, where every eager tensor lives by default; ``"cuda"`` is the
+CuPy backend, available only where CuPy is installed and an NVIDIA GPU answers. Without one,
+``cuda.is_available()`` is False and asking for a ``"cuda"`` tensor raises an error that says
+what to install, as PyTorch's "Torch not compiled with CUDA enabled" does.
+``backends.mps.is_available()`` (Apple GPUs) is always False: flowgraph has no Metal backend.
+
+>>> import flowgraph.dynamic as torch
+>>> dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+>>> torch.zeros(2, device=dev).device
+device(type='cpu')
+>>> torch.device("cuda:1").index
+1
+"""
+
+from __future__ import annotations
+
+import functools
+from types import SimpleNamespace
+
+from flowgraph.backends.registry import GPU_INSTALL_HINT, BackendUnavailableError, get_backend
+
+__all__ = ["accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device"]
+
+_TYPES = ("cpu", "cuda", "mps", "meta", "xpu")
+
+
+class device:  # noqa: N801 - PyTorch's name
+    """A device: ``device("cpu")``, ``device("cuda:0")``, ``device("cuda", 0)``.
+
+    Compares equal to another device of the same type and index; ``str(d)`` is ``"cuda:0"``.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index if index is None else index
+        if not isinstance(type, str):
+            raise TypeError(f"device() expects a string or a device, got {type!r}")
+        kind, _, number = type.partition(":")
+        if kind not in _TYPES:
+            raise RuntimeError(
+                f"Expected one of {', '.join(_TYPES)} device type at start of device string: "
+                f"{type!r}"
+            )
+        if number:
+            if index is not None:
+                raise RuntimeError(f"device index given twice: {type!r} and index={index}")
+            if not number.isdigit():
+                raise RuntimeError(f"Invalid device string: {type!r}")
+            index = int(number)
+        self.type = kind
+        self.index = None if index is None else int(index)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{index})"
+
+
+CPU = device("cpu")
+
+
+@functools.lru_cache(maxsize=1)
+def _cuda_error() -> str | None:
+    """Why CUDA cannot be used here (None when it can); asked once."""
+    try:
+        get_backend("cupy")
+    except BackendUnavailableError as e:
+        return str(e)
+    return None
+
+
+def _cuda_available() -> bool:
+    return _cuda_error() is None
+
+
+def _cuda_count() -> int:
+    if not _cuda_available():
+        return 0
+    import cupy
+
+    return int(cupy.cuda.runtime.getDeviceCount())
+
+
+def check(requested) -> device:
+    """``requested`` (a string, a device or None) as a device this machine can hold tensors
+    on; raises RuntimeError for CUDA without a GPU, saying what to install."""
+    if requested is None:
+        return _default[0]
+    d = requested if isinstance(requested, device) else device(requested)
+    if d.type == "cpu":
+        return CPU
+    if d.type == "cuda":
+        reason = _cuda_error()
+        if reason is not None:
+            raise RuntimeError(
+                f"CUDA device {str(d)!r} requested, but CUDA is not available here "
+                "(torch.cuda.is_available() is False). flowgraph runs 'cuda' tensors on CuPy: "
+                f"install it with `{GPU_INSTALL_HINT}` on a machine with an NVIDIA GPU, or use "
+                f"device='cpu'. ({reason})"
+            )
+        raise RuntimeError(
+            "flowgraph.dynamic keeps its tensors on the NumPy backend; on a GPU run whole graphs "
+            "with flowgraph.Session(backend='cupy') instead"
+        )
+    raise RuntimeError(f"flowgraph has no backend for device type {d.type!r}; use 'cpu'")
+
+
+_default = [CPU]
+
+
+def set_default_device(requested) -> None:
+    """The device creation functions use when given none (``None`` resets to ``"cpu"``)."""
+    _default[0] = CPU if requested is None else check(requested)
+
+
+def get_default_device() -> device:
+    """The device creation functions use when given none."""
+    return _default[0]
+
+
+cuda = SimpleNamespace(
+    is_available=_cuda_available,
+    device_count=_cuda_count,
+    manual_seed=lambda seed: None,
+    manual_seed_all=lambda seed: None,
+    __doc__="``torch.cuda``: whether CuPy and a GPU are here (``is_available()``), and how many.",
+)
+
+
+def _no_accelerator() -> bool:
+    return False
+
+
+backends = SimpleNamespace(
+    cuda=SimpleNamespace(is_available=_cuda_available, is_built=_cuda_available),
+    mps=SimpleNamespace(is_available=_no_accelerator, is_built=_no_accelerator),
+    cudnn=SimpleNamespace(
+        is_available=_no_accelerator, enabled=False, benchmark=False, deterministic=False
+    ),
+    __doc__="``torch.backends``: ``cuda``, ``mps`` and ``cudnn`` with ``is_available()``.",
+)
+
+
+def _current_accelerator():
+    return device("cuda") if _cuda_available() else None
+
+
+accelerator = SimpleNamespace(
+    is_available=_cuda_available,
+    current_accelerator=_current_accelerator,
+    device_count=_cuda_count,
+    __doc__="``torch.accelerator``: the GPU if one is usable (``current_accelerator()``), else "
+    "None.",
+)
