@@ -58,6 +58,7 @@ BOUNDS = {
     "summaries_fully_connected": ("precision", operator.gt, 0.8, ["--max_steps=150"]),
 }
 
+
 def test_every_program_has_a_bound_and_there_are_at_least_20():
     names = sorted(p.stem for p in PROGRAMS.glob("*.py"))
     assert names == sorted(BOUNDS)
