@@ -130,7 +130,8 @@ class DTypeError(ShapeError, TypeError):
     """A dtype rule rejected an op's inputs while the graph was being built."""
 
 
-ECHO_LIMIT = 120  # characters of a user's value an error message repeats
+#: How many characters of a user's value an error message repeats (then an ellipsis).
+ECHO_LIMIT = 120
 
 
 def echo(value, limit: int = ECHO_LIMIT) -> str:

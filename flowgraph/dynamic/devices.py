@@ -132,6 +132,7 @@ def get_default_device() -> device:
     return _default[0]
 
 
+#: ``torch.cuda``: whether CuPy and a GPU are here (``is_available()``), and how many.
 cuda = SimpleNamespace(
     is_available=_cuda_available,
     device_count=_cuda_count,
@@ -145,6 +146,7 @@ def _no_accelerator() -> bool:
     return False
 
 
+#: ``torch.backends``: ``cuda``, ``mps`` and ``cudnn`` with ``is_available()``.
 backends = SimpleNamespace(
     cuda=SimpleNamespace(is_available=_cuda_available, is_built=_cuda_available),
     mps=SimpleNamespace(is_available=_no_accelerator, is_built=_no_accelerator),
@@ -159,6 +161,7 @@ def _current_accelerator():
     return device("cuda") if _cuda_available() else None
 
 
+#: ``torch.accelerator``: the GPU if one is usable (``current_accelerator()``), else None.
 accelerator = SimpleNamespace(
     is_available=_cuda_available,
     current_accelerator=_current_accelerator,

@@ -118,6 +118,7 @@ def set_default_dtype(d) -> None:
 
 
 def get_default_dtype():
+    """The floating dtype creation functions use when given none (``set_default_dtype``)."""
     return default_float()
 
 
@@ -325,6 +326,7 @@ mm = matmul
 
 
 def maximum(input, other):  # noqa: A002
+    """The elementwise maximum of ``input`` and ``other`` (broadcasting, PyTorch's promotion)."""
     return call(math.maximum, *_pair(input, other))
 
 
