@@ -37,7 +37,13 @@ NAMESPACES = (
     ("flowgraph.dynamic.nn", "modules and losses, as torch.nn"),
     ("flowgraph.dynamic.nn.functional", "functions, as torch.nn.functional"),
     ("flowgraph.dynamic.nn.init", "parameter initialization, as torch.nn.init"),
+    ("flowgraph.dynamic.nn.utils", "gradient clipping, as torch.nn.utils"),
     ("flowgraph.dynamic.optim", "optimizers, as torch.optim"),
+    (
+        "flowgraph.dynamic.optim.lr_scheduler",
+        "learning-rate schedulers, as torch.optim.lr_scheduler",
+    ),
+    ("flowgraph.dynamic.utils.data", "datasets and loaders, as torch.utils.data"),
     ("flowgraph.dynamic.utils.tensorboard", "SummaryWriter, as torch.utils.tensorboard"),
     ("flowgraph.compat.v1", "TensorFlow 1 spellings: import flowgraph.compat.v1 as tf"),
     ("flowgraph.compat.v1.nn", "tf.nn"),
