@@ -41,7 +41,7 @@ NAMESPACES = (
     ("flowgraph.dynamic.optim", "optimizers, as torch.optim"),
     (
         "flowgraph.dynamic.optim.lr_scheduler",
-        "learning-rate schedulers, as torch.optim.lr_scheduler",
+        "learning-rate schedules, as torch.optim.lr_scheduler",
     ),
     ("flowgraph.dynamic.utils.data", "datasets and loaders, as torch.utils.data"),
     ("flowgraph.dynamic.utils.tensorboard", "SummaryWriter, as torch.utils.tensorboard"),
