@@ -16,33 +16,9 @@ import flowgraph.dynamic.nn.functional as F
 from flowgraph.dynamic import optim
 from flowgraph.dynamic.optim import lr_scheduler
 
+from .gradcheck import check_grads, t64
+
 RNG = np.random.default_rng(2)
-
-
-def t64(array, requires_grad=False):
-    return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
-
-
-def check_grads(fn, *arrays, eps=1e-6, atol=1e-6):
-    """backward() of ``sum(fn(*tensors) * w)`` against central differences (float64)."""
-    out_shape = np.shape(np.asarray(fn(*[t64(a) for a in arrays]).detach()))
-    w = RNG.standard_normal(out_shape)
-
-    def objective(values):
-        with torch.no_grad():
-            return float(np.sum(np.asarray(fn(*[t64(v) for v in values])) * w))
-
-    inputs = [t64(a, requires_grad=True) for a in arrays]
-    (fn(*inputs) * t64(w)).sum().backward()
-    for k, array in enumerate(arrays):
-        numeric = np.zeros_like(array)
-        for idx in np.ndindex(array.shape):
-            values = [a.copy() for a in arrays]
-            values[k][idx] += eps
-            up = objective(values)
-            values[k][idx] -= 2 * eps
-            numeric[idx] = (up - objective(values)) / (2 * eps)
-        np.testing.assert_allclose(inputs[k].grad.numpy(), numeric, atol=atol, rtol=1e-5)
 
 
 # ---- layers and losses --------------------------------------------------------------------------
