@@ -12,7 +12,7 @@ Build a graph of placeholders, variables and ops; a Session compiles and runs it
 """
 
 from flowgraph import config, errors, layers, losses, metrics, train, viz
-from flowgraph.autodiff import check_gradients, explain_gradient, gradients
+from flowgraph.autodiff import explain_gradient, gradients
 from flowgraph.graph import (
     DType,
     Graph,
@@ -120,6 +120,7 @@ from flowgraph.ops.views import argsort, linspace, matrix_transpose, reverse, sl
 from flowgraph.runtime.config import ConfigProto, GPUOptions
 from flowgraph.runtime.profiling import RunMetadata, RunOptions
 from flowgraph.runtime.session import InteractiveSession, Session
+from flowgraph.testing import check_gradients
 
 bool = bool_  # noqa: A001 - TF spells it flowgraph.bool
 newaxis = None

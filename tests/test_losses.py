@@ -5,8 +5,8 @@ import pytest
 
 import flowgraph as fg
 from flowgraph import losses
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.losses import Reduction
+from flowgraph.testing import check_gradients
 
 RNG = np.random.default_rng(0)
 LABELS = RNG.uniform(-1, 1, (4, 3))

@@ -1,8 +1,9 @@
-"""Symbolic differentiation: ``gradients`` adds gradient ops to the graph; a numeric checker
-and a "why is this gradient None?" explainer help students trust and debug them."""
+"""Symbolic differentiation: ``gradients`` adds gradient ops to the graph; a "why is this
+gradient None?" explainer helps students debug them. (The numeric gradient checker runs graphs,
+so it sits above the runtime, in :mod:`flowgraph.testing`.)"""
 
-from flowgraph.autodiff.checker import GradientCheckError, check_gradients
+from flowgraph.autodiff import control_flow  # noqa: F401  (If/While gradients)
 from flowgraph.autodiff.explain import explain_gradient
 from flowgraph.autodiff.gradients import gradients
 
-__all__ = ["GradientCheckError", "check_gradients", "explain_gradient", "gradients"]
+__all__ = ["explain_gradient", "gradients"]

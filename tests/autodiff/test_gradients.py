@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.autodiff.explain import explain_gradient
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.ops import linalg, math, reduce, registry
 from flowgraph.ops.gradient_ops import stop_gradient
 from flowgraph.ops.registry import RegisterGradient, define_op
 from flowgraph.ops.rules import same_as_input
+from flowgraph.testing import check_gradients
 
 
 def run(fetches, feed=None):

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.ops import broadcast, control, gradient_ops, linalg, math, numerics, reduce
 from flowgraph.ops.registry import get_op_def, registered_op_types
+from flowgraph.testing import check_gradients
 
 
 def _import_op_modules() -> dict[str, str]:

@@ -7,8 +7,8 @@ import pytest
 
 import flowgraph as fg
 import flowgraph.compat.v1 as tf
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.ops import composite
+from flowgraph.testing import check_gradients
 
 RNG = np.random.default_rng(0)
 FLAGS = [(False, False), (True, False), (False, True), (True, True)]

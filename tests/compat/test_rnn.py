@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import flowgraph.compat.v1 as tf
-from flowgraph.autodiff.checker import check_gradients
+from flowgraph.testing import check_gradients
 
 RNG = np.random.default_rng(5)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff import check_gradients
+from flowgraph.testing import check_gradients
 
 
 def test_lists_holding_tensors_are_packed(graph):

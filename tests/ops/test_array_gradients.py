@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff import check_gradients
 from flowgraph.backends import Backend
 from flowgraph.ops import array, slicing
 from flowgraph.ops.registry import get_gradient, get_op_def
+from flowgraph.testing import check_gradients
 
 MODES = ["known", "unknown_dims", "unknown_rank"]
 RANKED = ["known", "unknown_dims"]  # for ops whose shape rule needs the input's rank

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.errors import InvalidArgumentError
 from flowgraph.ops import assertions
+from flowgraph.testing import check_gradients
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff import check_gradients, gradients
+from flowgraph.autodiff import gradients
 from flowgraph.ops.control_flow import case, cond, while_loop
+from flowgraph.testing import check_gradients
 
 
 def test_cond_runs_only_the_taken_branch(graph):

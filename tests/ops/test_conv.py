@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff import check_gradients
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.errors import ShapeError
 from flowgraph.ops import conv, pooling
 from flowgraph.ops.registry import get_gradient
+from flowgraph.testing import check_gradients
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
 

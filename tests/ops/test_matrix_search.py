@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.errors import ShapeError
 from flowgraph.ops import clipping, matrix, search
+from flowgraph.testing import check_gradients
 
 RNG = np.random.default_rng(0)
 

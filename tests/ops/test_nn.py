@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff import check_gradients
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.ops import nn
 from flowgraph.ops.registry import get_gradient
+from flowgraph.testing import check_gradients
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12)}
 SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946

@@ -7,8 +7,9 @@ import pytest
 
 import flowgraph as fg
 from flowgraph import errors
-from flowgraph.autodiff import check_gradients, gradients
+from flowgraph.autodiff import gradients
 from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
+from flowgraph.testing import check_gradients
 
 
 def _line_of(marker: str) -> int:

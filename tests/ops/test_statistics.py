@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.ops import matrix, statistics
+from flowgraph.testing import check_gradients
 
 RNG = np.random.default_rng(4)
 

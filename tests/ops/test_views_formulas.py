@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.autodiff.checker import check_gradients
 from flowgraph.ops import matrix, nn, views
+from flowgraph.testing import check_gradients
 
 RNG = np.random.default_rng(1)
 

@@ -23,6 +23,8 @@ import numpy as np
 
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.graph import dtypes
+from flowgraph.ops.state import placeholder
+from flowgraph.runtime.session import Session
 
 
 class GradientCheckError(AssertionError):
@@ -54,8 +56,6 @@ def check_gradients(
     Raises GradientCheckError (or returns ``ok=False`` with ``raise_on_failure=False``) naming
     the worst disagreement.
     """
-    from flowgraph.runtime.session import Session  # the checker runs graphs: a top-layer tool
-
     ys = list(ys) if isinstance(ys, (list, tuple)) else [ys]
     xs = list(xs)
     for x in xs:
@@ -70,8 +70,6 @@ def check_gradients(
     y_values = sess.run(ys, base)
     weights = [rng.standard_normal(np.shape(v)) for v in y_values]
     with graph.as_default():
-        from flowgraph.ops.state import placeholder
-
         w_holders = [placeholder(y.dtype, np.shape(v)) for y, v in zip(ys, y_values)]
         symbolic = gradients(ys, xs, grad_ys=w_holders, unconnected_gradients="zero")
     feeds = {**base, **dict(zip(w_holders, weights))}
