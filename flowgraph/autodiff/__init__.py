@@ -6,4 +6,10 @@ from flowgraph.autodiff import control_flow  # noqa: F401  (If/While gradients)
 from flowgraph.autodiff.explain import explain_gradient
 from flowgraph.autodiff.gradients import gradients
 
-__all__ = ["explain_gradient", "gradients"]
+
+class GradientCheckError(AssertionError):
+    """The symbolic and numeric gradients disagree beyond tolerance (raised by
+    :func:`flowgraph.testing.check_gradients`)."""
+
+
+__all__ = ["GradientCheckError", "explain_gradient", "gradients"]

@@ -2,8 +2,10 @@
 
 Kernels never import an array library: they get ``xp`` (NumPy, CuPy, or any array-API
 namespace) from the backend that runs them. ``registry`` names the backends, ``devices`` maps
-``with fg.device(...)`` strings to them, and :func:`cross_check` runs one plan on two
-backends and names the first op whose results disagree.
+``with fg.device(...)`` strings to them. Backends sit beside the graph, below the ops: they
+import nothing of flowgraph but its errors. (Running one plan on two backends to find the first
+op whose results disagree compiles and runs plans, so it is the runtime's:
+:func:`flowgraph.runtime.cross_check.cross_check`.)
 
 >>> from flowgraph.backends import get_backend
 >>> b = get_backend("numpy")
@@ -27,39 +29,6 @@ from flowgraph.backends.registry import (
     to_numpy,
 )
 
-
-def cross_check(
-    fetches,
-    feed_dict=None,
-    backends=("numpy", "array_api_strict"),
-    rtol: float | None = None,
-    atol: float | None = None,
-    graph=None,
-    session=None,
-    seed: int = 0,
-    raise_on_mismatch: bool = True,
-):
-    """Run the unoptimized plan of ``fetches`` op by op on two backends and compare every
-    intermediate; see :func:`flowgraph.runtime.cross_check.cross_check`.
-
-    It lives in the runtime (it compiles and executes plans); this is its name among the
-    backends, where a user asking "is my GPU result right?" looks for it.
-    """
-    from flowgraph.runtime.cross_check import cross_check as run_cross_check
-
-    return run_cross_check(
-        fetches,
-        feed_dict,
-        backends=backends,
-        rtol=rtol,
-        atol=atol,
-        graph=graph,
-        session=session,
-        seed=seed,
-        raise_on_mismatch=raise_on_mismatch,
-    )
-
-
 __all__ = [
     "GPU_INSTALL_HINT",
     "Backend",
@@ -67,7 +36,6 @@ __all__ = [
     "DevicePlacement",
     "available_backends",
     "canonical_device",
-    "cross_check",
     "current_default_backend",
     "default_backend",
     "device_label",

@@ -1,4 +1,5 @@
-"""Turning Python values, NumPy arrays and variables into graph tensors.
+"""Turning Python values, NumPy arrays and variables into graph tensors: ``convert_to_tensor``,
+and the Const op with ``constant``, which it makes for plain values.
 
 >>> import flowgraph as fg
 >>> with fg.Graph().as_default():
@@ -18,7 +19,9 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.graph.dtypes import DType, as_dtype, dtype_of_python_value, to_bytes_array
+from flowgraph.graph.shape import TensorShape, as_shape
 from flowgraph.graph.tensor import Tensor
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op
 
 
 def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
@@ -41,9 +44,60 @@ def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
         return convert_to_tensor(as_tensor(), dtype, name)
     if isinstance(value, (list, tuple)) and first_tensor(value) is not None:
         return _autopack(value, dtype, name)
-    from flowgraph.ops.state import constant  # state builds on this module
-
     return constant(value, dtype=dtype, name=name or "Const")
+
+
+# ---- Const --------------------------------------------------------------------------------
+
+
+def _const_infer(inputs, attrs):
+    value = attrs["value"]
+    return [(as_dtype(value.dtype), TensorShape(value.shape))]
+
+
+define_op(
+    "Const",
+    _const_infer,
+    kernel=lambda xp, *, value: xp.asarray(value),
+    attrs={"value": REQUIRED},
+    differentiable=False,
+)
+
+
+def constant(value, dtype=None, shape=None, name: str = "Const"):
+    """A tensor with a fixed value; ``shape`` broadcasts a scalar or reshapes a same-size value.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     c = fg.constant(0.5, shape=[2, 2])
+    ...     fg.Session().run(c)
+    array([[0.5, 0.5],
+           [0.5, 0.5]], dtype=float32)
+    """
+    dtype = as_dtype(dtype) if dtype is not None else None
+    inner = first_tensor(value) if isinstance(value, (list, tuple)) else None
+    if inner is not None:  # TF1 refuses this too: a constant is known when the graph is built
+        raise TypeError(
+            f"constant {name!r}: the value holds the tensor {convert_to_tensor(inner).name!r}, "
+            "which is computed at run time; pack tensors with flowgraph.stack(...) or "
+            "flowgraph.convert_to_tensor(...) instead"
+        )
+    array = to_numpy_value(value, dtype)
+    if shape is not None:
+        shape = tuple(as_shape(shape).as_list())
+        if array.size == 1:
+            array = np.broadcast_to(array.reshape(()), shape).copy()
+        elif array.size == int(np.prod(shape)):
+            array = array.reshape(shape)
+        else:
+            raise ValueError(
+                f"constant {name!r}: cannot make a value with {array.size} elements "
+                f"into shape {list(shape)}"
+            )
+    if array is value or getattr(array, "base", None) is not None:
+        array = array.copy()  # never freeze (or alias) the caller's own array
+    array.setflags(write=False)  # a graph constant must never change
+    return apply_op("Const", [], {"value": array}, name=name)
 
 
 def first_tensor(value):

@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from flowgraph.errors import FailedPreconditionError, InvalidArgumentError, ShapeError
 from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
@@ -24,61 +22,8 @@ from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape, as_shape
 from flowgraph.ops import namespace
-from flowgraph.ops.convert import convert_to_tensor, first_tensor, to_numpy_value
+from flowgraph.ops.convert import constant, convert_to_tensor  # noqa: F401 - constant too
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, gradient
-
-# ---- Const --------------------------------------------------------------------------------
-
-
-def _const_infer(inputs, attrs):
-    value = attrs["value"]
-    return [(as_dtype(value.dtype), TensorShape(value.shape))]
-
-
-define_op(
-    "Const",
-    _const_infer,
-    kernel=lambda xp, *, value: xp.asarray(value),
-    attrs={"value": REQUIRED},
-    differentiable=False,
-)
-
-
-def constant(value, dtype=None, shape=None, name: str = "Const"):
-    """A tensor with a fixed value; ``shape`` broadcasts a scalar or reshapes a same-size value.
-
-    >>> import flowgraph as fg
-    >>> with fg.Graph().as_default():
-    ...     c = fg.constant(0.5, shape=[2, 2])
-    ...     fg.Session().run(c)
-    array([[0.5, 0.5],
-           [0.5, 0.5]], dtype=float32)
-    """
-    dtype = as_dtype(dtype) if dtype is not None else None
-    inner = first_tensor(value) if isinstance(value, (list, tuple)) else None
-    if inner is not None:  # TF1 refuses this too: a constant is known when the graph is built
-        raise TypeError(
-            f"constant {name!r}: the value holds the tensor {convert_to_tensor(inner).name!r}, "
-            "which is computed at run time; pack tensors with flowgraph.stack(...) or "
-            "flowgraph.convert_to_tensor(...) instead"
-        )
-    array = to_numpy_value(value, dtype)
-    if shape is not None:
-        shape = tuple(as_shape(shape).as_list())
-        if array.size == 1:
-            array = np.broadcast_to(array.reshape(()), shape).copy()
-        elif array.size == int(np.prod(shape)):
-            array = array.reshape(shape)
-        else:
-            raise ValueError(
-                f"constant {name!r}: cannot make a value with {array.size} elements "
-                f"into shape {list(shape)}"
-            )
-    if array is value or getattr(array, "base", None) is not None:
-        array = array.copy()  # never freeze (or alias) the caller's own array
-    array.setflags(write=False)  # a graph constant must never change
-    return apply_op("Const", [], {"value": array}, name=name)
-
 
 # ---- Placeholders -------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops import summary_proto
-from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.convert import constant, convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, no_gradient
 
 __all__ = ["histogram", "image", "merge", "merge_all", "scalar", "text"]
@@ -215,8 +215,6 @@ def _summary(op_type, name, value, collections, family, attrs=None):
     graph = get_default_graph()
     name = clean_tag(name)
     base = name if family is None else f"{clean_tag(family)}/{name}"
-    from flowgraph.ops.state import constant  # state builds on convert, like this module
-
     with graph.name_scope(base) as scope:  # as TF1's summary_scope: the tag is the scope
         tag = scope.rstrip("/") if family is None else f"{clean_tag(family)}/{scope.rstrip('/')}"
         tags = constant(tag.encode("utf-8"), dtype=dtypes.string, name="tags")

@@ -21,14 +21,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flowgraph.autodiff import GradientCheckError
 from flowgraph.autodiff.gradients import gradients
 from flowgraph.graph import dtypes
 from flowgraph.ops.state import placeholder
 from flowgraph.runtime.session import Session
-
-
-class GradientCheckError(AssertionError):
-    """The symbolic and numeric gradients disagree beyond tolerance."""
 
 
 @dataclass

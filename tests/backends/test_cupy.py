@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.backends import cross_check, get_backend
+from flowgraph.backends import get_backend
+from flowgraph.runtime.cross_check import cross_check
 
 pytestmark = pytest.mark.cupy
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
-from flowgraph.backends import cross_check, register_backend
+from flowgraph.backends import register_backend
 from flowgraph.backends import registry as backend_registry
-from flowgraph.runtime.cross_check import CrossCheckError
+from flowgraph.runtime.cross_check import CrossCheckError, cross_check
 
 pytest.importorskip("array_api_strict")
 

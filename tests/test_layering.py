@@ -1,0 +1,163 @@
+"""The layer order of flowgraph/ as a rule: every import points down (or stays in its layer).
+
+The order is written once, here and in the README's Architecture section. Each import of each
+module under flowgraph/ -- at module level and inside functions alike, found with ``ast`` -- is
+an edge between two layers (a layer is a top-level package or module of flowgraph). An edge to
+a layer of a higher rank, or across to another layer of the same rank, fails the test and is
+named ``importing module:line -> imported module``. Since every edge between two layers points
+strictly down, no two layers can import each other, directly or round a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "flowgraph"
+
+# Bottom to top. Layers in one tuple are side by side and import nothing of each other.
+LAYERS = (
+    ("errors",),
+    ("graph", "backends"),  # the IR; the array namespaces (kernels get ``xp`` handed to them)
+    ("ops",),
+    ("autodiff", "compiler"),
+    ("runtime",),
+    # Libraries on top of the runtime:
+    ("io", "datasets", "summary", "layers", "losses", "metrics", "viz", "config", "testing"),
+    ("train", "dynamic", "distributed"),
+    ("flowgraph",),  # the package's own __init__: the façade that gathers the public API
+    ("compat", "onnx", "docs"),  # written against the façade (``import flowgraph as fg``)
+    ("cli",),
+    ("__main__",),  # python -m flowgraph
+)
+RANK = {layer: rank for rank, layers in enumerate(LAYERS) for layer in layers}
+
+# (importing module, imported module) allowed to point up, each with its reason. A few lines.
+EXEMPT: dict[tuple[str, str], str] = {
+    ("flowgraph.dynamic.compare", "flowgraph"): "benchmark code builds the TF1 seed program "
+    "with the public API; it leaves the package (issue 16 part 4, another branch)",
+}
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _is_module(name: str, root: Path) -> bool:
+    path = root.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports_of(path: Path, root: Path):
+    """(line, imported module) for every import of ``path`` that names a module of the
+    package, wherever it stands (module level, function, class, ``if TYPE_CHECKING``)."""
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    top = name.split(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            else:
+                source = node.module or ""
+            # ``from flowgraph.ops import math`` imports the module flowgraph.ops.math.
+            targets = [
+                f"{source}.{a.name}" if _is_module(f"{source}.{a.name}", root) else source
+                for a in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            if target == top or target.startswith(top + "."):
+                yield node.lineno, target
+
+
+def violations(root: Path, package: str = "flowgraph") -> list[str]:
+    """Every import between layers that does not point strictly down, as
+    ``module:line -> imported (layer rank -> layer rank)``."""
+    out = []
+    for path in sorted((root / package).rglob("*.py")):
+        source = module_name(path, root)
+        for line, target in imports_of(path, root):
+            a, b = layer_of(source), layer_of(target)
+            if a == b or (source, target) in EXEMPT:
+                continue
+            if a not in RANK or b not in RANK:
+                unplaced = a if a not in RANK else b
+                out.append(f"{source}:{line} -> {target}: layer {unplaced!r} has no place")
+            elif RANK[b] >= RANK[a]:
+                way = "across" if RANK[b] == RANK[a] else "up"
+                out.append(f"{source}:{line} -> {target} ({way}: {a} -> {b})")
+    return out
+
+
+def test_every_import_in_flowgraph_points_down_the_layers():
+    found = violations(ROOT)
+    assert not found, "imports against the layer order:\n" + "\n".join(found)
+
+
+def test_every_package_and_module_of_flowgraph_has_a_layer():
+    tops = {p.stem for p in PACKAGE.glob("*.py")} | {
+        p.parent.name for p in PACKAGE.glob("*/__init__.py")
+    }
+    tops = {"flowgraph" if t == "__init__" else t for t in tops}
+    assert sorted(tops - set(RANK)) == []
+    assert sorted(set(RANK) - tops) == []  # no stale names in LAYERS
+
+
+def test_exemptions_stay_few_and_say_why():
+    assert len(EXEMPT) <= 3 and all(reason.strip() for reason in EXEMPT.values())
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "edge"),
+    [
+        ("graph/a.py", "from flowgraph.ops import b\n", "flowgraph.graph.a:1 -> flowgraph.ops.b"),
+        (  # hidden in a function, relative
+            "ops/a.py",
+            "def f():\n    from ..runtime import b\n",
+            "flowgraph.ops.a:2 -> flowgraph.runtime.b (up: ops -> runtime)",
+        ),
+        (  # sideways between layers of one rank
+            "autodiff/a.py",
+            "import flowgraph.compiler.b\n",
+            "flowgraph.autodiff.a:1 -> flowgraph.compiler.b (across: autodiff -> compiler)",
+        ),
+        ("ops/a.py", "import flowgraph\n", "flowgraph.ops.a:1 -> flowgraph (up"),
+        ("ops/a.py", "from flowgraph.nowhere import x\n", "flowgraph.ops.a:1 -> flowgraph.nowhere: layer 'nowhere'"),
+    ],
+)
+def test_the_scan_names_an_upward_edge(tmp_path, where, code, edge):
+    """The rule can fail: a toy package with one bad import is caught, and the edge named."""
+    for package in ("", "graph", "ops", "runtime", "autodiff", "compiler", "nowhere"):
+        folder = tmp_path / "flowgraph" / package
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "__init__.py").write_text("")
+        (folder / "b.py").write_text("")
+    (tmp_path / "flowgraph" / where).write_text(code)
+    found = violations(tmp_path)
+    assert len(found) == 1 and found[0].startswith(edge), found
+
+
+def test_downward_and_same_layer_imports_pass(tmp_path):
+    for package in ("", "graph", "ops"):
+        (tmp_path / "flowgraph" / package).mkdir(parents=True, exist_ok=True)
+        (tmp_path / "flowgraph" / package / "__init__.py").write_text("")
+    (tmp_path / "flowgraph" / "graph" / "g.py").write_text("from . import other\n")
+    (tmp_path / "flowgraph" / "graph" / "other.py").write_text("")
+    (tmp_path / "flowgraph" / "ops" / "o.py").write_text(
+        "from flowgraph.graph import g\ndef f():\n    from flowgraph.graph.other import x\n"
+    )
+    assert violations(tmp_path) == []
