@@ -136,7 +136,11 @@ def test_exemptions_stay_few_and_say_why():
             "flowgraph.autodiff.a:1 -> flowgraph.compiler.b (across: autodiff -> compiler)",
         ),
         ("ops/a.py", "import flowgraph\n", "flowgraph.ops.a:1 -> flowgraph (up"),
-        ("ops/a.py", "from flowgraph.nowhere import x\n", "flowgraph.ops.a:1 -> flowgraph.nowhere: layer 'nowhere'"),
+        (
+            "ops/a.py",
+            "from flowgraph.nowhere import x\n",
+            "flowgraph.ops.a:1 -> flowgraph.nowhere: layer 'nowhere'",
+        ),
     ],
 )
 def test_the_scan_names_an_upward_edge(tmp_path, where, code, edge):
