@@ -9,6 +9,10 @@ tests/backends/test_generic_ops.py) run on every backend of ``--backends`` (defa
 ``numpy_only`` (it builds its own backend) runs once, on NumPy. Tests marked ``cupy`` skip
 where there is no CUDA GPU / CuPy.
 
+No test writes into the repository: a session fixture compares ``git status`` (untracked and
+ignored files too, but not Python's and the tools' own caches) before and after the run, and
+fails the run naming what appeared or changed. Tests write under ``tmp_path``.
+
 Coverage: the kernels bound while those tests run are recorded per namespace. After a run
 that selected every backend-generic test, an op type in the registry whose kernel never ran
 on one of the backends fails the run, naming it; the summary says how many ran. Such a run also
@@ -255,3 +259,54 @@ def graph() -> Iterator[flowgraph.Graph]:
     g = flowgraph.Graph()
     with g.as_default():
         yield g
+
+
+# What Python, pip and the tools write into a checkout by themselves; anything else a test run
+# adds or changes is a test writing into the repository.
+_OWN_CACHES = ("__pycache__/", ".pytest_cache/", ".ruff_cache/", ".venv/", ".egg-info/")
+
+
+def repository_changes(root: Path) -> set[str] | None:
+    """``git status`` lines (untracked and ignored files listed one by one) for the checkout
+    at ``root``, less the caches above; None outside a git checkout."""
+    try:
+        out = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--ignored",
+                "--untracked-files=all",
+                "--",
+                ".",
+                ":!.venv",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return {
+        line
+        for line in out.stdout.splitlines()
+        if not any(cache in line or line.endswith(".pyc") for cache in _OWN_CACHES)
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_test_writes_into_the_repository() -> Iterator[None]:
+    root = _TESTS.parent
+    before = repository_changes(root)
+    yield
+    after = repository_changes(root)
+    if before is not None and after is not None and after != before:
+        written = sorted(after - before) + [f"(gone) {line}" for line in sorted(before - after)]
+        pytest.fail(
+            "tests wrote into the repository (write under tmp_path instead):\n  "
+            + "\n  ".join(written),
+            pytrace=False,
+        )

@@ -316,7 +316,10 @@ def test_the_traced_graph_can_be_drawn():
         return fg.tanh(x)
 
     graph = f.get_concrete_function(f32(2)).graph
-    assert viz.draw(graph) is not None
+    source = viz.draw(graph).source  # the DOT text: one node per op, the traced edge
+    assert 'x [label="Placeholder\\nx\\nfloat32[2]"' in source
+    assert "Tanh [label=Tanh" in source
+    assert 'x -> Tanh [label="float32[2]"' in source
 
 
 # ---- what is refused -------------------------------------------------------------------------

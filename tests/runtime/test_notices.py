@@ -87,7 +87,7 @@ def test_an_op_whose_output_is_used_is_not_reported(graph, quiet):
         assert sess.run(doubled) == 20.0
 
 
-def test_optimizer_steps_that_are_fetched_are_quiet(graph, quiet):
+def test_optimizer_steps_that_are_fetched_are_quiet(graph, recwarn):
     x = fg.placeholder(fg.float32, [None, 2], name="x")
     w = fg.Variable([[1.0], [2.0]], name="w")
     loss = fg.reduce_mean(fg.square(fg.matmul(x, w)))
@@ -101,6 +101,8 @@ def test_optimizer_steps_that_are_fetched_are_quiet(graph, quiet):
         for _ in range(2):
             sess.run([step, counted], data)
         sess.run(loss, data)
+        assert sess.run(global_step) == 2  # the steps ran...
+    assert [str(w.message) for w in recwarn] == []  # ...and nothing was reported
 
 
 def test_an_unfetched_training_step_is_reported(graph):
@@ -129,13 +131,14 @@ def test_new_variables_initializers_are_not_reported_but_a_print_is(graph):
     assert "nothing was printed" in str(record[0].message)
 
 
-def test_ops_built_before_the_first_run_are_the_baseline(graph, quiet):
+def test_ops_built_before_the_first_run_are_the_baseline(graph, recwarn):
     v = fg.Variable(0.0, name="v")
     train_a = v.assign_add(1.0)
     v.assign_sub(1.0)  # e.g. the other half of an alternating schedule
     with fg.Session() as sess:
         sess.run(v.initializer)
-        sess.run(train_a)
+        assert sess.run(train_a) == 1.0
+    assert [str(w.message) for w in recwarn] == []  # the unrun assign_sub is not reported
 
 
 def test_many_skipped_ops_are_summarized(graph):
