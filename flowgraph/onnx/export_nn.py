@@ -36,7 +36,7 @@ def _tf_pads(op, x, kernel, strides, dilations, nchw):
     """ONNX pads for TF's padding of input ``x``: explicit when sizes are static."""
     if op.attrs["padding"] == "VALID":
         return {"pads": [0, 0, 0, 0]}
-    from flowgraph.ops.pooling import _output_and_pads
+    from flowgraph.ops.windows import output_and_pads
 
     dims = x.shape.dims
     if dims is None:
@@ -44,7 +44,7 @@ def _tf_pads(op, x, kernel, strides, dilations, nchw):
     hw = dims[2:4] if nchw else dims[1:3]
     if None in hw:
         return {"auto_pad": "SAME_UPPER"}  # ONNX's SAME_UPPER splits the padding as TF does
-    geo = [_output_and_pads(*a, "SAME") for a in zip(hw, kernel, strides, dilations)]
+    geo = [output_and_pads(*a, "SAME") for a in zip(hw, kernel, strides, dilations)]
     return {"pads": [geo[0][1], geo[1][1], geo[0][2], geo[1][2]]}
 
 

@@ -12,6 +12,7 @@ from flowgraph.autodiff.gradients import gradients
 from flowgraph.errors import ShapeError
 from flowgraph.ops import conv, pooling
 from flowgraph.ops.registry import get_gradient
+from flowgraph.ops.windows import output_and_pads
 from flowgraph.testing import check_gradients
 
 TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-11, atol=1e-11)}
@@ -95,9 +96,9 @@ def test_padding_arithmetic_matches_tf(size, k, stride, dilation, padding):
     extent = (k - 1) * dilation + 1
     if padding == "VALID" and size < extent:
         with pytest.raises(ShapeError, match="Negative dimension size"):
-            conv._output_and_pads(size, k, stride, dilation, padding)
+            output_and_pads(size, k, stride, dilation, padding)
         return
-    out, before, after = conv._output_and_pads(size, k, stride, dilation, padding)
+    out, before, after = output_and_pads(size, k, stride, dilation, padding)
     assert (out, before) == ref_geometry(size, k, stride, dilation, padding)
     if padding == "SAME":
         assert after - before in (0, 1)  # the odd padding element goes at the end
