@@ -310,3 +310,9 @@ def _no_test_writes_into_the_repository() -> Iterator[None]:
             + "\n  ".join(written),
             pytrace=False,
         )
+
+
+@pytest.fixture(name="repository_changes")
+def _repository_changes_fixture():
+    """:func:`repository_changes`, for the test of the guard itself."""
+    return repository_changes

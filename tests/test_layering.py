@@ -1,4 +1,6 @@
-"""The layer order of flowgraph/ as a rule: every import points down (or stays in its layer).
+"""How the modules of flowgraph/ may use each other, as rules scanned from the source.
+
+1. The layer order: every import points down (or stays in its layer).
 
 The order is written once, here and in the README's Architecture section. Each import of each
 module under flowgraph/ -- at module level and inside functions alike, found with ``ast`` -- is
@@ -6,6 +8,9 @@ an edge between two layers (a layer is a top-level package or module of flowgrap
 a layer of a higher rank, or across to another layer of the same rank, fails the test and is
 named ``importing module:line -> imported module``. Since every edge between two layers points
 strictly down, no two layers can import each other, directly or round a cycle.
+
+2. Private names stay private: no module takes another module's ``_name`` (``from m import
+_name`` or ``m._name``); a helper two modules share gets a public name in one of them.
 """
 
 from __future__ import annotations
@@ -165,3 +170,79 @@ def test_downward_and_same_layer_imports_pass(tmp_path):
         "from flowgraph.graph import g\ndef f():\n    from flowgraph.graph.other import x\n"
     )
     assert violations(tmp_path) == []
+
+
+# ---- 2. private names ------------------------------------------------------------------------
+
+# The eager kernel-execution seam (dynamic/tape.py and its close users) is being rewritten on
+# another branch (issue 16 part 1), which gives its helpers their public home; until then:
+SEAM = {"flowgraph.dynamic.tape", "flowgraph.dynamic.tensor", "flowgraph.dynamic.deferred"}
+
+
+def private_uses(path: Path, root: Path):
+    """(line, module, name) for each use of another flowgraph module's private name."""
+    me = module_name(path, root)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    tree = ast.parse(path.read_text(), str(path))
+    modules = {}  # local name -> flowgraph module it is bound to
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            source = node.module or ""
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                source = ".".join(base + ([node.module] if node.module else []))
+            for a in node.names:
+                if _is_module(f"{source}.{a.name}", root):
+                    modules[a.asname or a.name] = f"{source}.{a.name}"
+                elif _private(a.name) and source != me and source.startswith("flowgraph"):
+                    yield node.lineno, source, a.name
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname and a.name.startswith("flowgraph"):
+                    modules[a.asname] = a.name
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and _private(node.attr)
+        ):
+            yield node.lineno, modules[node.value.id], node.attr
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_violations(root: Path) -> list[str]:
+    out = []
+    for path in sorted((root / "flowgraph").rglob("*.py")):
+        me = module_name(path, root)
+        for line, module, name in private_uses(path, root):
+            if module != me and not {me, module} & SEAM:
+                out.append(f"{me}:{line} uses {module}.{name}")
+    return out
+
+
+def test_no_module_uses_another_modules_private_names():
+    found = private_violations(ROOT)
+    assert not found, "give these a public name in their module:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "from flowgraph.ops.b import _helper\n",
+        "from .b import _helper\n",
+        "from flowgraph.ops import b\nb._helper()\n",
+        "import flowgraph.ops.b as bee\nbee._helper()\n",
+    ],
+)
+def test_the_scan_names_a_private_use(tmp_path, code):
+    (tmp_path / "flowgraph" / "ops").mkdir(parents=True)
+    for name in ("__init__", "ops/__init__", "ops/b"):
+        (tmp_path / "flowgraph" / f"{name}.py").write_text("def _helper(): pass\n")
+    (tmp_path / "flowgraph" / "ops" / "a.py").write_text(code + "def _own(): _own()\n")
+    assert private_violations(tmp_path) == [
+        f"flowgraph.ops.a:{code.count(chr(10))} uses flowgraph.ops.b._helper"
+    ]

@@ -5,12 +5,12 @@ import subprocess
 
 import pytest
 
-from tests.conftest import repository_changes
-
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
 
-def test_a_new_file_a_changed_file_and_an_ignored_file_are_seen_but_caches_are_not(tmp_path):
+def test_a_new_file_a_changed_file_and_an_ignored_file_are_seen_but_caches_are_not(
+    tmp_path, repository_changes
+):
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / ".gitignore").write_text("*.svg\n")
     (tmp_path / "kept.py").write_text("x = 1\n")

@@ -151,7 +151,7 @@ def backpropagate(between, grads: dict, stopped: set, wanted=None, colocate: boo
     gradient nobody needs (dynamic mode: tensors that do not require grad)."""
     for op in sorted(between, key=_creation_order, reverse=True):
         outputs = op.outputs
-        out_grads = [_summed(grads.get(t), t) for t in outputs]
+        out_grads = [summed(grads.get(t), t) for t in outputs]
         if all(g is None for g in out_grads) or (stopped and any(t in stopped for t in outputs)):
             continue
         rule = _gradient_rule(op)
@@ -226,7 +226,9 @@ def _fit_to_input(g: Tensor, x: Tensor) -> Tensor:
     return broadcast.sum_to_shape_of(g, x)
 
 
-def _summed(contributions, tensor):
+def summed(contributions, tensor):
+    """The gradient of ``tensor`` from its ``contributions`` (one per consuming path):
+    None, the one, or their AddN."""
     if not contributions:
         return None
     if len(contributions) == 1:
@@ -235,7 +237,7 @@ def _summed(contributions, tensor):
 
 
 def _result_for(x, grads, unconnected):
-    g = _summed(grads.get(x), x)
+    g = summed(grads.get(x), x)
     if g is None and unconnected == "zero":
         return array.zeros_like(x)
     return g

@@ -86,11 +86,12 @@ def op_entries() -> list[OpEntry]:
     functions = _functions_by_op()
     tf1 = _tf1_names()
     grads_by_op = _gradient_users()
+    gradients = registry.registered_gradients()
     entries = []
     for op_type in registry.registered_op_types():
         op_def = registry.get_op_def(op_type)
         defined_at = sites.get(op_type)
-        grad_fn = registry._GRADIENTS.get(op_type)
+        grad_fn = gradients.get(op_type)
         fns = functions.get(op_type, [])
         entries.append(
             OpEntry(
@@ -284,7 +285,7 @@ def _gradient_users() -> dict[str, list[str]]:
     """op type -> op types whose gradient rule names it (``MaxPoolGrad`` <- ``MaxPool``)."""
     known = set(registry.registered_op_types())
     users: dict[str, list[str]] = {}
-    for op_type, fn in sorted(registry._GRADIENTS.items()):
+    for op_type, fn in sorted(registry.registered_gradients().items()):
         for named in sorted(_named_strings(fn) & known - {op_type}):
             users.setdefault(named, []).append(op_type)
     return users

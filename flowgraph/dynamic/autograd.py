@@ -17,7 +17,7 @@ be differentiated again.
 
 from __future__ import annotations
 
-from flowgraph.autodiff.gradients import _summed, backpropagate
+from flowgraph.autodiff.gradients import backpropagate, summed
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
 from flowgraph.dynamic.inplace import check_versions
@@ -41,7 +41,7 @@ def _backward(root, gradient, retain_graph, create_graph) -> None:
     with tape.grad_mode_set(create_graph):
         for t, contributions in grads.items():
             if t._requires_grad and (t._retains_grad or t.grad_fn is None):
-                _accumulate(t, run(_summed, contributions, t), create_graph, adopted)
+                _accumulate(t, run(summed, contributions, t), create_graph, adopted)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -69,7 +69,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     )
                 results.append(None)
                 continue
-            g = run(_summed, contributions, x)
+            g = run(summed, contributions, x)
             results.append(g if create_graph else g.detach())
     return tuple(results)
 
@@ -84,7 +84,7 @@ def _differentiate(roots, seeds, retain_graph, create_graph, inputs=()):
     with tape.grad_mode_set(create_graph):
         for root, seed in zip(roots, seeds):
             grads.setdefault(root, []).append(tape.call(_seed, root, seed))
-    nodes = _reachable(roots)
+    nodes = reachable(roots)
     # Without create_graph, gradient ops run deferred: the ones nobody reads never run.
     run = tape.call if create_graph else call_deferred
     with tape.grad_mode_set(create_graph):
@@ -126,7 +126,7 @@ def _seed(root, seed):
     return new_tensor(EagerTensor, seed._value.copy(), seed.dtype, seed._op, 0, seed._requires_grad)
 
 
-def _reachable(roots) -> list:
+def reachable(roots) -> list:
     """The tape nodes the roots were computed from (iteratively: long chains are fine).
     A freed node raises here, before any gradient is computed."""
     seen: set = set()

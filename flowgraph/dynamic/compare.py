@@ -327,9 +327,9 @@ class _DynamicProgram:
         output = self.model(data)
         loss = self.criterion(output, target)
         if counter is not None:
-            from flowgraph.dynamic.autograd import _reachable
+            from flowgraph.dynamic.autograd import reachable
 
-            self.tape_nodes = len(_reachable([loss]))
+            self.tape_nodes = len(reachable([loss]))
             self.forward_counts = counter.snapshot()
         loss.backward()
         self.optimizer.step()

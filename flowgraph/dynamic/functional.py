@@ -46,10 +46,10 @@ __all__ = [
     "tanh",
 ]
 
-_REDUCTIONS = ("mean", "sum", "none")
+REDUCTIONS = ("mean", "sum", "none")
 
 
-def _eagerly(fn):
+def eagerly(fn):
     """Run ``fn``'s op-library calls define-by-run (on eager tensors), whatever the caller."""
 
     @functools.wraps(fn)
@@ -59,23 +59,25 @@ def _eagerly(fn):
     return run_eagerly
 
 
-def _pair(value, what: str) -> tuple[int, int]:
+def pair(value, what: str) -> tuple[int, int]:
+    """``value`` (an int or two ints) as a pair of ints, as torch reads kernel_size etc."""
     if isinstance(value, numbers.Integral):
         return int(value), int(value)
-    pair = tuple(int(v) for v in value)
-    if len(pair) != 2:
+    out = tuple(int(v) for v in value)
+    if len(out) != 2:
         raise ValueError(f"{what} must be an int or a pair of ints, got {value!r}")
-    return pair
+    return out
 
 
-def _reduce(loss, reduction: str):
+def apply_reduction(loss, reduction: str):
+    """``loss`` reduced as torch's ``reduction=`` says: 'mean', 'sum' or 'none'."""
     if reduction == "mean":
         return reduce_ops.reduce_mean(loss)
     if reduction == "sum":
         return reduce_ops.reduce_sum(loss)
     if reduction == "none":
         return loss
-    raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
 
 
 def _class_dim_last(x):
@@ -89,19 +91,19 @@ def _class_dim_last(x):
 # ---- activations ------------------------------------------------------------------------
 
 
-@_eagerly
+@eagerly
 def relu(input, inplace: bool = False):
     """``max(input, 0)`` elementwise (``inplace`` is accepted and ignored)."""
     return math.relu(as_tensor(input))
 
 
-@_eagerly
+@eagerly
 def sigmoid(input):
     """The logistic sigmoid ``1 / (1 + exp(-x))``, elementwise."""
     return math.sigmoid(as_tensor(input))
 
 
-@_eagerly
+@eagerly
 def tanh(input):
     """``tanh``, elementwise."""
     return math.tanh(as_tensor(input))
@@ -119,14 +121,14 @@ def _softmax_dim(name: str, rank: int, dim):
     return 0 if rank in (0, 1, 3) else 1
 
 
-@_eagerly
+@eagerly
 def softmax(input, dim=None):
     """``exp(x) / sum(exp(x), dim)``, stable for large inputs."""
     x = as_tensor(input)
     return activations.softmax(x, axis=_softmax_dim("softmax", len(x.shape), dim))
 
 
-@_eagerly
+@eagerly
 def log_softmax(input, dim=None):
     """``x - log(sum(exp(x), dim))``, stable for large inputs."""
     x = as_tensor(input)
@@ -136,7 +138,7 @@ def log_softmax(input, dim=None):
 # ---- layers -----------------------------------------------------------------------------
 
 
-@_eagerly
+@eagerly
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` with ``weight`` of shape ``[out_features, in_features]``;
     any leading dimensions of ``input`` are kept."""
@@ -151,7 +153,7 @@ def linear(input, weight, bias=None):
     return y
 
 
-@_eagerly
+@eagerly
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` while
     ``training``; the identity otherwise."""
@@ -167,13 +169,13 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
 
 def _spatial_padding(x, padding, value):
     """Explicit PyTorch padding of an NCHW tensor's H and W by ``padding`` (int or pair)."""
-    ph, pw = _pair(padding, "padding")
+    ph, pw = pair(padding, "padding")
     if ph == 0 and pw == 0:
         return x
     return _pad(x, [[0, 0], [0, 0], [ph, ph], [pw, pw]], constant_values=value)
 
 
-@_eagerly
+@eagerly
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
     """2-D cross-correlation of NCHW ``input`` with ``weight`` ``[out, in, kh, kw]``.
 
@@ -186,17 +188,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: in
         if padding.lower() not in ("same", "valid"):
             raise ValueError(f"padding must be 'same', 'valid' or ints, got {padding!r}")
         mode = padding.upper()
-        if mode == "SAME" and _pair(stride, "stride") != (1, 1):
+        if mode == "SAME" and pair(stride, "stride") != (1, 1):
             raise ValueError("padding='same' is not supported for strided convolutions")
     else:
         x, mode = _spatial_padding(x, padding, 0), "VALID"
     y = conv.conv2d(
         x,
         array.transpose(w, [2, 3, 1, 0]),  # PyTorch's [out, in, kh, kw] -> TF's [kh, kw, in, out]
-        strides=_pair(stride, "stride"),
+        strides=pair(stride, "stride"),
         padding=mode,
         data_format="NCHW",
-        dilations=_pair(dilation, "dilation"),
+        dilations=pair(dilation, "dilation"),
     )
     if bias is not None:
         y = nn_ops.bias_add(y, as_tensor(bias), data_format="NCHW")
@@ -207,22 +209,22 @@ def _pool(pool_fn, input, kernel_size, stride, padding, pad_value, ceil_mode):
     if ceil_mode:
         raise NotImplementedError("pooling with ceil_mode=True is not supported")
     x = as_tensor(input)
-    kernel = _pair(kernel_size, "kernel_size")
-    strides = kernel if stride is None else _pair(stride, "stride")
-    if any(2 * p > k for p, k in zip(_pair(padding, "padding"), kernel)):
+    kernel = pair(kernel_size, "kernel_size")
+    strides = kernel if stride is None else pair(stride, "stride")
+    if any(2 * p > k for p, k in zip(pair(padding, "padding"), kernel)):
         raise ValueError("pad should be at most half of effective kernel size")
     x = _spatial_padding(x, padding, pad_value)
     return pool_fn(x, ksize=kernel, strides=strides, padding="VALID", data_format="NCHW")
 
 
-@_eagerly
+@eagerly
 def max_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False):
     """The maximum over each ``kernel_size`` window of an NCHW tensor (``stride`` defaults to
     ``kernel_size``; padding never wins)."""
     return _pool(pooling.max_pool, input, kernel_size, stride, padding, float("-inf"), ceil_mode)
 
 
-@_eagerly
+@eagerly
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False):
     """The mean over each ``kernel_size`` window of an NCHW tensor (zero padding counts, as
     PyTorch's default ``count_include_pad=True``)."""
@@ -232,7 +234,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = Fal
 # ---- losses -----------------------------------------------------------------------------
 
 
-@_eagerly
+@eagerly
 def cross_entropy(
     input,
     target,
@@ -253,7 +255,7 @@ def cross_entropy(
     >>> round(loss.item(), 4)
     0.6931
     """
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     logits, target = _class_dim_last(as_tensor(input)), as_tensor(target)
     ids = target.dtype.is_integer
     if ids:
@@ -268,27 +270,27 @@ def cross_entropy(
         loss = (1.0 - label_smoothing) * loss + label_smoothing * smooth
     if ids and (weight is not None or kept is not None):
         return _weighted(loss, safe, kept, weight, reduction)
-    return _reduce(loss, reduction)
+    return apply_reduction(loss, reduction)
 
 
-@_eagerly
+@eagerly
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean"):  # fmt: skip
     """``-input[i, target[i]]`` for log-probabilities ``input`` ``[N, C]`` (``weight`` and
     ``ignore_index`` as in :func:`cross_entropy`)."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x, target = _class_dim_last(as_tensor(input)), as_tensor(target)
     kept, safe = _kept(target, ignore_index)
     picked = creation.one_hot(safe, int(x.shape[-1]), dtype=x.dtype)
     loss = math.negative(reduce_ops.reduce_sum(picked * x, -1))
     if weight is not None or kept is not None:
         return _weighted(loss, safe, kept, weight, reduction)
-    return _reduce(loss, reduction)
+    return apply_reduction(loss, reduction)
 
 
-def _legacy_reduction(size_average, reduce, reduction: str) -> str:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+def legacy_reduction(size_average, reduce, reduction: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
     if size_average is None and reduce is None:
         return reduction
     if reduce is False:
@@ -318,10 +320,10 @@ def _weighted(loss, target, kept, weight, reduction: str):
     return total if reduction == "sum" else total / reduce_ops.reduce_sum(w)
 
 
-@_eagerly
+@eagerly
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean (``reduction="mean"``), sum or elementwise ``(input - target) ** 2``."""
-    return _reduce(math.squared_difference(as_tensor(input), as_tensor(target)), reduction)
+    return apply_reduction(math.squared_difference(as_tensor(input), as_tensor(target)), reduction)
 
 
 # ---- the rest of torch.nn.functional (batch norm, BCE, embeddings, ...) ---------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.dynamic import functions as fn
-from flowgraph.dynamic.functional import _eagerly, _reduce
+from flowgraph.dynamic.functional import apply_reduction, eagerly
 from flowgraph.dynamic.functions import as_tensor
 from flowgraph.dynamic.tape import call
 from flowgraph.ops import activations, array, creation, losses, math, reduce
@@ -28,13 +28,13 @@ __all__ = [
 ]  # fmt: skip
 
 
-@_eagerly
+@eagerly
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """``x`` where positive, ``negative_slope * x`` elsewhere."""
     return activations.leaky_relu(as_tensor(input), alpha=float(negative_slope))
 
 
-@_eagerly
+@eagerly
 def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
     """``x`` where positive, ``exp(x) - 1`` elsewhere."""
     if alpha != 1.0:
@@ -42,14 +42,14 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
     return activations.elu(as_tensor(input))
 
 
-@_eagerly
+@eagerly
 def silu(input, inplace: bool = False):  # noqa: A002
     """``x * sigmoid(x)`` (also called swish)."""
     x = as_tensor(input)
     return x * math.sigmoid(x)
 
 
-@_eagerly
+@eagerly
 def softplus(input):  # noqa: A002
     """``log(1 + exp(x))``, computed stably."""
     return activations.softplus(as_tensor(input))
@@ -101,7 +101,7 @@ def batch_norm(
     return y
 
 
-@_eagerly
+@eagerly
 def adaptive_avg_pool2d(input, output_size):  # noqa: A002
     """The mean over ``output_size`` adaptive windows of an NCHW tensor: window ``i`` spans
     ``floor(i * H / out)`` to ``ceil((i + 1) * H / out)``, as in PyTorch."""
@@ -142,7 +142,7 @@ def _check_target(what, x, target):
         )
 
 
-@_eagerly
+@eagerly
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):  # noqa: A002
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``input``; the logs are clamped
     at -100 as PyTorch does."""
@@ -154,10 +154,10 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):  
     loss = math.negative(t * log_p + (1.0 - t) * log_q)
     if weight is not None:
         loss = loss * as_tensor(weight)
-    return _reduce(loss, reduction)
+    return apply_reduction(loss, reduction)
 
 
-@_eagerly
+@eagerly
 def binary_cross_entropy_with_logits(
     input,  # noqa: A002
     target,
@@ -177,31 +177,31 @@ def binary_cross_entropy_with_logits(
         loss = losses.sigmoid_cross_entropy_with_logits(labels=t, logits=z)
     if weight is not None:
         loss = loss * as_tensor(weight)
-    return _reduce(loss, reduction)
+    return apply_reduction(loss, reduction)
 
 
-@_eagerly
+@eagerly
 def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):  # noqa: A002
     """``0.5 d^2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
     d = math.abs(as_tensor(input) - as_tensor(target))
     if beta == 0:
-        return _reduce(d, reduction)
+        return apply_reduction(d, reduction)
     loss = math.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return apply_reduction(loss, reduction)
 
 
-@_eagerly
+@eagerly
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):  # noqa: A002
     """``0.5 d^2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
     d = math.abs(as_tensor(input) - as_tensor(target))
     loss = math.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta))
-    return _reduce(loss, reduction)
+    return apply_reduction(loss, reduction)
 
 
-@_eagerly
+@eagerly
 def l1_loss(input, target, reduction: str = "mean"):  # noqa: A002
     """Mean (or sum, or elementwise) absolute difference."""
-    return _reduce(math.abs(as_tensor(input) - as_tensor(target)), reduction)
+    return apply_reduction(math.abs(as_tensor(input) - as_tensor(target)), reduction)
 
 
 def embedding(input, weight, padding_idx=None):  # noqa: A002
@@ -218,7 +218,7 @@ def embedding(input, weight, padding_idx=None):  # noqa: A002
     return rows.reshape(*ids.shape, weight.shape[1])
 
 
-@_eagerly
+@eagerly
 def one_hot(tensor, num_classes: int = -1):
     """int64 ``[..., num_classes]`` with a 1 at each id (``num_classes`` -1: max id + 1)."""
     ids = as_tensor(tensor)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.dynamic.autograd import _reachable
+from flowgraph.dynamic.autograd import reachable
 from flowgraph.dynamic.tensor import EagerTensor
 from flowgraph.graph import Graph
 from flowgraph.ops.registry import apply_op
@@ -35,7 +35,7 @@ def tape_to_graph(root, graph: Graph | None = None):
         if not isinstance(r, EagerTensor):
             raise TypeError(f"tape_to_graph needs flowgraph.dynamic tensors, got {r!r}")
     graph = graph or Graph()
-    nodes = sorted(_reachable(roots), key=lambda n: n._id)
+    nodes = sorted(reachable(roots), key=lambda n: n._id)
     mapping: dict = {}
     leaves = 0
     with graph.as_default():

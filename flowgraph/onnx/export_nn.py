@@ -7,7 +7,7 @@ from __future__ import annotations
 from onnx import TensorProto
 
 from flowgraph.onnx.errors import ONNXExportError
-from flowgraph.onnx.export_ops import _elem, _ints, _rank, _scalar, rule
+from flowgraph.onnx.export_ops import input_rank, int_constant, onnx_elem, rule, scalar_constant
 
 # ---- linear algebra, convolution, pooling ---------------------------------------------------
 
@@ -17,7 +17,7 @@ def _matmul(ctx, op, ins, outs):
     ins = list(ins)
     for i, flag in enumerate(("transpose_a", "transpose_b")):
         if op.attrs[flag]:
-            r = _rank(op, i)
+            r = input_rank(op, i)
             perm = [*range(r - 2), r - 1, r - 2]
             ins[i] = ctx.node("Transpose", [ins[i]], hint=op.name, perm=perm)[0]
     ctx.node("MatMul", ins, outs)
@@ -26,9 +26,9 @@ def _matmul(ctx, op, ins, outs):
 @rule("BiasAdd")
 def _bias_add(ctx, op, ins, outs):
     x, b = ins
-    r = _rank(op)
+    r = input_rank(op)
     if op.attrs["data_format"] == "NCHW" and r > 2:  # the bias runs along axis 1
-        b = ctx.node("Unsqueeze", [b, _ints(ctx, range(1, r - 1), "axes")], hint=op.name)[0]
+        b = ctx.node("Unsqueeze", [b, int_constant(ctx, range(1, r - 1), "axes")], hint=op.name)[0]
     ctx.node("Add", [x, b], outs)
 
 
@@ -114,7 +114,7 @@ def _reduce_inputs(ctx, op, x):
     axis = op.attrs["axis"]
     if axis is None:
         return [x]
-    return [x, _ints(ctx, [axis] if isinstance(axis, int) else list(axis), "axes")]
+    return [x, int_constant(ctx, [axis] if isinstance(axis, int) else list(axis), "axes")]
 
 
 @rule(*_REDUCE)
@@ -139,10 +139,10 @@ def _arg(ctx, op, ins, outs):
         ctx.node(op.type, ins, outs, axis=axis, keepdims=0)
         return
     got = ctx.node(op.type, ins, hint=op.name, axis=axis, keepdims=0)[0]
-    ctx.node("Cast", [got], outs, to=_elem(op.attrs["output_type"]))
+    ctx.node("Cast", [got], outs, to=onnx_elem(op.attrs["output_type"]))
 
 
 @rule("L2Loss")
 def _l2_loss(ctx, op, ins, outs):
     s = ctx.node("ReduceSumSquare", ins, hint=op.name, keepdims=0)[0]
-    ctx.node("Mul", [s, _scalar(ctx, 0.5, op.outputs[0].dtype)], outs)
+    ctx.node("Mul", [s, scalar_constant(ctx, 0.5, op.outputs[0].dtype)], outs)

@@ -43,24 +43,28 @@ def rule(*op_types):
     return register
 
 
-def _elem(dtype) -> int:
+def onnx_elem(dtype) -> int:
+    """The ONNX element type (TensorProto enum) of a flowgraph dtype."""
     from flowgraph.onnx.exporter import elem_type
 
     return elem_type(dtype)
 
 
-def _rank(op, i=0) -> int:
+def input_rank(op, i=0) -> int:
+    """The static rank of ``op``'s input ``i``; ONNXExportError when unknown."""
     rank = op.inputs[i].shape.rank
     if rank is None:
         raise ONNXExportError(f"input {i} has an unknown rank, which this translation needs")
     return rank
 
 
-def _ints(ctx, values, hint) -> str:
+def int_constant(ctx, values, hint) -> str:
+    """An int64 vector initializer holding ``values``; its name."""
     return ctx.const(np.asarray(values, dtype=np.int64).reshape(-1), hint=hint)
 
 
-def _scalar(ctx, value, dtype, hint="c") -> str:
+def scalar_constant(ctx, value, dtype, hint="c") -> str:
+    """A scalar initializer of ``dtype`` holding ``value``; its name."""
     return ctx.const(np.asarray(value, dtype=dtype.as_numpy_dtype), hint=hint)
 
 
@@ -115,7 +119,7 @@ def _fill(ctx, op, ins, outs):
 def _real_div(ctx, op, ins, outs):
     out = op.outputs[0].dtype
     if op.inputs[0].dtype != out:  # int / int is a float in TF; ONNX Div would truncate
-        ins = [ctx.node("Cast", [i], hint=op.name, to=_elem(out))[0] for i in ins]
+        ins = [ctx.node("Cast", [i], hint=op.name, to=onnx_elem(out))[0] for i in ins]
     ctx.node("Div", ins, outs)
 
 
@@ -164,14 +168,14 @@ def _rsqrt(ctx, op, ins, outs):
 
 @rule("Log1p")
 def _log1p(ctx, op, ins, outs):
-    one = _scalar(ctx, 1, op.inputs[0].dtype)
+    one = scalar_constant(ctx, 1, op.inputs[0].dtype)
     ctx.node("Log", ctx.node("Add", [ins[0], one], hint=op.name), outs)
 
 
 @rule("Relu6")
 def _relu6(ctx, op, ins, outs):
     dt = op.inputs[0].dtype
-    ctx.node("Clip", [ins[0], _scalar(ctx, 0, dt), _scalar(ctx, 6, dt)], outs)
+    ctx.node("Clip", [ins[0], scalar_constant(ctx, 0, dt), scalar_constant(ctx, 6, dt)], outs)
 
 
 @rule("LeakyRelu")
@@ -187,7 +191,7 @@ def _clip(ctx, op, ins, outs):
 
 @rule("Cast")
 def _cast(ctx, op, ins, outs):
-    ctx.node("Cast", ins, outs, to=_elem(op.attrs["dtype"]))
+    ctx.node("Cast", ins, outs, to=onnx_elem(op.attrs["dtype"]))
 
 
 @rule("Softmax", "LogSoftmax")

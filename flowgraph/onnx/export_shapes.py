@@ -8,7 +8,15 @@ import numpy as np
 from onnx import TensorProto, helper
 
 from flowgraph.onnx.errors import ONNXExportError
-from flowgraph.onnx.export_ops import INT64_MAX, INT64_MIN, _elem, _ints, _rank, _scalar, rule
+from flowgraph.onnx.export_ops import (
+    INT64_MAX,
+    INT64_MIN,
+    input_rank,
+    int_constant,
+    onnx_elem,
+    rule,
+    scalar_constant,
+)
 
 # ---- shapes and layout ----------------------------------------------------------------------
 
@@ -22,13 +30,13 @@ def _reshape(ctx, op, ins, outs):
     dims = list(op.attrs["shape"])
     if any(not isinstance(d, int | np.integer) for d in dims):
         raise ONNXExportError(f"shape {dims} is not all ints")
-    ctx.node("Reshape", [ins[0], _ints(ctx, dims, "shape")], outs, allowzero=int(0 in dims))
+    ctx.node("Reshape", [ins[0], int_constant(ctx, dims, "shape")], outs, allowzero=int(0 in dims))
 
 
 @rule("Transpose")
 def _transpose(ctx, op, ins, outs):
     perm = op.attrs["perm"]
-    perm = list(reversed(range(_rank(op)))) if perm is None else [int(p) for p in perm]
+    perm = list(reversed(range(input_rank(op)))) if perm is None else [int(p) for p in perm]
     ctx.node("Transpose", ins, outs, perm=perm)
 
 
@@ -39,14 +47,14 @@ def _concat(ctx, op, ins, outs):
 
 @rule("Pack")
 def _pack(ctx, op, ins, outs):
-    axes = _ints(ctx, [op.attrs["axis"]], "axes")
+    axes = int_constant(ctx, [op.attrs["axis"]], "axes")
     parts = [ctx.node("Unsqueeze", [i, axes], hint=op.name)[0] for i in ins]
     ctx.node("Concat", parts, outs, axis=int(op.attrs["axis"]))
 
 
 @rule("Unpack")
 def _unpack(ctx, op, ins, outs):
-    axis, axes = int(op.attrs["axis"]), _ints(ctx, [op.attrs["axis"]], "axes")
+    axis, axes = int(op.attrs["axis"]), int_constant(ctx, [op.attrs["axis"]], "axes")
     parts = ctx.node("Split", ins, len(outs), hint=op.name, axis=axis, num_outputs=len(outs))
     for part, out in zip(parts, outs):
         ctx.node("Squeeze", [part, axes], [out])
@@ -59,12 +67,12 @@ def _split(ctx, op, ins, outs):
     if None in sizes:
         ctx.node("Split", ins, outs, axis=axis, num_outputs=len(outs))
     else:
-        ctx.node("Split", [ins[0], _ints(ctx, sizes, "split")], outs, axis=axis)
+        ctx.node("Split", [ins[0], int_constant(ctx, sizes, "split")], outs, axis=axis)
 
 
 @rule("ExpandDims")
 def _expand_dims(ctx, op, ins, outs):
-    ctx.node("Unsqueeze", [ins[0], _ints(ctx, [op.attrs["axis"]], "axes")], outs)
+    ctx.node("Unsqueeze", [ins[0], int_constant(ctx, [op.attrs["axis"]], "axes")], outs)
 
 
 @rule("Squeeze")
@@ -74,12 +82,12 @@ def _squeeze(ctx, op, ins, outs):
         ctx.node("Squeeze", ins, outs)
     else:
         axes = [axis] if isinstance(axis, int) else list(axis)
-        ctx.node("Squeeze", [ins[0], _ints(ctx, axes, "axes")], outs)
+        ctx.node("Squeeze", [ins[0], int_constant(ctx, axes, "axes")], outs)
 
 
 @rule("Tile")
 def _tile(ctx, op, ins, outs):
-    ctx.node("Tile", [ins[0], _ints(ctx, op.attrs["multiples"], "repeats")], outs)
+    ctx.node("Tile", [ins[0], int_constant(ctx, op.attrs["multiples"], "repeats")], outs)
 
 
 @rule("Pad")
@@ -88,8 +96,8 @@ def _pad(ctx, op, ins, outs):
     if mode is None:  # ONNX's "edge" repeats the border once; TF's SYMMETRIC mirrors it
         raise ONNXExportError(f"padding mode {op.attrs['mode']!r} has no ONNX equivalent")
     paddings = np.asarray(op.attrs["paddings"], dtype=np.int64).reshape(-1, 2)
-    pads = _ints(ctx, np.concatenate([paddings[:, 0], paddings[:, 1]]), "pads")
-    value = _scalar(ctx, op.attrs["constant_values"], op.inputs[0].dtype)
+    pads = int_constant(ctx, np.concatenate([paddings[:, 0], paddings[:, 1]]), "pads")
+    value = scalar_constant(ctx, op.attrs["constant_values"], op.inputs[0].dtype)
     ctx.node("Pad", [ins[0], pads, value], outs, mode=mode)
 
 
@@ -103,13 +111,13 @@ def _shape(ctx, op, ins, outs):
         ctx.node(op.type, ins, outs)
         return
     got = ctx.node(op.type, ins, hint=op.name)[0]
-    ctx.node("Cast", [got], outs, to=_elem(op.attrs["out_type"]))
+    ctx.node("Cast", [got], outs, to=onnx_elem(op.attrs["out_type"]))
 
 
 @rule("ZerosLike", "OnesLike")
 def _like(ctx, op, ins, outs):
     dt = op.outputs[0].dtype
-    value = helper.make_tensor("value", _elem(dt), [1], [0 if op.type == "ZerosLike" else 1])
+    value = helper.make_tensor("value", onnx_elem(dt), [1], [0 if op.type == "ZerosLike" else 1])
     ctx.node("ConstantOfShape", ctx.node("Shape", ins, hint=op.name), outs, value=value)
 
 
@@ -133,7 +141,7 @@ def _strided_slice(ctx, op, ins, outs):
     if any(d[0] == "ellipsis" for d in key):
         i = next(i for i, d in enumerate(key) if d[0] == "ellipsis")
         used = sum(d[0] in ("int", "slice") for d in key)
-        fill = (("slice", None, None, None),) * (_rank(op) - used)
+        fill = (("slice", None, None, None),) * (input_rank(op) - used)
         key = key[:i] + fill + key[i + 1 :]
     starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
     axis = out_axis = 0
@@ -158,12 +166,12 @@ def _strided_slice(ctx, op, ins, outs):
         axis += 1
     y = ins[0]
     if axes:
-        args = [_ints(ctx, v, n) for v, n in zip((starts, ends, axes, steps), "seas")]
+        args = [int_constant(ctx, v, n) for v, n in zip((starts, ends, axes, steps), "seas")]
         y = ctx.node("Slice", [y, *args], hint=op.name)[0]
     if squeeze:
-        y = ctx.node("Squeeze", [y, _ints(ctx, squeeze, "axes")], hint=op.name)[0]
+        y = ctx.node("Squeeze", [y, int_constant(ctx, squeeze, "axes")], hint=op.name)[0]
     if unsqueeze:
-        y = ctx.node("Unsqueeze", [y, _ints(ctx, unsqueeze, "axes")], hint=op.name)[0]
+        y = ctx.node("Unsqueeze", [y, int_constant(ctx, unsqueeze, "axes")], hint=op.name)[0]
     ctx.node("Identity", [y], outs)
 
 
@@ -171,12 +179,14 @@ def _strided_slice(ctx, op, ins, outs):
 def _one_hot(ctx, op, ins, outs):
     depth, dt = int(op.attrs["depth"]), op.outputs[0].dtype
     idx = ctx.node("Cast", ins, hint=op.name, to=TensorProto.INT64)[0]  # what runtimes take
-    negative = ctx.node("Less", [idx, _ints(ctx, 0, "zero")], hint=op.name)[0]
-    idx = ctx.node("Where", [negative, _ints(ctx, depth, "depth"), idx], hint=op.name)[0]
+    negative = ctx.node("Less", [idx, int_constant(ctx, 0, "zero")], hint=op.name)[0]
+    idx = ctx.node("Where", [negative, int_constant(ctx, depth, "depth"), idx], hint=op.name)[0]
     values = ctx.const(
         np.asarray([op.attrs["off_value"], op.attrs["on_value"]], dtype=dt.as_numpy_dtype)
     )
-    ctx.node("OneHot", [idx, _ints(ctx, [depth], "depth"), values], outs, axis=op.attrs["axis"])
+    ctx.node(
+        "OneHot", [idx, int_constant(ctx, [depth], "depth"), values], outs, axis=op.attrs["axis"]
+    )
 
 
 @rule("Where")
@@ -186,15 +196,15 @@ def _where_indices(ctx, op, ins, outs):
 
 @rule("TopKV2")
 def _top_k(ctx, op, ins, outs):
-    k = _ints(ctx, [op.attrs["k"]], "k")
+    k = int_constant(ctx, [op.attrs["k"]], "k")
     values, indices = ctx.node("TopK", [ins[0], k], 2, hint=op.name, axis=-1, largest=1, sorted=1)
     ctx.node("Identity", [values], outs[:1])
-    ctx.node("Cast", [indices], outs[1:], to=_elem(op.outputs[1].dtype))
+    ctx.node("Cast", [indices], outs[1:], to=onnx_elem(op.outputs[1].dtype))
 
 
 @rule("Cumsum")
 def _cumsum(ctx, op, ins, outs):
-    axis = _ints(ctx, op.attrs["axis"], "axis")
+    axis = int_constant(ctx, op.attrs["axis"], "axis")
     ctx.node(
         "CumSum",
         [ins[0], axis],

@@ -9,8 +9,8 @@ import numpy as np
 import flowgraph as fg
 from flowgraph.onnx.import_ops import (
     IMPORTERS,
-    _flatten_shape,
-    _rank,
+    flatten_shape,
+    known_rank,
     numpy_dtype,
     rule,
 )
@@ -179,8 +179,8 @@ def _softmax(ctx, node, ins, attrs):
     axis = attrs.get("axis", -1 if ctx.opset >= 13 else 1)
     if ctx.opset >= 13:
         return fn(x, axis=axis)
-    rank = _rank(x, node.op_type)  # before 13: one softmax over the dims from axis on
-    flat = fg.reshape(x, _flatten_shape(x, axis % rank if rank else 0))
+    rank = known_rank(x, node.op_type)  # before 13: one softmax over the dims from axis on
+    flat = fg.reshape(x, flatten_shape(x, axis % rank if rank else 0))
     return fg.reshape(fn(flat, axis=1), fg.shape(x))
 
 

@@ -10,11 +10,11 @@ import flowgraph as fg
 from flowgraph.onnx.errors import ONNXImportError
 from flowgraph.onnx.import_ops import (
     IMPORTERS,
-    _axes,
-    _axes_list,
-    _no_unsupported,
-    _rank,
+    axes_input,
+    axes_list,
+    known_rank,
     numpy_dtype,
+    refuse_unsupported,
     rule,
 )
 
@@ -84,7 +84,7 @@ def _pool(ctx, node, ins, attrs):
     x = ins[0]
     kernel = [int(k) for k in attrs["kernel_shape"]]
     strides, dilations = _spatial_attrs(node, x, attrs, kernel)
-    _no_unsupported(attrs, {"storage_order": 0, "dilations": [1, 1]})
+    refuse_unsupported(attrs, {"storage_order": 0, "dilations": [1, 1]})
     if len(node.output) > 1 and node.output[1]:
         raise ONNXImportError("MaxPool's Indices output is not supported")
     padding, pads = _explicit_pads(node, x, kernel, strides, dilations, attrs)
@@ -135,7 +135,7 @@ def _ceil_extra(x, kernel, strides, pads) -> list[int]:
 @rule("GlobalAveragePool", "GlobalMaxPool")
 def _global_pool(ctx, node, ins, attrs):
     x = ins[0]
-    axes = list(range(2, _rank(x, node.op_type)))
+    axes = list(range(2, known_rank(x, node.op_type)))
     fn = fg.reduce_mean if node.op_type == "GlobalAveragePool" else fg.reduce_max
     return fn(x, axis=axes, keepdims=True)
 
@@ -145,7 +145,7 @@ def _batch_norm(ctx, node, ins, attrs):
     if attrs.get("training_mode", 0):
         raise ONNXImportError("training_mode=1 is not supported (inference only)")
     x, scale, bias, mean, var = ins[:5]
-    shape = [1, -1] + [1] * (_rank(x, node.op_type) - 2)
+    shape = [1, -1] + [1] * (known_rank(x, node.op_type) - 2)
     eps = fg.constant(attrs.get("epsilon", 1e-5), dtype=x.dtype)
     inv = fg.reshape(scale * fg.rsqrt(var + eps), shape)
     return (x - fg.reshape(mean, shape)) * inv + fg.reshape(bias, shape)
@@ -155,7 +155,7 @@ def _batch_norm(ctx, node, ins, attrs):
 
 
 def _reduce_axes(ctx, node, attrs):
-    axes = _axes(ctx, node, attrs)
+    axes = axes_input(ctx, node, attrs)
     if not axes:
         return "noop" if attrs.get("noop_with_empty_axes", 0) else None
     return axes
@@ -194,7 +194,7 @@ def _arg(ctx, node, ins, attrs):
     x, axis = ins[0], attrs.get("axis", 0)
     fn = fg.argmax if node.op_type == "ArgMax" else fg.argmin
     if attrs.get("select_last_index", 0):
-        rank = _rank(x, node.op_type)
+        rank = known_rank(x, node.op_type)
         key = [slice(None)] * rank
         key[axis % rank] = slice(None, None, -1)
         last = fg.shape(x, out_type=fg.int64)[axis] - 1
@@ -207,8 +207,8 @@ def _arg(ctx, node, ins, attrs):
 @rule("TopK")
 def _top_k(ctx, node, ins, attrs):
     x = ins[0]
-    k = int(_axes_list(ctx.static(node, 1, "K"))[0])
-    _no_unsupported(attrs, {"sorted": 1})
+    k = int(axes_list(ctx.static(node, 1, "K"))[0])
+    refuse_unsupported(attrs, {"sorted": 1})
     if not attrs.get("largest", 1):  # the k smallest: the k largest of -x (ties: lower index)
         values, indices = _top_k_largest(-x, k, attrs.get("axis", -1))
         return -values, indices
@@ -216,7 +216,7 @@ def _top_k(ctx, node, ins, attrs):
 
 
 def _top_k_largest(x, k, axis):
-    rank = _rank(x, "TopK")
+    rank = known_rank(x, "TopK")
     axis %= rank
     if axis != rank - 1:
         perm = [*range(axis), *range(axis + 1, rank), axis]
@@ -229,7 +229,7 @@ def _top_k_largest(x, k, axis):
 
 @rule("CumSum")
 def _cumsum(ctx, node, ins, attrs):
-    axis = int(_axes_list(ctx.static(node, 1, "axis"))[0])
+    axis = int(axes_list(ctx.static(node, 1, "axis"))[0])
     return fg.cumsum(
         ins[0],
         axis=axis,
@@ -273,7 +273,7 @@ def _mean_variance_normalization(ctx, node, ins, attrs):
 @rule("InstanceNormalization")
 def _instance_normalization(ctx, node, ins, attrs):
     x, scale, bias = ins
-    rank = _rank(x, "InstanceNormalization")
+    rank = known_rank(x, "InstanceNormalization")
     axes = list(range(2, rank))
     shape = [1, -1] + [1] * (rank - 2)
     mean = fg.reduce_mean(x, axis=axes, keepdims=True)
@@ -286,7 +286,7 @@ def _instance_normalization(ctx, node, ins, attrs):
 def _layer_normalization(ctx, node, ins, attrs):
     x, scale = ins[0], ins[1]
     bias = ins[2] if len(ins) > 2 else None
-    rank = _rank(x, "LayerNormalization")
+    rank = known_rank(x, "LayerNormalization")
     axes = list(range(attrs.get("axis", -1) % rank, rank))
     stash = fg.as_dtype(numpy_dtype(attrs.get("stash_type", 1), "stash_type"))
     xs = fg.cast(x, stash) if x.dtype != stash else x  # statistics in the stash type

@@ -40,7 +40,17 @@ from flowgraph.graph.tensor import Tensor
 from flowgraph.onnx.errors import ONNXImportError
 
 IMPORTERS: dict = {}
-_DTYPES = {"float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"}
+SUPPORTED_DTYPES = {
+    "float16",
+    "float32",
+    "float64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+}
 
 
 def numpy_dtype(elem_type: int, what: str) -> np.dtype:
@@ -49,7 +59,7 @@ def numpy_dtype(elem_type: int, what: str) -> np.dtype:
         dt = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem_type))
     except Exception:  # an unknown or non-numeric element type
         dt = None
-    if dt is None or dt.name not in _DTYPES:
+    if dt is None or dt.name not in SUPPORTED_DTYPES:
         name = (
             onnx.TensorProto.DataType.Name(elem_type)
             if elem_type in onnx.TensorProto.DataType.values()
@@ -138,17 +148,21 @@ def rule(*op_types):
     return register
 
 
-def _rank(t: Tensor, op: str) -> int:
+def known_rank(t: Tensor, op: str) -> int:
+    """The static rank of ``t``; ONNXImportError naming ``op`` when unknown."""
     if t.shape.rank is None:
         raise ONNXImportError(f"{op} needs its input's rank, which the model leaves unknown")
     return t.shape.rank
 
 
-def _axes_list(value) -> list[int]:
+def axes_list(value) -> list[int]:
+    """An axes attribute or constant as a list of Python ints."""
     return [int(a) for a in np.asarray(value).reshape(-1)]
 
 
-def _no_unsupported(attrs: dict, defaults: dict) -> None:
+def refuse_unsupported(attrs: dict, defaults: dict) -> None:
+    """ONNXImportError for an attribute set to a value other than the default
+    this importer supports."""
     for key, default in defaults.items():
         if (
             key in attrs
@@ -158,18 +172,20 @@ def _no_unsupported(attrs: dict, defaults: dict) -> None:
             raise ONNXImportError(f"attribute {key}={attrs[key]!r} is not supported")
 
 
-def _flatten_shape(x, axis):
+def flatten_shape(x, axis):
     """A run-time [prod(dims[:axis]), prod(dims[axis:])] for ``x``."""
     s = fg.shape(x, out_type=fg.int64)
     head = fg.reduce_prod(s[:axis]) if axis else fg.constant(1, dtype=fg.int64)
     return fg.stack([head, fg.reduce_prod(s[axis:])])
 
 
-def _axes(ctx, node, attrs, what="axes"):
+def axes_input(ctx, node, attrs, what="axes"):
+    """A node's axes: its attribute (older opsets) or its static second input; None
+    when the model computes them."""
     if "axes" in attrs:
         return list(attrs["axes"])
     value = ctx.static(node, 1, what)
-    return None if value is None else _axes_list(value)
+    return None if value is None else axes_list(value)
 
 
 # The rules, by family; importing them fills IMPORTERS (they import the helpers above).

@@ -11,12 +11,12 @@ import flowgraph as fg
 from flowgraph.onnx.errors import ONNXImportError
 from flowgraph.onnx.import_ops import (
     StaticInputNeeded,
-    _axes,
-    _axes_list,
-    _flatten_shape,
-    _no_unsupported,
-    _rank,
+    axes_input,
+    axes_list,
+    flatten_shape,
+    known_rank,
     numpy_dtype,
+    refuse_unsupported,
     rule,
 )
 
@@ -28,8 +28,8 @@ def _flatten(ctx, node, ins, attrs):
     x = ins[0]
     axis = attrs.get("axis", 1)
     if axis < 0:
-        axis += _rank(x, "Flatten")
-    return fg.reshape(x, _flatten_shape(x, axis))
+        axis += known_rank(x, "Flatten")
+    return fg.reshape(x, flatten_shape(x, axis))
 
 
 @rule("Reshape")
@@ -37,7 +37,7 @@ def _reshape(ctx, node, ins, attrs):
     x = ins[0]
     allowzero = attrs.get("allowzero", 0)
     try:
-        shape = _axes_list(ctx.static(node, 1, "shape"))
+        shape = axes_list(ctx.static(node, 1, "shape"))
     except StaticInputNeeded as needed:  # a fed shape: a run-time reshape where possible
         try:
             return _dynamic_reshape(x, ins[1], allowzero)
@@ -82,8 +82,8 @@ def _concat(ctx, node, ins, attrs):
 @rule("Unsqueeze")
 def _unsqueeze(ctx, node, ins, attrs):
     x = ins[0]
-    axes = _axes(ctx, node, attrs)
-    rank = _rank(x, "Unsqueeze") + len(axes)
+    axes = axes_input(ctx, node, attrs)
+    rank = known_rank(x, "Unsqueeze") + len(axes)
     for a in sorted(a % rank for a in axes):
         x = fg.expand_dims(x, a)
     return fg.identity(x)
@@ -91,7 +91,7 @@ def _unsqueeze(ctx, node, ins, attrs):
 
 @rule("Squeeze")
 def _squeeze(ctx, node, ins, attrs):
-    axes = _axes(ctx, node, attrs)
+    axes = axes_input(ctx, node, attrs)
     return fg.squeeze(ins[0], axis=axes if axes else None)
 
 
@@ -102,7 +102,7 @@ def _gather(ctx, node, ins, attrs):
 
 @rule("GatherND")
 def _gather_nd(ctx, node, ins, attrs):
-    _no_unsupported(attrs, {"batch_dims": 0})
+    refuse_unsupported(attrs, {"batch_dims": 0})
     return fg.gather_nd(ins[0], ins[1])
 
 
@@ -139,7 +139,7 @@ def _constant(ctx, node, ins, attrs):
 
 @rule("ConstantOfShape")
 def _constant_of_shape(ctx, node, ins, attrs):
-    shape = _axes_list(ctx.static(node, 0, "shape"))
+    shape = axes_list(ctx.static(node, 0, "shape"))
     value = (
         np.zeros(1, np.float32)
         if "value" not in attrs
@@ -152,7 +152,7 @@ def _constant_of_shape(ctx, node, ins, attrs):
 
 @rule("Tile")
 def _tile(ctx, node, ins, attrs):
-    return fg.tile(ins[0], _axes_list(ctx.static(node, 1, "repeats")))
+    return fg.tile(ins[0], axes_list(ctx.static(node, 1, "repeats")))
 
 
 @rule("Pad")
@@ -163,11 +163,11 @@ def _pad(ctx, node, ins, attrs):
     if mode not in ("CONSTANT", "REFLECT"):  # ONNX's edge/wrap have no TF mode
         raise ONNXImportError(f"pad mode {mode.lower()!r} is not supported")
     pads = attrs.get("pads")
-    pads = _axes_list(ctx.static(node, 1, "pads")) if pads is None else list(pads)
+    pads = axes_list(ctx.static(node, 1, "pads")) if pads is None else list(pads)
     value = ctx.static(node, 2, "constant_value") if "value" not in attrs else attrs["value"]
-    rank = _rank(x, "Pad")
+    rank = known_rank(x, "Pad")
     axes = ctx.static(node, 3, "axes")
-    axes = list(range(rank)) if axes is None else [a % rank for a in _axes_list(axes)]
+    axes = list(range(rank)) if axes is None else [a % rank for a in axes_list(axes)]
     paddings = [[0, 0] for _ in range(rank)]
     for i, a in enumerate(axes):
         paddings[a] = [pads[i], pads[i + len(axes)]]
@@ -180,13 +180,13 @@ def _pad(ctx, node, ins, attrs):
 @rule("Slice")
 def _slice(ctx, node, ins, attrs):
     x = ins[0]
-    rank = _rank(x, "Slice")
-    starts = _axes_list(ctx.static(node, 1, "starts"))
-    ends = _axes_list(ctx.static(node, 2, "ends"))
+    rank = known_rank(x, "Slice")
+    starts = axes_list(ctx.static(node, 1, "starts"))
+    ends = axes_list(ctx.static(node, 2, "ends"))
     axes = ctx.static(node, 3, "axes")
-    axes = list(range(len(starts))) if axes is None else _axes_list(axes)
+    axes = list(range(len(starts))) if axes is None else axes_list(axes)
     steps = ctx.static(node, 4, "steps")
-    steps = [1] * len(starts) if steps is None else _axes_list(steps)
+    steps = [1] * len(starts) if steps is None else axes_list(steps)
     key = [slice(None)] * rank
     for a, s, e, st in zip(axes, starts, ends, steps):
         key[a % rank] = slice(s, e, st)
@@ -206,13 +206,13 @@ def _split(ctx, node, ins, attrs):
             return list(fg.split(x, n, axis=axis)) if n > 1 else [fg.identity(x)]
         size = -(-dim // n)  # ONNX 18: the last part is smaller
         split = [size] * (n - 1) + [dim - size * (n - 1)]
-    parts = fg.split(x, _axes_list(split), axis=axis)
+    parts = fg.split(x, axes_list(split), axis=axis)
     return list(parts) if isinstance(parts, list | tuple) else [parts]
 
 
 @rule("Expand")
 def _expand(ctx, node, ins, attrs):
-    shape = _axes_list(ctx.static(node, 1, "shape"))
+    shape = axes_list(ctx.static(node, 1, "shape"))
     x = ins[0]
     return x * fg.ones(shape, dtype=x.dtype)  # broadcasting both ways, as ONNX's Expand
 

@@ -35,7 +35,7 @@ import onnx
 from onnx import numpy_helper
 
 from flowgraph.onnx.backend import FlowgraphBackend
-from flowgraph.onnx.import_ops import _DTYPES, IMPORTERS
+from flowgraph.onnx.import_ops import IMPORTERS, SUPPORTED_DTYPES
 
 # Tests of imported ops that flowgraph does not pass, and why. All but the last group are
 # refused at import with an ONNXImportError naming the node and the attribute.
@@ -208,7 +208,7 @@ def _index(path: str) -> int:
 
 
 def _dtype_ok(value) -> bool:
-    return isinstance(value, np.ndarray) and value.dtype.name in _DTYPES
+    return isinstance(value, np.ndarray) and value.dtype.name in SUPPORTED_DTYPES
 
 
 def why_not_selected(test: NodeTest) -> str | None:

@@ -37,7 +37,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _axis_arg(axis, dim, what: str) -> int:
+def axis_arg(axis, dim, what: str) -> int:
     """TF1's ``dim`` is the old name of ``axis``; give one of them (``axis=-1`` is the default)."""
     if dim is not None:
         if axis is not None and axis != -1 and axis != dim:
@@ -184,7 +184,7 @@ def _softmax_kernel(xp, x, *, axis):
     return e / xp.sum(e, axis=axis, keepdims=True)
 
 
-def _neg_log_softmax(xp, x, axis):
+def neg_log_softmax(xp, x, axis):
     """``-log_softmax(x)``, computed as ``log(sum(exp(s))) - s`` with ``s = x - max(x)``: every
     term is finite for finite x, and exactly +0 for the largest logit."""
     s = _shifted(xp, x, axis)
@@ -223,7 +223,7 @@ def softmax(logits, axis=None, name=None, dim=None):
     array([[0.5, 0.5],
            [1. , 0. ]], dtype=float32)
     """
-    attrs = {"axis": _axis_arg(axis, dim, "softmax")}
+    attrs = {"axis": axis_arg(axis, dim, "softmax")}
     return apply_op("Softmax", [convert_to_tensor(logits)], attrs, name=name or "Softmax")
 
 
@@ -235,5 +235,5 @@ def log_softmax(logits, axis=None, name=None, dim=None):
     ...     fg.Session().run(log_softmax(fg.constant([0.0, -1e4])))
     array([     0., -10000.], dtype=float32)
     """
-    attrs = {"axis": _axis_arg(axis, dim, "log_softmax")}
+    attrs = {"axis": axis_arg(axis, dim, "log_softmax")}
     return apply_op("LogSoftmax", [convert_to_tensor(logits)], attrs, name=name or "LogSoftmax")

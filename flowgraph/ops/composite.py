@@ -34,10 +34,10 @@ from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.gradient_ops import stop_gradient
 from flowgraph.ops.nd_indexing import (  # noqa: F401 - re-exported
     TopKV2,
-    _scatter_nd_kernel,
     cumsum,
     gather_nd,
     scatter_nd,
+    scatter_nd_kernel,
     top_k,
 )
 

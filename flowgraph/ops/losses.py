@@ -21,7 +21,7 @@ from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math, namespace, reduce, rules
-from flowgraph.ops.activations import _axis_arg, _neg_log_softmax, log_softmax, softmax
+from flowgraph.ops.activations import axis_arg, log_softmax, neg_log_softmax, softmax
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, gradient
 
@@ -64,7 +64,7 @@ def _xent_infer(inputs, attrs):
 
 
 def _xent_kernel(xp, logits, labels, *, axis):
-    nlp = _neg_log_softmax(xp, logits, axis)
+    nlp = neg_log_softmax(xp, logits, axis)
     loss = xp.sum(labels * nlp, axis=axis)
     if not xp.all(xp.isfinite(loss)):
         # Logits ~±3e38: x - max(x) overflows to -inf, and a label of 0 times inf is NaN,
@@ -131,7 +131,7 @@ def softmax_cross_entropy_with_logits_v2(*, labels, logits, axis=-1, name=None, 
     """
     what = "softmax_cross_entropy_with_logits_v2"
     labels, logits = _xent_operands(what, labels, logits)
-    attrs = {"axis": _axis_arg(axis, dim, what)}
+    attrs = {"axis": axis_arg(axis, dim, what)}
     loss, _ = apply_op(
         "SoftmaxCrossEntropyWithLogits", [logits, labels], attrs, name=name or "xentropy"
     )
@@ -153,7 +153,7 @@ def softmax_cross_entropy_with_logits(*, labels, logits, axis=-1, name=None, dim
     return softmax_cross_entropy_with_logits_v2(
         labels=array.stop_gradient(labels),
         logits=logits,
-        axis=_axis_arg(axis, dim, what),
+        axis=axis_arg(axis, dim, what),
         name=name,
     )
 
@@ -190,7 +190,7 @@ def _sparse_xent_kernel(xp, logits, labels):
             message=f"Received a label value of {value} which is outside the valid range of "
             f"[0, {classes})."
         )
-    nlp = _neg_log_softmax(xp, logits, -1)
+    nlp = neg_log_softmax(xp, logits, -1)
     one_hot = namespace.astype(xp, labels[..., None] == xp.arange(classes), logits.dtype)
     return xp.sum(one_hot * nlp, axis=-1), xp.exp(-nlp) - one_hot
 

@@ -189,7 +189,9 @@ def _scatter_nd_infer(inputs, attrs):
     return [(updates.dtype, out)]
 
 
-def _scatter_nd_kernel(xp, indices, updates, shape):
+def scatter_nd_kernel(xp, indices, updates, shape):
+    """ScatterNd's kernel (also the gradient of GatherNd): ``updates`` added into zeros
+    of ``shape`` at ``indices``, repeated indices summed."""
     shape = tuple(int(d) for d in shape)
     where = _coordinates(xp, indices, shape, "ScatterNd")
     out = xp.zeros(shape, dtype=updates.dtype)
@@ -208,7 +210,7 @@ def _scatter_nd_kernel(xp, indices, updates, shape):
     return xp.reshape(xp.matmul(hot.T, values), shape)
 
 
-define_op("ScatterNd", _scatter_nd_infer, kernel=_scatter_nd_kernel)
+define_op("ScatterNd", _scatter_nd_infer, kernel=scatter_nd_kernel)
 
 
 def scatter_nd(indices, updates, shape, name=None):

@@ -133,6 +133,16 @@ def get_gradient(op_type: str):
     return _GRADIENTS[op_type]
 
 
+def registered_gradients() -> dict[str, Callable | None]:
+    """Every registered gradient rule by op type (None: declared not differentiable); a copy.
+
+    >>> import flowgraph  # registers the op library
+    >>> registered_gradients()["Tanh"] is get_gradient("Tanh")
+    True
+    """
+    return dict(_GRADIENTS)
+
+
 class _Mode(threading.local):
     eager_executor = None  # set by flowgraph.dynamic while it calls into the op library
 

@@ -155,7 +155,7 @@ _STORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _STORES_LOCK = threading.Lock()
 
 
-def _root(graph):
+def root_graph(graph):
     """The outermost graph: a cond branch or loop body shares its parent's variables."""
     while getattr(graph, "outer_graph", None) is not None:
         graph = graph.outer_graph
@@ -163,7 +163,7 @@ def _root(graph):
 
 
 def _store(graph=None) -> _Store:
-    graph = _root(graph if graph is not None else get_default_graph())
+    graph = root_graph(graph if graph is not None else get_default_graph())
     with _STORES_LOCK:
         store = _STORES.get(graph)
         if store is None:
@@ -378,7 +378,7 @@ def get_variable(
     """
     if custom_getter is not None or partitioner is not None:
         raise NotImplementedError("get_variable: custom_getter and partitioner are not supported")
-    graph = _root(get_default_graph())
+    graph = root_graph(get_default_graph())
     store = _store(graph)
     scope = store.scope
     full_name = f"{scope.name}/{name}" if scope.name else name

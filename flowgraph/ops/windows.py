@@ -56,6 +56,7 @@ def nhwc_dims(shape: TensorShape, data_format):
 
 
 def from_nhwc_dims(dims, data_format):
+    """A TensorShape from (N, H, W, C) dims in ``data_format``'s order."""
     n, h, w, c = dims
     return TensorShape((n, h, w, c) if data_format == "NHWC" else (n, c, h, w))
 
@@ -117,24 +118,30 @@ class Window:
 
 
 def permute(xp, x, axes):
+    """``x`` with its axes permuted, in any array namespace."""
     # The array-API spelling where the namespace has it (NumPy 2), else CuPy's / NumPy 1's.
     return (getattr(xp, "permute_dims", None) or xp.transpose)(x, axes)
 
 
 def to_nhwc(xp, x, data_format):
+    """An NCHW array as NHWC (an NHWC one unchanged)."""
     return x if data_format == "NHWC" else permute(xp, x, (0, 2, 3, 1))
 
 
 def from_nhwc(xp, x, data_format):
+    """An NHWC array back in ``data_format``'s layout."""
     return x if data_format == "NHWC" else permute(xp, x, (0, 3, 1, 2))
 
 
 def sizes_nhwc(sizes, data_format):
+    """A run-time 4-element sizes value as (N, H, W, C) ints."""
     n, a, b, c = (int(s) for s in sizes)
     return (n, a, b, c) if data_format == "NHWC" else (n, b, c, a)
 
 
 def check_window_attrs(attrs, window_name):
+    """ShapeError unless data_format, padding, strides and ``window_name`` (ksize or
+    dilations) are valid, with 1 in the batch and depth dimensions."""
     fmt = attrs["data_format"]
     if fmt not in FORMATS:
         raise ShapeError(f"data_format must be 'NHWC' or 'NCHW', not {fmt!r}")
@@ -174,6 +181,7 @@ def shape_of(t):
 
 
 def op_window_attrs(op):
+    """``op``'s attrs without the private ones, for the gradient op of the same window."""
     return {k: v for k, v in op.attrs.items() if not k.startswith("_")}
 
 
@@ -195,6 +203,7 @@ def four(value, what, data_format, default=None):
 
 
 def conv_attrs(strides, padding, data_format, dilations):
+    """The attrs of a convolution from TF's argument spellings."""
     data_format = data_format or "NHWC"
     if not isinstance(padding, str):
         raise ValueError(f"padding must be 'SAME' or 'VALID', not {padding!r}")
@@ -207,8 +216,10 @@ def conv_attrs(strides, padding, data_format, dilations):
 
 
 def is_python(value):
+    """True for a plain Python/NumPy value (not a tensor or variable)."""
     return not hasattr(value, "dtype") and not hasattr(value, "_as_graph_tensor")
 
 
 def sizes_tensor(sizes):
+    """``sizes`` as a tensor (int32 when given as Python ints)."""
     return convert_to_tensor(sizes, None if not is_python(sizes) else dtypes.int32)

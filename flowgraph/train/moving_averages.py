@@ -27,7 +27,7 @@ from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, control, math, state
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.variable_scope import _root
+from flowgraph.ops.variable_scope import root_graph
 
 __all__ = ["ExponentialMovingAverage"]
 
@@ -91,7 +91,7 @@ class ExponentialMovingAverage:
                 raise ValueError(f"ExponentialMovingAverage: {key!r} is already averaged")
             # Shadows live in the outermost graph, also when apply runs inside a cond branch
             # (the batch-norm-by-hand tutorials do): a branch only updates them.
-            root = _root(graph)
+            root = root_graph(graph)
             with root.as_default(), root.name_scope(None), root.control_dependencies(None):
                 if isinstance(var, state.Variable):
                     start = var.initial_value
@@ -113,7 +113,7 @@ class ExponentialMovingAverage:
         """``{name in a checkpoint: variable}`` that restores each averaged variable from its
         shadow's saved value (and every other global variable from its own), for evaluation
         with the averaged weights: ``tf.train.Saver(ema.variables_to_restore())``."""
-        graph = _root(get_default_graph())
+        graph = root_graph(get_default_graph())
         averaged = {_op_name(v) for v in (moving_avg_variables or self._averages_of_variables())}
         shadows = {id(s) for s in self._averages.values()}
         restore = {}
@@ -125,7 +125,7 @@ class ExponentialMovingAverage:
         return restore
 
     def _averages_of_variables(self):
-        graph = _root(get_default_graph())
+        graph = root_graph(get_default_graph())
         return [
             v
             for v in graph.get_collection(MOVING_AVERAGE_VARIABLES)

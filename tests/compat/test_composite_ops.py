@@ -283,7 +283,7 @@ class _NoUfuncAt:
 def test_scatter_nd_kernel_without_ufunc_at():
     indices = np.array([[0, 1], [1, 2], [0, 1]])
     updates = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-    got = composite._scatter_nd_kernel(_NoUfuncAt(), indices, updates, np.array([2, 3, 2]))
+    got = composite.scatter_nd_kernel(_NoUfuncAt(), indices, updates, np.array([2, 3, 2]))
     expected = np.zeros((2, 3, 2))
     np.add.at(expected, (indices[:, 0], indices[:, 1]), updates)
     np.testing.assert_array_equal(got, expected)

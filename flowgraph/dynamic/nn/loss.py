@@ -15,25 +15,28 @@ from flowgraph.dynamic.nn.module import Module
 __all__ = ["CrossEntropyLoss", "MSELoss", "NLLLoss"]
 
 
-class _Loss(Module):
+class Loss(Module):
+    """Base of the loss modules: holds ``reduction`` ('mean', 'sum' or 'none'), as
+    torch's ``_Loss``."""
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        if reduction not in F._REDUCTIONS:
-            raise ValueError(f"reduction must be one of {F._REDUCTIONS}, got {reduction!r}")
+        if reduction not in F.REDUCTIONS:
+            raise ValueError(f"reduction must be one of {F.REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(Loss):
     """Softmax cross-entropy of logits ``[N, C]`` with class ids ``[N]`` (int64) or class
     probabilities ``[N, C]``; averaged over the batch by default (over the class ``weight`` s
     when given; ``ignore_index`` leaves examples out)."""
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean", label_smoothing: float = 0.0) -> None:  # fmt: skip
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(F.legacy_reduction(size_average, reduce, reduction))
         self.weight, self.ignore_index = weight, ignore_index
         self.label_smoothing = label_smoothing
 
@@ -48,12 +51,12 @@ class CrossEntropyLoss(_Loss):
         )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(Loss):
     """Negative log-likelihood of log-probabilities ``[N, C]`` (after ``LogSoftmax``)."""
 
     def __init__(self, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
                  reduction: str = "mean") -> None:  # fmt: skip
-        super().__init__(F._legacy_reduction(size_average, reduce, reduction))
+        super().__init__(F.legacy_reduction(size_average, reduce, reduction))
         self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input, target):
@@ -62,7 +65,7 @@ class NLLLoss(_Loss):
         )
 
 
-class MSELoss(_Loss):
+class MSELoss(Loss):
     """Mean squared error ``mean((input - target) ** 2)`` (or its sum, or elementwise)."""
 
     def forward(self, input, target):

@@ -18,7 +18,7 @@ import numpy as np
 from flowgraph.dynamic import functional as F
 from flowgraph.dynamic import functions
 from flowgraph.dynamic.nn import init
-from flowgraph.dynamic.nn.loss import _Loss
+from flowgraph.dynamic.nn.loss import Loss
 from flowgraph.dynamic.nn.module import Module
 from flowgraph.dynamic.tensor import Parameter
 
@@ -252,14 +252,14 @@ class ModuleDict(Module):
         return self._modules.items()
 
 
-class BCELoss(_Loss):
+class BCELoss(Loss):
     """Binary cross-entropy of probabilities (after a ``Sigmoid``)."""
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy(input, target, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(Loss):
     """Sigmoid + binary cross-entropy in one stable step; ``pos_weight`` weighs positives."""
 
     def __init__(self, reduction: str = "mean", pos_weight=None) -> None:
@@ -272,7 +272,7 @@ class BCEWithLogitsLoss(_Loss):
         )
 
 
-class SmoothL1Loss(_Loss):
+class SmoothL1Loss(Loss):
     """Squared below ``beta``, absolute above: the robust regression loss."""
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
@@ -283,7 +283,7 @@ class SmoothL1Loss(_Loss):
         return F.smooth_l1_loss(input, target, self.reduction, self.beta)
 
 
-class HuberLoss(_Loss):
+class HuberLoss(Loss):
     """Squared below ``delta``, linear above (Huber)."""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
@@ -294,7 +294,7 @@ class HuberLoss(_Loss):
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
-class L1Loss(_Loss):
+class L1Loss(Loss):
     """Mean absolute error."""
 
     def forward(self, input, target):  # noqa: A002
