@@ -38,6 +38,7 @@ import flowgraph
 from flowgraph.datasets.idx import IDXError
 from flowgraph.io import GraphFileError, export_graph, import_graph_dict
 from flowgraph.io.graph_check import load_graph_file
+from flowgraph.ops.registry import get_op_def
 
 __all__ = ["CLIError", "main"]
 
@@ -296,7 +297,7 @@ def format_info(graph: flowgraph.Graph, doc: dict, path: str) -> str:
     counts = Counter(op.type for op in ops)
     lines.append(f"ops by type ({len(counts)} types):")
     lines += _table(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-    placeholders = [op for op in ops if op.type in ("Placeholder", "PlaceholderWithDefault")]
+    placeholders = [op for op in ops if get_op_def(op.type).is_placeholder]
     lines.append(f"placeholders ({len(placeholders)}):")
     lines += _table(
         [(op.name, op.outputs[0].dtype.name, op.outputs[0].shape) for op in placeholders]

@@ -11,6 +11,9 @@ strictly down, no two layers can import each other, directly or round a cycle.
 
 2. Private names stay private: no module takes another module's ``_name`` (``from m import
 _name`` or ``m._name``); a helper two modules share gets a public name in one of them.
+
+3. Op kinds are not strings: outside ops/, code that treats an op specially asks its OpDef
+(``get_op_def(op.type).is_variable``) instead of comparing ``op.type`` with op type names.
 """
 
 from __future__ import annotations
@@ -246,3 +249,61 @@ def test_the_scan_names_a_private_use(tmp_path, code):
     assert private_violations(tmp_path) == [
         f"flowgraph.ops.a:{code.count(chr(10))} uses flowgraph.ops.b._helper"
     ]
+
+
+# ---- 3. op kinds -----------------------------------------------------------------------------
+
+# Where matching op types by name is the point (a few lines):
+TYPE_NAMES_ALLOWED = {
+    "flowgraph/onnx/": "translates each op type to ONNX's and back: the names are the contract",
+    "flowgraph/compiler/passes/simplify.py": "algebraic rewrite rules match the ops they rewrite",
+}
+
+
+def _strings(node) -> list[str]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return [e.value for e in node.elts if isinstance(e, ast.Constant)]
+    return []
+
+
+def op_type_comparisons(root: Path, op_types) -> list[str]:
+    """``file:line`` of each comparison of a ``.type`` with registered op type names, outside
+    ops/ and the places above."""
+    out = []
+    for path in sorted((root / "flowgraph").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith("flowgraph/ops/") or any(rel.startswith(a) for a in TYPE_NAMES_ALLOWED):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), rel)):
+            if not isinstance(node, ast.Compare):
+                continue
+            sides = [node.left, *node.comparators]
+            named = [n for side in sides for n in _strings(side) if n in op_types]
+            if named and any(isinstance(s, ast.Attribute) and s.attr == "type" for s in sides):
+                out.append(f"{rel}:{node.lineno} compares a type with {named}")
+    return out
+
+
+def test_no_op_type_is_compared_as_a_string_outside_ops():
+    from flowgraph.ops.registry import registered_op_types
+
+    found = op_type_comparisons(ROOT, set(registered_op_types()))
+    assert not found, "ask the OpDef (a flag) instead:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("code", "found"),
+    [
+        ('if op.type == "VariableV2": pass\n', ["['VariableV2']"]),
+        ('ok = node.type not in ("Const", "Feed")\n', ["['Const']"]),
+        ('if device.type == "cuda": pass\n', []),  # not an op type
+        ('if kind == "Const": pass\n', []),  # not an op's type
+    ],
+)
+def test_the_scan_finds_an_op_type_compared_as_a_string(tmp_path, code, found):
+    (tmp_path / "flowgraph" / "viz").mkdir(parents=True)
+    (tmp_path / "flowgraph" / "viz" / "a.py").write_text(code)
+    got = op_type_comparisons(tmp_path, {"VariableV2", "Const"})
+    assert [g.split("with ")[1] for g in got] == found

@@ -21,7 +21,7 @@ def _tensor(value):
 
 def blocking_reason(op, tensor=None) -> str | None:
     """Why gradients stop at ``op`` (or at its output ``tensor``), or None if they pass."""
-    if op.type == "StopGradient":
+    if get_op_def(op.type).stops_gradient:
         return f"{op.describe()} is a stop_gradient"
     if "_gradient_op_type" not in op.attrs and not get_op_def(op.type).differentiable:
         return f"{op.describe()} is not differentiable"

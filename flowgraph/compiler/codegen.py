@@ -235,12 +235,12 @@ def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
     (``unread``: nobody reads them, so a single output needs no name)."""
     op_def = node.op_def
     backend = node.backend or _DEFAULT
-    if node.type == "Const":
+    if op_def.is_constant:
         const = names.make(node.name)
         namespace[const] = backend.from_host(node.attrs["value"])
         value_of[(node, 0)] = const
         return None
-    if node.type == "NoOp":
+    if op_def.is_no_op:
         return None
     args = [value_of[r] for r in node.inputs]
     if node.type == "Transfer":

@@ -110,8 +110,13 @@ class Node:
         return f"<Node {self.type} {self.name!r}>"
 
 
+def is_constant(node) -> bool:
+    """A Const node (a Feed node has no OpDef)."""
+    return node.op_def is not None and node.op_def.is_constant
+
+
 def is_const(ref) -> bool:
-    return ref[0].type == "Const"
+    return is_constant(ref[0])
 
 
 def spec(ref):

@@ -39,6 +39,7 @@ from flowgraph.compiler.ir import IR, build_ir
 from flowgraph.compiler.passes import DEFAULT_LEVEL, PassResult, passes_for, run_passes
 from flowgraph.compiler.passes.transfers import Transfer, insert_transfers
 from flowgraph.compiler.prune import pruned_ops
+from flowgraph.ops.registry import get_op_def
 
 
 @dataclass
@@ -126,7 +127,11 @@ def _uninitialized_message(var_name: str, op, message: str) -> str:
     to run (TF1's message names neither)."""
     candidates = [op, *(t.op for t in op.inputs), *op.graph.get_operations()]
     variable = next(
-        (c for c in candidates if c.type == "VariableV2" and c.attrs.get("var_name") == var_name),
+        (
+            c
+            for c in candidates
+            if get_op_def(c.type).is_variable and c.attrs.get("var_name") == var_name
+        ),
         None,
     )
     site = f" created at {variable.site}" if variable is not None else ""

@@ -46,7 +46,7 @@ def pruned_ops(fetches, feeds, frozen=frozenset()) -> list:
     unfed = False
     while stack:
         op = stack.pop()
-        if op.type == "Placeholder":
+        if get_op_def(op.type).must_be_fed:
             unfed = True
         refs = get_op_def(op.type).ref_inputs
         op_id = op._id
@@ -139,7 +139,7 @@ def check_feeds(deps: nx.DiGraph, fetch_ops, fed_tensors) -> None:
     import networkx as nx
 
     for op in deps.nodes:
-        if op.type == "Placeholder" and op.outputs[0] not in fed_tensors:
+        if get_op_def(op.type).must_be_fed and op.outputs[0] not in fed_tensors:
             t = op.outputs[0]
             needer = next((f for f in fetch_ops if nx.has_path(deps, op, f)), op)
             raise InvalidArgumentError(

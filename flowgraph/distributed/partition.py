@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from flowgraph.compiler.ir import op_device
+from flowgraph.compiler.ir import is_constant, op_device
 
 _TASK = re.compile(r"/job:(?P<job>[A-Za-z_][\w-]*)(?:/replica:\d+)?/task:(?P<task>\d+)")
 
@@ -65,7 +65,7 @@ def assign_workers(ir, n_workers: int, job_tasks=None) -> dict:
     """``{node: worker index}`` for the nodes of ``ir`` (constants: None, floating)."""
     where: dict = {}
     for node in ir.nodes:
-        if node.type == "Const":
+        if is_constant(node):
             where[node] = None
             continue
         task = device_task(op_device(node.origin))
@@ -99,7 +99,7 @@ def partition(ir, where: dict) -> tuple:
     open_segment: dict = {}  # (worker, phase) -> Segment
     home: dict = {}  # node -> Segment
     for node in ir.nodes:
-        if node.type == "Const":
+        if is_constant(node):
             continue
         worker, phase = where[node], 2 if node in tainted else 1
         sources = set()
@@ -124,7 +124,7 @@ def instructions_for(segment: Segment, home: dict) -> tuple:
     position: dict = {}
 
     def local(node) -> int:
-        if node.type == "Const" and node not in position:  # floating: copied in
+        if is_constant(node) and node not in position:  # floating: copied in
             position[node] = len(instructions)
             instructions.append(("Const", node.attrs, [], 1))
         return position[node]
@@ -135,7 +135,7 @@ def instructions_for(segment: Segment, home: dict) -> tuple:
             single = len(producer.specs) == 1
             if producer.type == "Feed":
                 refs.append(("x", segment.arg_for(("feed", producer)), None))
-            elif producer.type == "Const" or home.get(producer) is segment:
+            elif is_constant(producer) or home.get(producer) is segment:
                 refs.append(("l", local(producer), None if single else index))
             else:
                 source = home[producer]
@@ -185,7 +185,7 @@ class DistributedPlan:
                 self.outputs.append(("none",))
                 continue
             node, index = ref
-            if node.type == "Const":
+            if is_constant(node):
                 self.outputs.append(("const", node.attrs["value"]))
             elif node.type == "Feed":
                 self.outputs.append(("feed", node))

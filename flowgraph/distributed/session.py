@@ -45,6 +45,7 @@ from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import PlanCache
 from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
+from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
 
@@ -297,7 +298,7 @@ class DistributedSession:
     # ---- variables -------------------------------------------------------------------------
     def worker_of_variable(self, var_name: str) -> int:
         for op in self.graph.get_operations():
-            if op.type == "VariableV2" and op.attrs.get("var_name") == var_name:
+            if get_op_def(op.type).is_variable and op.attrs.get("var_name") == var_name:
                 task = part.device_task(op_device(op))
                 if task is None:
                     return 0
@@ -339,7 +340,9 @@ class DistributedSession:
         if not indices:
             return []
         names = [
-            op.attrs["var_name"] for op in self.graph.get_operations() if op.type == "VariableV2"
+            op.attrs["var_name"]
+            for op in self.graph.get_operations()
+            if get_op_def(op.type).is_variable
         ]
         return [n for n in names if self.worker_of_variable(n) in indices]
 

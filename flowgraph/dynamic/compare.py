@@ -158,12 +158,12 @@ def counting_kernels():
     clock = time.perf_counter_ns
 
     def counted_execute(op_def, inputs, attrs, name):
-        if op_def.type != "Const":
+        if not op_def.is_constant:
             counter.dispatched += 1
         return execute(op_def, inputs, attrs, name)
 
     def counted_deferred(op_def, inputs, attrs, name):
-        if op_def.type != "Const":
+        if not op_def.is_constant:
             counter.dispatched += 1
         # Its fallbacks call tape.execute, which must not count the op a second time.
         tape.execute = execute

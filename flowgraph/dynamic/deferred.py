@@ -83,7 +83,7 @@ def execute_deferred(op_def, inputs, attrs, name):
     """Like :func:`tape.execute` (same checks and shape rule), but the kernel waits until the
     value is read. Ops whose output shapes the rule cannot tell, ops with several outputs and
     ops that need a context run at once."""
-    if op_def.type == "Const" or op_def.needs_context or op_def.ref_inputs:
+    if op_def.is_constant or op_def.needs_context or op_def.ref_inputs:
         return tape.execute(op_def, inputs, attrs, name)
     for t in inputs:
         if not isinstance(t, EagerTensor):

@@ -64,7 +64,7 @@ from flowgraph.dynamic.tape import grad_mode
 from flowgraph.dynamic.tensor import EagerTensor
 from flowgraph.graph import Graph, GraphKeys, Operation, Tensor, TensorShape
 from flowgraph.graph.dtypes import as_dtype
-from flowgraph.ops.registry import executing_with
+from flowgraph.ops.registry import executing_with, get_op_def
 from flowgraph.ops.state import placeholder
 
 __all__ = ["ConcreteFunction", "Function", "RetracingWarning", "TensorSpec", "function"]
@@ -333,7 +333,7 @@ class Function:
         variables = graph.get_collection(GraphKeys.GLOBAL_VARIABLES) + graph.get_collection(
             GraphKeys.LOCAL_VARIABLES
         )
-        if variables or any(op.type == "VariableV2" for op in graph.get_operations()):
+        if variables or any(get_op_def(op.type).is_variable for op in graph.get_operations()):
             raise ValueError(
                 f"flowgraph.function {self.name!r} created Variables while tracing "
                 f"({', '.join(v.name for v in variables) or 'a VariableV2 op'}). "

@@ -415,7 +415,7 @@ class _Checker:
             if not isinstance(v, dict) or set(v) != _VARIABLE_KEYS:
                 self.fail(f"{at} must have exactly the keys {sorted(_VARIABLE_KEYS)}")
             op = top.by_name.get(v["name"]) if isinstance(v["name"], str) else None
-            if op is None or op.type != "VariableV2" or v["name"] in out:
+            if op is None or not get_op_def(op.type).is_variable or v["name"] in out:
                 self.fail(
                     f"{at}: {v['name']!r:.80} is not a VariableV2 op of the file (or repeats)"
                 )

@@ -69,7 +69,7 @@ class _Builder:
             d.attrs["var_name"].get("value")
             for body in [checked.top, *(b for b, _ in checked.functions.values())]
             for d in body.docs
-            if d.type == "VariableV2" and isinstance(d.attrs.get("var_name"), dict)
+            if get_op_def(d.type).is_variable and isinstance(d.attrs.get("var_name"), dict)
         }
 
     def fail(self, message: str):
@@ -78,11 +78,13 @@ class _Builder:
     def build_top(self, graph) -> dict:
         top = self.checked.top
         existing = {
-            op.attrs.get("var_name") for op in graph.get_operations() if op.type == "VariableV2"
+            op.attrs.get("var_name")
+            for op in graph.get_operations()
+            if get_op_def(op.type).is_variable
         }
         attrs = [self.decode_attrs(d, graph) for d in top.docs]
         for d, a in zip(top.docs, attrs):
-            if d.type == "VariableV2" and str(a.get("var_name")) in existing:
+            if get_op_def(d.type).is_variable and str(a.get("var_name")) in existing:
                 raise ValueError(
                     f"import_graph: the variable {d.name!r} of {self.checked.source!r} would "
                     f"share its value with the graph's variable {a['var_name']!r}; import it "
@@ -156,7 +158,7 @@ class _Builder:
                         f"{d.where}: attribute {key!r} must hold names of at most {MAX_TEXT} "
                         f"printable characters, got {echo(n)}"
                     )
-                if d.type != "VariableV2" and n not in self.store_names:
+                if not get_op_def(d.type).is_variable and n not in self.store_names:
                     self.fail(
                         f"{d.where}: attribute {key!r} names the variable {echo(n)}, which no "
                         "VariableV2 op of the file holds"

@@ -20,7 +20,9 @@ from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, gradient
 from flowgraph.ops.rules import same_as_input
 
-define_op("NoOp", lambda inputs, attrs: [], kernel=lambda xp: None, differentiable=False)
+define_op(
+    "NoOp", lambda inputs, attrs: [], kernel=lambda xp: None, differentiable=False, is_no_op=True
+)
 
 
 def no_op(name: str = "NoOp"):

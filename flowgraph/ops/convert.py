@@ -61,6 +61,7 @@ define_op(
     kernel=lambda xp, *, value: xp.asarray(value),
     attrs={"value": REQUIRED},
     differentiable=False,
+    is_constant=True,
 )
 
 

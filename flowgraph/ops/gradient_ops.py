@@ -34,7 +34,13 @@ __all__ = ["keep_reduced_dims", "prod_of_others", "stop_gradient"]
 
 # Not differentiable: the autodiff driver sends no gradient through it (and explain_gradient
 # names it as the blocker).
-define_op("StopGradient", same_as_input, kernel=lambda xp, x: x, differentiable=False)
+define_op(
+    "StopGradient",
+    same_as_input,
+    kernel=lambda xp, x: x,
+    differentiable=False,
+    stops_gradient=True,
+)
 
 
 def stop_gradient(input, name=None):

@@ -68,6 +68,15 @@ class OpDef:
     # value, as Reshape's does): dynamic mode may then reuse its result for the same
     # (input shapes, dtypes, attrs) instead of running it for every eager op.
     specs_only_infer: bool = False
+    # What the op is, for the passes and tools that treat a few ops specially: they ask these
+    # flags (``get_op_def(op.type).is_variable``), never compare op type strings.
+    is_constant: bool = False  # Const: its value is an attr, known when the graph is built
+    is_placeholder: bool = False  # a graph input its run feeds (or, with a default, may feed)
+    must_be_fed: bool = False  # a placeholder without a default: a run without it is an error
+    is_variable: bool = False  # a variable's storage: reads and assignments name it
+    overwrites_variable: bool = False  # Assign: replaces the value of the variable it names
+    is_no_op: bool = False  # computes nothing: only its control inputs matter
+    stops_gradient: bool = False  # stop_gradient: gradients never pass it
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed)."""

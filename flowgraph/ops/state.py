@@ -39,6 +39,8 @@ define_op(
     kernel=_placeholder_kernel,
     attrs={"dtype": REQUIRED, "shape": TensorShape(None)},
     differentiable=False,
+    is_placeholder=True,
+    must_be_fed=True,
 )
 
 
@@ -67,6 +69,7 @@ define_op(
     _placeholder_with_default_infer,
     kernel=lambda xp, value, *, shape: value,
     attrs={"shape": REQUIRED},
+    is_placeholder=True,
 )
 
 
@@ -108,6 +111,7 @@ define_op(
     differentiable=False,  # a source: gradients stop here and are returned for the variable
     needs_context=True,
     read_at_use=True,
+    is_variable=True,
 )
 
 
@@ -171,6 +175,7 @@ for _type, _kernel in [
         differentiable=False,
         needs_context=True,
         ref_inputs=(0,),
+        overwrites_variable=_type == "Assign",
     )
 
 

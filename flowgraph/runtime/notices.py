@@ -151,8 +151,8 @@ def _is_variable_initializer(op) -> bool:
     # Variable(...) names its initializer "<variable>/Assign" and gives it the variable as
     # its first (ref) input; a user's assignment is named after the user's scope instead.
     return (
-        op.type == "Assign"
-        and op.inputs[0].op.type == "VariableV2"
+        get_op_def(op.type).overwrites_variable
+        and get_op_def(op.inputs[0].op.type).is_variable
         and op.name == op.inputs[0].op.name + "/Assign"
     )
 

@@ -42,6 +42,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
 from flowgraph.io import checkpoint
+from flowgraph.ops.registry import get_op_def
 from flowgraph.train.checkpoint_management import get_checkpoint_state, latest_checkpoint
 
 __all__ = ["Saver", "get_checkpoint_state", "latest_checkpoint"]
@@ -49,7 +50,7 @@ __all__ = ["Saver", "get_checkpoint_state", "latest_checkpoint"]
 
 def _variable_tensor(var) -> Tensor:
     ref = var._as_graph_tensor() if hasattr(var, "_as_graph_tensor") else var
-    if not isinstance(ref, Tensor) or ref.op.type != "VariableV2":
+    if not isinstance(ref, Tensor) or not get_op_def(ref.op.type).is_variable:
         raise TypeError(f"Saver: expected a Variable, got {var!r}")
     return ref
 

@@ -22,14 +22,14 @@ from contextlib import contextmanager
 from flowgraph.errors import ShapeError
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.registry import REQUIRED, apply_op, define_op
+from flowgraph.ops.registry import REQUIRED, apply_op, define_op, get_op_def
 from flowgraph.ops.state import stored_value
 
 
 def variable_tensor(var) -> Tensor:
     """The VariableV2 tensor behind a Variable (or that tensor itself); TypeError otherwise."""
     ref = var._as_graph_tensor() if hasattr(var, "_as_graph_tensor") else var
-    if not isinstance(ref, Tensor) or ref.op.type != "VariableV2":
+    if not isinstance(ref, Tensor) or not get_op_def(ref.op.type).is_variable:
         raise TypeError(f"Expected a Variable, got {var!r}")
     return ref
 

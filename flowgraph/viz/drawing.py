@@ -272,7 +272,7 @@ class _Drawing:
             lines = [label] + [
                 f"{op.name.rsplit('/', 1)[-1]} {value_summary(op.attrs['value'])}"
                 for op in ops
-                if op.type == "Const"
+                if get_op_def(op.type).is_constant
             ]
         head = next((op for op in ops if op.name == "/".join(group)), None)
         if head is not None and styles.op_category(head) == "variable":

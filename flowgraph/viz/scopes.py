@@ -38,6 +38,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import Graph
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.tensor import Tensor
+from flowgraph.ops.registry import get_op_def
 from flowgraph.viz.styles import is_optimizer_update
 
 GRADIENT_SCOPE = re.compile(r"gradients(_\d+)?$")
@@ -182,7 +183,7 @@ def place_ops(ops: list[Operation]) -> dict[str, Place]:
 
 
 def _is_scalar_const(op) -> bool:
-    return op.type == "Const" and bool(op.outputs) and op.outputs[0].shape.rank == 0
+    return get_op_def(op.type).is_constant and bool(op.outputs) and op.outputs[0].shape.rank == 0
 
 
 def _optimizer_state(ops, selected, optimizer_scopes) -> dict[Operation, str]:
@@ -202,10 +203,12 @@ def _optimizer_state(ops, selected, optimizer_scopes) -> dict[Operation, str]:
 
     state: dict[Operation, str] = {}
     for op in ops:
-        if op.type != "VariableV2":
+        if not get_op_def(op.type).is_variable:
             continue
         readers = [c for c in graph.consumers_of(op.outputs[0]) if c in selected]
-        initializers = [c for c in readers if c.type == "Assign" and scope_of(c) is None]
+        initializers = [
+            c for c in readers if get_op_def(c.type).overwrites_variable and scope_of(c) is None
+        ]
         owners = {scope_of(c) for c in readers if c not in initializers}
         if len(owners) != 1 or None in owners:
             continue
@@ -236,10 +239,14 @@ def _initializers(ops, selected, scopes, taken) -> dict[Operation, Operation]:
     graph = ops[0].graph
     found: dict[Operation, Operation] = {}
     for op in ops:
-        if op.type != "VariableV2" or op in taken or op.name not in scopes:
+        if not get_op_def(op.type).is_variable or op in taken or op.name not in scopes:
             continue
         for init in graph.consumers_of(op.outputs[0]):
-            if init.type == "Assign" and init.name == op.name + "/Assign" and init in selected:
+            if (
+                get_op_def(init.type).overwrites_variable
+                and init.name == op.name + "/Assign"
+                and init in selected
+            ):
                 claimed = {init: op}
                 _claim_exclusive_inputs(init, claimed, op, graph, selected)
                 found.update((k, v) for k, v in claimed.items() if k is not init)
@@ -251,7 +258,8 @@ def _claim_exclusive_inputs(op, claimed, owner, graph, selected) -> None:
     stack = [t.op for t in op.inputs[1:]]
     while stack:
         dep = stack.pop()
-        if dep in claimed or dep not in selected or dep.type in ("VariableV2", "Placeholder"):
+        kind = get_op_def(dep.type)
+        if dep in claimed or dep not in selected or kind.is_variable or kind.must_be_fed:
             continue
         consumers = [c for t in dep.outputs for c in graph.consumers_of(t) if c in selected]
         if all(c in claimed for c in consumers):

@@ -109,9 +109,9 @@ def op_category(op) -> str:
         return "placeholder"
     if op.type in _VARIABLES:
         return "variable"
-    if op.type == "Const":
+    if get_op_def(op.type).is_constant:
         return "constant"
-    if op.type == "NoOp":
+    if get_op_def(op.type).is_no_op:
         return "control"
     try:
         op_def = get_op_def(op.type)

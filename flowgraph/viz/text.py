@@ -122,7 +122,7 @@ def expressions(graph_or_tensors=None) -> str:
             literals[t] if t in literals else f"{tensor_label(t)}:{tensor_type(t, short=True)}"
             for t in op.inputs
         ]
-        if op.type == "Const":
+        if get_op_def(op.type).is_constant:
             args.append(_const_text(op.attrs["value"]))
         args += [f"^{c.name}" for c in op.control_inputs]
         lhs = outs or op.name
@@ -135,7 +135,7 @@ def _literal(op) -> str | None:
 
     A constant the user named (``learning_rate``) keeps its own line: the name says more.
     """
-    if op.type != "Const" or op.control_inputs:
+    if not get_op_def(op.type).is_constant or op.control_inputs:
         return None
     if not _DEFAULT_CONST_NAME.match(op.name.rsplit("/", 1)[-1]):
         return None
@@ -154,7 +154,8 @@ def _const_text(value) -> str:
 
 def _attr_text(op) -> str:
     """``[axis=1]``: the attributes that differ from their registered defaults."""
-    if op.type in ("Const", "Placeholder"):
+    kind = get_op_def(op.type)
+    if kind.is_constant or kind.must_be_fed:
         return ""  # the value is an argument; dtype and shape are the output's type
     try:
         defaults = get_op_def(op.type).attrs

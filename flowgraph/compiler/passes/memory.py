@@ -70,7 +70,7 @@ def plan_memory(ir) -> list[str]:
                 escaped.update(roots[r])
         for i, (_, shape) in enumerate(node.specs):
             ref = (node, i)
-            if node.type == "Const" or op_def.read_at_use:
+            if op_def.is_constant or op_def.read_at_use:
                 roots[ref] = _EXTERNAL_ONLY
                 continue
             if node.inplace is not None:
@@ -165,7 +165,7 @@ def may_alias_external(ref) -> bool:
             continue
         seen.add(node)
         op_def = node.op_def
-        if op_def is None or node.type == "Const" or op_def.stateful or op_def.needs_context:
+        if op_def is None or op_def.is_constant or op_def.stateful or op_def.needs_context:
             return True
         if node.inplace is not None:
             stack.append(node.inputs[node.inplace])

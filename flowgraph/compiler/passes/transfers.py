@@ -41,7 +41,7 @@ def run(ctx, x):
 from __future__ import annotations
 
 from flowgraph.backends.devices import canonical_device, device_label
-from flowgraph.compiler.ir import Node, op_device
+from flowgraph.compiler.ir import Node, is_constant, op_device
 from flowgraph.ops.registry import OpDef
 
 
@@ -92,7 +92,7 @@ def insert_transfers(ir) -> list[str]:
                 moved = (transfer, 0)
                 if not volatile:
                     shared[key] = moved
-                how = "copied" if transfer.type == "Const" else "moved"
+                how = "copied" if is_constant(transfer) else "moved"
                 changes.append(
                     f"{how} {ref[0].describe()} from {source.name} to {target.name} "
                     f"for {node.describe()}"
@@ -107,7 +107,7 @@ def _without_unread_constants(nodes, ir) -> list:
     """``nodes`` less the constants only other devices read (each got its own copy)."""
     read = {producer for node in nodes for producer, _ in node.inputs}
     read.update(ref[0] for ref in ir.outputs if ref is not None)
-    return [n for n in nodes if n.type != "Const" or n in read]
+    return [n for n in nodes if not is_constant(n) or n in read]
 
 
 def _transfer_node(ref, consumer, target) -> Node:
@@ -115,7 +115,7 @@ def _transfer_node(ref, consumer, target) -> Node:
     label = device_label(canonical_device(op_device(consumer.origin)))
     origin = producer.origin if producer.type != "Feed" else producer.origin.op
     base = producer.name if index == 0 else f"{producer.name}_{index}"
-    if producer.type == "Const":  # its value is known now: a copy on the target device
+    if is_constant(producer):  # its value is known now: a copy on the target device
         value = producer.attrs["value"]
         return Node.constant(value, producer.origin, f"{base}_on_{label}", target)
     attrs = {"source": producer.backend, "target": target, "label": label}
