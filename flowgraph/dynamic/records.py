@@ -18,7 +18,7 @@ class _EagerGraph(Graph):
     tensor for its graph (name scopes, random seeds) gets one; building a graph op on eager
     tensors outside dynamic mode is an error."""
 
-    def create_op(self, op_type, inputs, attrs, output_specs, name, site, ref_inputs=()):
+    def create_op(self, op_type, inputs, attrs, output_specs, name, site, *_placement):
         graph_inputs = [t for t in inputs if t.graph is not self]
         detail = (
             f" and the graph tensor {graph_inputs[0].name!r}"

@@ -167,10 +167,14 @@ class Graph:
         name: str,
         site: CreationSite,
         ref_inputs: tuple = (),
+        attrs_at_creation=None,
     ) -> Operation:
         """Add an operation; ``name`` is made unique in the current scope.
 
         The op library calls this after checking shapes; users call op functions instead.
+        ``attrs_at_creation(graph, op_index, unique_name) -> dict`` adds the attrs that depend
+        on the op's place in the graph (a random op's seeds and generator key): an op's attrs
+        are fixed when it is created and never change afterwards.
         """
         with self._lock:
             if self._finalized:
@@ -186,10 +190,13 @@ class Graph:
             device = self._device_stack[-1] if self._device_stack else ""
             if self._gradient_overrides.get(op_type):
                 attrs = dict(attrs, _gradient_op_type=self._gradient_overrides[op_type])
+            name = self.unique_name(name)
+            if attrs_at_creation is not None:
+                attrs = {**attrs, **attrs_at_creation(self, len(self._ops), name)}
             op = Operation(
                 self,
                 op_type,
-                self.unique_name(name),
+                name,
                 inputs,
                 attrs,
                 output_specs,

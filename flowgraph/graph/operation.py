@@ -11,6 +11,30 @@ from flowgraph.graph.site import CreationSite
 from flowgraph.graph.tensor import Tensor
 
 
+class FrozenAttrs(dict):
+    """An op's attributes: a dict that refuses changes, since passes, plans and caches rely
+    on an op never changing once it is created (build a new op instead).
+
+    >>> attrs = FrozenAttrs({"axis": 1})
+    >>> attrs["axis"], dict(attrs, axis=2)["axis"]
+    (1, 2)
+    >>> attrs["axis"] = 2
+    Traceback (most recent call last):
+    TypeError: an op's attrs are fixed when it is created; build a new op instead
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("an op's attrs are fixed when it is created; build a new op instead")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):  # pickling (Dask ships ops' attrs) rebuilds it without __setitem__
+        return FrozenAttrs, (dict(self),)
+
+
 class Operation:
     """A node of a :class:`~flowgraph.graph.Graph`.
 
@@ -54,7 +78,7 @@ class Operation:
         self.name = name
         self.inputs = tuple(inputs)
         self.control_inputs = list(control_inputs)
-        self.attrs = attrs
+        self.attrs = FrozenAttrs(attrs)
         self.device = device
         self.site = site
         self._id = op_id  # creation order within the graph; used for stable ordering

@@ -286,8 +286,14 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     with x.graph.as_default():
         graph_seed, op_seed = random.get_seed(seed)
     attrs = {"noise_shape": noise_shape, "seed": graph_seed, "seed2": op_seed}
-    mask = apply_op("DropoutMask", [x, keep], attrs, name=name)
-    mask.op.attrs["key"] = mask.op.name  # the session keys the op's generator by its name
+    mask = apply_op(
+        "DropoutMask",
+        [x, keep],
+        attrs,
+        name=name,
+        # the session keys the op's generator by its (unique) name
+        attrs_at_creation=lambda graph, index, unique_name: {"key": unique_name},
+    )
     return math.multiply(x, mask, name=name + "_mul")
 
 

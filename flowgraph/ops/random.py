@@ -98,10 +98,10 @@ def get_seed(op_seed: int | None) -> tuple[int | None, int | None]:
     return _seeds_for(graph, op_seed, graph.version)
 
 
-def _op_key(op) -> str:
-    """The name the session keys this op's generator by (qualified inside function graphs)."""
-    parts = [op.name]
-    graph = op.graph
+def op_key(graph, name: str) -> str:
+    """The name the session keys the generator of op ``name`` of ``graph`` by (qualified
+    inside function graphs)."""
+    parts = [name]
     while getattr(graph, "outer_graph", None) is not None:
         parts.append(getattr(graph, "name", "function"))
         graph = graph.outer_graph
@@ -117,11 +117,12 @@ def _random_op(op_type: str, inputs: list, attrs: dict, name: str, seed) -> Tens
     if executing_eagerly():
         graph_seed, op_seed = get_seed(seed) if seed is not None else (None, None)
         return apply_op(op_type, inputs, {**attrs, "seed": graph_seed, "seed2": op_seed}, name)
-    out = apply_op(op_type, inputs, attrs, name=name)
-    op = out.op
-    graph_seed, op_seed = _seeds_for(op.graph, seed, op._id)
-    op.attrs.update(seed=graph_seed, seed2=op_seed, key=_op_key(op))
-    return out
+
+    def seeds_and_key(graph, op_index, unique_name):
+        graph_seed, op_seed = _seeds_for(graph, seed, op_index)
+        return {"seed": graph_seed, "seed2": op_seed, "key": op_key(graph, unique_name)}
+
+    return apply_op(op_type, inputs, attrs, name=name, attrs_at_creation=seeds_and_key)
 
 
 # ---- kernel helpers -------------------------------------------------------------------------

@@ -178,13 +178,19 @@ def executing_eagerly() -> bool:
 
 
 def apply_op(
-    op_type: str, inputs: list[Tensor], attrs: dict | None = None, name: str | None = None
+    op_type: str,
+    inputs: list[Tensor],
+    attrs: dict | None = None,
+    name: str | None = None,
+    *,
+    attrs_at_creation: Callable | None = None,
 ):
     """Create an op of ``op_type`` in the inputs' graph (or the default graph).
 
     Fills attribute defaults, runs the shape/dtype rule — a ShapeError there is re-raised naming
     the op, its inputs' shapes and dtypes, and the user's line — and returns the op's single
     output Tensor, a tuple of outputs, or the Operation itself when it has none.
+    ``attrs_at_creation``: see :meth:`flowgraph.graph.Graph.create_op` (graph mode only).
     """
     op_def = _OP_DEFS.get(op_type) or get_op_def(op_type)  # (the latter raises)
     attrs = _complete_attrs(op_def, attrs or {})
@@ -204,7 +210,9 @@ def apply_op(
     except ShapeError as e:
         message = _describe_failure(op_type, graph, name, inputs, site, str(e))
         raise type(e)(message) from None
-    op = graph.create_op(op_type, inputs, attrs, specs, name, site, op_def.ref_inputs)
+    op = graph.create_op(
+        op_type, inputs, attrs, specs, name, site, op_def.ref_inputs, attrs_at_creation
+    )
     if not op.outputs:
         return op
     return op.outputs[0] if len(op.outputs) == 1 else op.outputs

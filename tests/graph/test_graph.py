@@ -156,3 +156,24 @@ def test_tensor_properties(graph):
 def test_tensor_eval_without_a_session_says_how_to_get_one(graph):
     with pytest.raises(ValueError, match="no default session"):
         fg.constant(1.0).eval()
+
+
+def test_an_ops_attrs_are_fixed_once_created(graph):
+    import pickle
+
+    c = fg.constant(1.0, name="c")
+    for change in (
+        lambda a: a.__setitem__("value", 2.0),
+        lambda a: a.update(value=2.0),
+        lambda a: a.pop("value"),
+    ):
+        with pytest.raises(TypeError, match="fixed when it is created"):
+            change(c.op.attrs)
+    assert c.op.attrs["value"] == 1.0
+    # Attrs that depend on the op's place (a random op's seeds and generator key) are set as
+    # it is created, not patched in afterwards.
+    fg.set_random_seed(5)
+    r = fg.random_uniform([2], seed=3, name="draw")
+    assert (r.op.attrs["seed"], r.op.attrs["seed2"], r.op.attrs["key"]) == (5, 3, "draw")
+    copy = pickle.loads(pickle.dumps(r.op.attrs))  # Dask ships attrs to workers
+    assert copy == r.op.attrs and type(copy) is type(r.op.attrs)
