@@ -318,11 +318,9 @@ def format_info(graph: flowgraph.Graph, doc: dict, path: str) -> str:
 
 
 def _viz_summary(graph: flowgraph.Graph) -> list[str]:
-    """flowgraph.viz.summary's table of the ops, as lines ([] where flowgraph.viz is missing)."""
-    try:
-        from flowgraph.viz import summary
-    except ImportError:
-        return []
+    """flowgraph.viz.summary's table of the ops, as lines."""
+    from flowgraph.viz import summary
+
     return summary(graph).rstrip("\n").splitlines()
 
 

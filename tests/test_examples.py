@@ -54,8 +54,6 @@ def test_mnist_tf1_trains():
 
 
 def test_mnist_dynamic_trains():
-    if not (EXAMPLES / "mnist_dynamic.py").exists():
-        pytest.skip("examples/mnist_dynamic.py (the PyTorch-style seed program) is not written yet")
     out = run_example("mnist_dynamic.py", "--epochs", "1")
     assert reported_accuracy(out) >= 0.8, out
 

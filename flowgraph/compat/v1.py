@@ -292,18 +292,7 @@ nn = _namespace(
     tanh=tanh,
 )
 
-try:  # the Saver arrives with flowgraph.train.saver
-    from flowgraph.train.saver import Saver, get_checkpoint_state, latest_checkpoint
-
-    _saving = {
-        "Saver": Saver,
-        "get_checkpoint_state": get_checkpoint_state,
-        "latest_checkpoint": latest_checkpoint,
-    }
-except ImportError:  # pragma: no cover - only while the Saver is missing
-    _saving = {}
-
-train = _namespace("train", _fg_train, **_saving)
+train = _namespace("train", _fg_train)  # Saver and checkpoint helpers included
 
 # ---- tf.app, tf.flags, tf.gfile, tf.logging ------------------------------------------------
 from flowgraph.compat import app, flags  # noqa: E402

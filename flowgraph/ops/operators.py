@@ -11,10 +11,6 @@ from flowgraph.ops import array, linalg, math
 from flowgraph.ops.state import Variable
 
 
-def _flip(fn):
-    return lambda x, y: fn(y, x)
-
-
 def _logical_xor(x, y):
     return math.logical_and(math.logical_or(x, y), math.logical_not(math.logical_and(x, y)))
 
