@@ -43,11 +43,11 @@ from flowgraph.compiler.ir import op_device
 from flowgraph.compiler.passes import DEFAULT_LEVEL
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import PlanCache
-from flowgraph.graph import context
 from flowgraph.graph.context import get_default_graph
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
+from flowgraph.runtime.lifetime import SessionLifetime
 
 from . import partition as part
 from . import worker as remote
@@ -68,7 +68,7 @@ def local_cluster(n_workers: int = 2):
     return Client(cluster), cluster
 
 
-class DistributedSession:
+class DistributedSession(SessionLifetime):
     """A Session whose plans run on a Dask cluster.
 
     ``DistributedSession(client=None, graph=None, timeout=60.0, level="O1", seed=None)``:
@@ -378,16 +378,9 @@ class DistributedSession:
 
         return get_backend("numpy")
 
-    # ---- lifetime --------------------------------------------------------------------------
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
-
-    def close(self) -> None:
+    # ---- lifetime (opening, ``with``, closing: SessionLifetime) ----------------------------
+    def _release(self) -> None:
         """Drop this session's variables on the workers; close a cluster it started."""
-        if self._closed:
-            return
-        self._closed = True
         self._plans.clear()
         try:
             self.client.run(remote.drop_session, self.session_id)
@@ -396,19 +389,3 @@ class DistributedSession:
         if self._own is not None:
             self.client.close()
             self._own.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def as_default(self):
-        return context.default_session(self)
-
-    def __enter__(self):
-        self._default_cm = context.default_session(self)
-        self._default_cm.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._default_cm.__exit__(*exc)
-        self.close()

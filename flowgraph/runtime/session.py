@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -28,6 +29,7 @@ from flowgraph.runtime import fpenv, threads
 from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
+from flowgraph.runtime.lifetime import SessionLifetime
 from flowgraph.runtime.notices import GrowthWatch
 from flowgraph.runtime.profiling import wants_trace
 
@@ -40,7 +42,7 @@ def _may_alias_state(op) -> bool:
     return not (op_def.fresh_output or op_def.xp_name is not None)
 
 
-class Session:
+class Session(SessionLifetime):
     """Runs a graph: compiles each distinct (fetches, feeds) signature once, then executes it.
 
     ``Session(graph=None, backend=None)`` uses the default graph at creation time and the
@@ -292,33 +294,10 @@ class Session:
             return np.array(value, copy=True)
         return value
 
-    # ---- lifetime --------------------------------------------------------------------------
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
-
-    def close(self) -> None:
-        """Release the session's variable values and plans; later runs raise RuntimeError."""
-        self._closed = True
+    # ---- lifetime (opening, ``with``, closing: SessionLifetime) ----------------------------
+    def _release(self) -> None:
         self._plans.clear()
         self._context.variables.clear()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
-    def as_default(self):
-        """Context manager making this the default session (for ``Tensor.eval()``)."""
-        return context.default_session(self)
-
-    def __enter__(self):
-        self._default_cm = context.default_session(self)
-        self._default_cm.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._default_cm.__exit__(*exc)
-        self.close()
 
     def __del__(self) -> None:
         self._closed = True
@@ -360,17 +339,9 @@ class InteractiveSession(Session):
     3.0
     """
 
-    def __init__(
-        self,
-        target: str = "",
-        graph=None,
-        config=None,
-        backend=None,
-        seed=None,
-        level: str = DEFAULT_LEVEL,
-        device_backends: dict | None = None,
-    ):
-        super().__init__(target, graph, config, backend, seed, level, device_backends)
+    @functools.wraps(Session.__init__)  # the same arguments (and signature in help())
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         context.push_session(self)
 
     def close(self) -> None:
