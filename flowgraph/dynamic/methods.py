@@ -24,6 +24,7 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math
+from flowgraph.ops.operators import BINARY_OPERATORS, COMPARISON_OPERATORS, UNARY_OPERATORS
 
 # ---- operands -------------------------------------------------------------------------------
 
@@ -84,27 +85,14 @@ def _logical_xor(x, y):
     return math.not_equal(x, y)
 
 
+# Python's operators as flowgraph's (ops/operators.py), where PyTorch means the same.
 _BINARY = {
-    "add": math.add,
-    "sub": math.subtract,
-    "mul": math.multiply,
+    **BINARY_OPERATORS,
     "truediv": _int_division,
-    "floordiv": math.floordiv,
-    "mod": math.floormod,
-    "pow": math.pow,
     "matmul": F.matmul_op,
-    "and": math.logical_and,
-    "or": math.logical_or,
     "xor": _logical_xor,
 }
-_COMPARISONS = {
-    "lt": math.less,
-    "le": math.less_equal,
-    "gt": math.greater,
-    "ge": math.greater_equal,
-    "eq": math.equal,
-    "ne": math.not_equal,
-}
+_COMPARISONS = {**COMPARISON_OPERATORS, "eq": math.equal, "ne": math.not_equal}
 _COMPARABLE = (EagerTensor, int, float, bool, np.ndarray, np.generic, list, tuple)
 
 
@@ -335,9 +323,8 @@ def _install(cls) -> None:
         setattr(cls, f"__r{name}__", reflected)
     for name, fn in _COMPARISONS.items():
         setattr(cls, f"__{name}__", _comparison(fn))
-    cls.__neg__ = lambda self: call(math.negative, self)
-    cls.__abs__ = lambda self: call(math.abs, self)
-    cls.__invert__ = lambda self: call(math.logical_not, self)
+    for name, fn in UNARY_OPERATORS.items():
+        setattr(cls, f"__{name}__", lambda self, fn=fn: call(fn, self))
     cls.__pos__ = lambda self: self
     cls.__getitem__ = _getitem
     cls.__setitem__ = _setitem
