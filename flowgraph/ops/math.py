@@ -52,9 +52,8 @@ def binary_operands(op_type: str, x, y) -> tuple[Tensor, Tensor]:
 # ---- unary ----------------------------------------------------------------------------
 
 
-def _unary(
-    op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False, out=False
-):
+def _define_elementwise(op_type, infer, xp_name, kernel, differentiable, fresh, out=False):
+    """Register an elementwise op: its result's shape and dtype follow from its inputs'."""
     define_op(
         op_type,
         infer,
@@ -65,6 +64,12 @@ def _unary(
         takes_out=out,
         specs_only_infer=True,
     )
+
+
+def _unary(
+    op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False, out=False
+):
+    _define_elementwise(op_type, infer, xp_name, kernel, differentiable, fresh, out)
 
     def op(x, name=None):
         return apply_op(op_type, [convert_to_tensor(x)], name=name or op_type)
@@ -159,15 +164,7 @@ logical_not = _unary(
 
 
 def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc="", fresh=False):
-    define_op(
-        op_type,
-        infer,
-        xp_name=xp_name,
-        kernel=kernel,
-        differentiable=differentiable,
-        fresh_output=fresh,
-        specs_only_infer=True,
-    )
+    _define_elementwise(op_type, infer, xp_name, kernel, differentiable, fresh)
 
     def op(x, y, name=None):
         x, y = binary_operands(op_type, x, y)
@@ -352,10 +349,8 @@ def where(condition, x=None, y=None, name=None):
     """
     condition = convert_to_tensor(condition)
     if x is None and y is None:
-        return apply_op("Where", [condition], name=name or "Where")
-    if x is None or y is None:
-        raise ValueError("where: give both x and y, or neither")
-    x, y = binary_operands("Select", x, y)
+        return _where_indices_op(condition, name)
+    x, y = _select_operands("where", x, y)
     ranks = [t.shape.rank for t in (x, y) if t.shape.rank is not None]
     if condition.shape.rank == 1 and ranks and max(ranks) > 1:
         rows, n = condition.shape[0], [t.shape[0] for t in (x, y) if t.shape.rank]
@@ -382,11 +377,19 @@ def where_v2(condition, x=None, y=None, name=None):
     """
     condition = convert_to_tensor(condition)
     if x is None and y is None:
-        return apply_op("Where", [condition], name=name or "Where")
-    if x is None or y is None:
-        raise ValueError("where_v2: give both x and y, or neither")
-    x, y = binary_operands("Select", x, y)
+        return _where_indices_op(condition, name)
+    x, y = _select_operands("where_v2", x, y)
     return apply_op("Select", [condition, x, y], name=name or "SelectV2")
+
+
+def _where_indices_op(condition, name):
+    return apply_op("Where", [condition], name=name or "Where")
+
+
+def _select_operands(what: str, x, y):
+    if x is None or y is None:
+        raise ValueError(f"{what}: give both x and y, or neither")
+    return binary_operands("Select", x, y)
 
 
 # ---- add_n ----------------------------------------------------------------------------
