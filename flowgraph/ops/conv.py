@@ -21,26 +21,9 @@ gradient rules of their own, so second derivatives through convolutions work.
 from __future__ import annotations
 
 from flowgraph.errors import ShapeError
-from flowgraph.ops import rules
+from flowgraph.ops import rules, windows
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, gradient
-from flowgraph.ops.windows import (
-    Window,
-    check_window_attrs,
-    conv_attrs,
-    from_nhwc,
-    from_nhwc_dims,
-    is_python,
-    nhwc_dims,
-    op_window_attrs,
-    output_and_pads,
-    shape_of,
-    sizes_nhwc,
-    sizes_tensor,
-    spatial,
-    static_sizes,
-    to_nhwc,
-)
 
 __all__ = [
     "conv2d",
@@ -54,7 +37,7 @@ __all__ = [
 def _conv_out_shape(in_shape, filter_shape, attrs):
     """NHWC-ordered output dims of a convolution (None where unknown)."""
     fmt = attrs["data_format"]
-    n, h, w, c = nhwc_dims(in_shape, fmt)
+    n, h, w, c = windows.nhwc_dims(in_shape, fmt)
     kh, kw, ci, co = filter_shape.dims if filter_shape.rank is not None else (None,) * 4
     if c is not None and ci is not None and c != ci:
         raise ShapeError(
@@ -62,47 +45,52 @@ def _conv_out_shape(in_shape, filter_shape, attrs):
             f"{in_shape}, filter shape {filter_shape}, {fmt}, filters are [height, width, "
             "in_channels, out_channels])"
         )
-    strides, dilations = spatial(attrs["strides"], fmt), spatial(attrs["dilations"], fmt)
-    oh = output_and_pads(h, kh, strides[0], dilations[0], attrs["padding"])[0]
-    ow = output_and_pads(w, kw, strides[1], dilations[1], attrs["padding"])[0]
+    strides, dilations = (
+        windows.spatial(attrs["strides"], fmt),
+        windows.spatial(attrs["dilations"], fmt),
+    )
+    oh = windows.output_and_pads(h, kh, strides[0], dilations[0], attrs["padding"])[0]
+    ow = windows.output_and_pads(w, kw, strides[1], dilations[1], attrs["padding"])[0]
     return n, oh, ow, co
 
 
 def _conv2d_infer(inputs, attrs):
     x, f = inputs
-    check_window_attrs(attrs, "dilations")
+    windows.check_window_attrs(attrs, "dilations")
     rules.require_kind(x, "float", "input")
     rules.same_dtypes(inputs, ("input", "filter"))
     rules.require_rank(x, 4, "input")
     rules.require_rank(f, 4, "filter")
     dims = _conv_out_shape(x.shape, f.shape, attrs)
-    return [(x.dtype, from_nhwc_dims(dims, attrs["data_format"]))]
+    return [(x.dtype, windows.from_nhwc_dims(dims, attrs["data_format"]))]
 
 
 def _backprop_input_infer(inputs, attrs):
     sizes, f, dy = inputs
-    check_window_attrs(attrs, "dilations")
+    windows.check_window_attrs(attrs, "dilations")
     rules.same_dtypes([f, dy], ("filter", "out_backprop"))
     rules.require_rank(f, 4, "filter")
     rules.require_rank(dy, 4, "out_backprop")
-    shape = static_sizes(sizes)
+    shape = windows.static_sizes(sizes)
     _check_backprop(shape, f.shape, dy.shape, attrs)
     return [(f.dtype, shape)]
 
 
 def _backprop_filter_infer(inputs, attrs):
     x, sizes, dy = inputs
-    check_window_attrs(attrs, "dilations")
+    windows.check_window_attrs(attrs, "dilations")
     rules.same_dtypes([x, dy], ("input", "out_backprop"))
     rules.require_rank(x, 4, "input")
     rules.require_rank(dy, 4, "out_backprop")
-    shape = static_sizes(sizes)
+    shape = windows.static_sizes(sizes)
     _check_backprop(x.shape, shape, dy.shape, attrs)
     return [(x.dtype, shape)]
 
 
 def _check_backprop(in_shape, filter_shape, dy_shape, attrs):
-    expected = from_nhwc_dims(_conv_out_shape(in_shape, filter_shape, attrs), attrs["data_format"])
+    expected = windows.from_nhwc_dims(
+        _conv_out_shape(in_shape, filter_shape, attrs), attrs["data_format"]
+    )
     if not expected.is_compatible_with(dy_shape):
         raise ShapeError(
             f"out_backprop has shape {dy_shape}, but convolving an input of shape {in_shape} with "
@@ -115,8 +103,12 @@ def _check_backprop(in_shape, filter_shape, dy_shape, attrs):
 
 def _conv_window(in_nhwc, filter_hw, strides, padding, data_format, dilations):
     fmt = data_format
-    return Window.make(
-        in_nhwc[1:3], filter_hw, spatial(strides, fmt), spatial(dilations, fmt), padding
+    return windows.Window.make(
+        in_nhwc[1:3],
+        filter_hw,
+        windows.spatial(strides, fmt),
+        windows.spatial(dilations, fmt),
+        padding,
     )
 
 
@@ -130,16 +122,16 @@ def _im2col(xp, x, win):
 
 
 def _conv2d_kernel(xp, x, f, *, strides, padding, data_format, dilations):
-    x = to_nhwc(xp, x, data_format)
+    x = windows.to_nhwc(xp, x, data_format)
     win = _conv_window(x.shape, f.shape[:2], strides, padding, data_format, dilations)
     cols = _im2col(xp, x, win)
     y = xp.matmul(cols, xp.reshape(f, (-1, f.shape[3])))
-    return from_nhwc(xp, xp.reshape(y, (x.shape[0], *win.out, f.shape[3])), data_format)
+    return windows.from_nhwc(xp, xp.reshape(y, (x.shape[0], *win.out, f.shape[3])), data_format)
 
 
 def _backprop_input_kernel(xp, sizes, f, dy, *, strides, padding, data_format, dilations):
-    nhwc = sizes_nhwc(sizes, data_format)
-    dy = to_nhwc(xp, dy, data_format)
+    nhwc = windows.sizes_nhwc(sizes, data_format)
+    dy = windows.to_nhwc(xp, dy, data_format)
     win = _conv_window(nhwc, f.shape[:2], strides, padding, data_format, dilations)
     win.check_out(dy, "out_backprop")
     kh, kw, ci, co = f.shape
@@ -148,12 +140,12 @@ def _backprop_input_kernel(xp, sizes, f, dy, *, strides, padding, data_format, d
     dx = win.padded_zeros(xp, nhwc, f.dtype)
     for k, idx in enumerate(win.offsets()):
         dx[idx] += dcols[:, :, :, k, :]
-    return from_nhwc(xp, win.crop(dx, nhwc), data_format)
+    return windows.from_nhwc(xp, win.crop(dx, nhwc), data_format)
 
 
 def _backprop_filter_kernel(xp, x, sizes, dy, *, strides, padding, data_format, dilations):
     kh, kw, ci, co = (int(s) for s in sizes)
-    x, dy = to_nhwc(xp, x, data_format), to_nhwc(xp, dy, data_format)
+    x, dy = windows.to_nhwc(xp, x, data_format), windows.to_nhwc(xp, dy, data_format)
     win = _conv_window(x.shape, (kh, kw), strides, padding, data_format, dilations)
     win.check_out(dy, "out_backprop")
     cols = _im2col(xp, x, win)
@@ -186,11 +178,16 @@ define_op(
 def _conv2d_grad(op, grad):
     """dx = Conv2DBackpropInput(shape of x, f, g), df = Conv2DBackpropFilter(x, shape of f, g)."""
     x, f = op.inputs
-    attrs = op_window_attrs(op)
+    attrs = windows.op_window_attrs(op)
     return [
-        apply_op("Conv2DBackpropInput", [shape_of(x), f, grad], attrs, name="Conv2DBackpropInput"),
         apply_op(
-            "Conv2DBackpropFilter", [x, shape_of(f), grad], attrs, name="Conv2DBackpropFilter"
+            "Conv2DBackpropInput", [windows.shape_of(x), f, grad], attrs, name="Conv2DBackpropInput"
+        ),
+        apply_op(
+            "Conv2DBackpropFilter",
+            [x, windows.shape_of(f), grad],
+            attrs,
+            name="Conv2DBackpropFilter",
         ),
     ]
 
@@ -199,11 +196,14 @@ def _conv2d_grad(op, grad):
 def _backprop_input_grad(op, grad):
     """Linear in f and dy: df = Conv2DBackpropFilter(gg, ., dy), ddy = Conv2D(gg, f)."""
     _, f, dy = op.inputs
-    attrs = op_window_attrs(op)
+    attrs = windows.op_window_attrs(op)
     return [
         None,
         apply_op(
-            "Conv2DBackpropFilter", [grad, shape_of(f), dy], attrs, name="Conv2DBackpropFilter"
+            "Conv2DBackpropFilter",
+            [grad, windows.shape_of(f), dy],
+            attrs,
+            name="Conv2DBackpropFilter",
         ),
         apply_op("Conv2D", [grad, f], attrs, name="Conv2D"),
     ]
@@ -213,9 +213,14 @@ def _backprop_input_grad(op, grad):
 def _backprop_filter_grad(op, grad):
     """Linear in x and dy: dx = Conv2DBackpropInput(., gg, dy), ddy = Conv2D(x, gg)."""
     x, _, dy = op.inputs
-    attrs = op_window_attrs(op)
+    attrs = windows.op_window_attrs(op)
     return [
-        apply_op("Conv2DBackpropInput", [shape_of(x), grad, dy], attrs, name="Conv2DBackpropInput"),
+        apply_op(
+            "Conv2DBackpropInput",
+            [windows.shape_of(x), grad, dy],
+            attrs,
+            name="Conv2DBackpropInput",
+        ),
         None,
         apply_op("Conv2D", [x, grad], attrs, name="Conv2D"),
     ]
@@ -251,8 +256,8 @@ def conv2d(
             raise ValueError("conv2d: give 'filter' or 'filters', not both")
         filter = filters
     x = convert_to_tensor(input)
-    f = convert_to_tensor(filter, None if not is_python(filter) else x.dtype)
-    attrs = conv_attrs(strides, padding, data_format, dilations)
+    f = convert_to_tensor(filter, None if not windows.is_python(filter) else x.dtype)
+    attrs = windows.conv_attrs(strides, padding, data_format, dilations)
     return apply_op("Conv2D", [x, f], attrs, name=name or "Conv2D")
 
 
@@ -280,9 +285,9 @@ def conv2d_backprop_input(
            [1., 2., 1.]], dtype=float32)
     """
     filter = filters if filter is None else filter
-    attrs = conv_attrs(strides, padding, data_format, dilations)
+    attrs = windows.conv_attrs(strides, padding, data_format, dilations)
     inputs = [
-        sizes_tensor(input_sizes),
+        windows.sizes_tensor(input_sizes),
         convert_to_tensor(filter),
         convert_to_tensor(out_backprop),
     ]
@@ -310,10 +315,10 @@ def conv2d_backprop_filter(
     array([[4., 4.],
            [4., 4.]], dtype=float32)
     """
-    attrs = conv_attrs(strides, padding, data_format, dilations)
+    attrs = windows.conv_attrs(strides, padding, data_format, dilations)
     inputs = [
         convert_to_tensor(input),
-        sizes_tensor(filter_sizes),
+        windows.sizes_tensor(filter_sizes),
         convert_to_tensor(out_backprop),
     ]
     return apply_op("Conv2DBackpropFilter", inputs, attrs, name=name or "Conv2DBackpropFilter")

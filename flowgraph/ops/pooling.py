@@ -23,26 +23,9 @@ with gradient rules of their own, so second derivatives through pooling work.
 
 from __future__ import annotations
 
-from flowgraph.ops import rules
+from flowgraph.ops import rules, windows
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, gradient
-from flowgraph.ops.windows import (
-    Window,
-    check_window_attrs,
-    conv_attrs,
-    four,
-    from_nhwc,
-    from_nhwc_dims,
-    nhwc_dims,
-    op_window_attrs,
-    output_and_pads,
-    shape_of,
-    sizes_nhwc,
-    sizes_tensor,
-    spatial,
-    static_sizes,
-    to_nhwc,
-)
 
 __all__ = [
     "avg_pool",
@@ -60,15 +43,18 @@ __all__ = [
 
 def _pool_infer(inputs, attrs):
     x = inputs[0]
-    check_window_attrs(attrs, "ksize")
+    windows.check_window_attrs(attrs, "ksize")
     rules.require_kind(x, "numeric", "value")
     rules.require_rank(x, 4, "value")
     fmt = attrs["data_format"]
-    n, h, w, c = nhwc_dims(x.shape, fmt)
-    (kh, kw), (sh, sw) = spatial(attrs["ksize"], fmt), spatial(attrs["strides"], fmt)
-    oh = output_and_pads(h, kh, sh, 1, attrs["padding"])[0]
-    ow = output_and_pads(w, kw, sw, 1, attrs["padding"])[0]
-    return [(x.dtype, from_nhwc_dims((n, oh, ow, c), fmt))]
+    n, h, w, c = windows.nhwc_dims(x.shape, fmt)
+    (kh, kw), (sh, sw) = (
+        windows.spatial(attrs["ksize"], fmt),
+        windows.spatial(attrs["strides"], fmt),
+    )
+    oh = windows.output_and_pads(h, kh, sh, 1, attrs["padding"])[0]
+    ow = windows.output_and_pads(w, kw, sw, 1, attrs["padding"])[0]
+    return [(x.dtype, windows.from_nhwc_dims((n, oh, ow, c), fmt))]
 
 
 def _avg_pool_infer(inputs, attrs):
@@ -78,7 +64,7 @@ def _avg_pool_infer(inputs, attrs):
 
 def _like_input_infer(index):
     def infer(inputs, attrs):
-        check_window_attrs(attrs, "ksize")
+        windows.check_window_attrs(attrs, "ksize")
         rules.same_dtypes(inputs, ("orig_input", "orig_output", "grad"))
         return [(inputs[0].dtype, inputs[index].shape)]
 
@@ -87,17 +73,21 @@ def _like_input_infer(index):
 
 def _avg_pool_grad_infer(inputs, attrs):
     sizes, grad = inputs
-    check_window_attrs(attrs, "ksize")
+    windows.check_window_attrs(attrs, "ksize")
     rules.require_kind(grad, "float", "grad")
-    return [(grad.dtype, static_sizes(sizes))]
+    return [(grad.dtype, windows.static_sizes(sizes))]
 
 
 # ---- kernels (only through the array namespace ``xp``) ---------------------------------
 
 
 def _pool_window(x_nhwc, ksize, strides, padding, data_format):
-    return Window.make(
-        x_nhwc[1:3], spatial(ksize, data_format), spatial(strides, data_format), (1, 1), padding
+    return windows.Window.make(
+        x_nhwc[1:3],
+        windows.spatial(ksize, data_format),
+        windows.spatial(strides, data_format),
+        (1, 1),
+        padding,
     )
 
 
@@ -108,13 +98,13 @@ def _lowest(xp, dtype):
 
 
 def _max_pool_kernel(xp, x, *, ksize, strides, padding, data_format):
-    x = to_nhwc(xp, x, data_format)
+    x = windows.to_nhwc(xp, x, data_format)
     win = _pool_window(x.shape, ksize, strides, padding, data_format)
     padded = win.pad(xp, x, _lowest(xp, x.dtype))
     out = None
     for idx in win.offsets():
         out = padded[idx] if out is None else xp.maximum(out, padded[idx])
-    return from_nhwc(xp, out, data_format)
+    return windows.from_nhwc(xp, out, data_format)
 
 
 def _first_max_hits(xp, padded, y, win):
@@ -127,25 +117,25 @@ def _first_max_hits(xp, padded, y, win):
 
 
 def _max_pool_grad_kernel(xp, x, y, g, *, ksize, strides, padding, data_format):
-    x, y, g = (to_nhwc(xp, t, data_format) for t in (x, y, g))
+    x, y, g = (windows.to_nhwc(xp, t, data_format) for t in (x, y, g))
     win = _pool_window(x.shape, ksize, strides, padding, data_format)
     padded = win.pad(xp, x, _lowest(xp, x.dtype))
     dx = win.padded_zeros(xp, x.shape, g.dtype)
     zero = xp.zeros((), dtype=g.dtype)
     for idx, hit in _first_max_hits(xp, padded, y, win):
         dx[idx] += xp.where(hit, g, zero)
-    return from_nhwc(xp, win.crop(dx, x.shape), data_format)
+    return windows.from_nhwc(xp, win.crop(dx, x.shape), data_format)
 
 
 def _max_pool_grad_grad_kernel(xp, x, y, gg, *, ksize, strides, padding, data_format):
-    x, y, gg = (to_nhwc(xp, t, data_format) for t in (x, y, gg))
+    x, y, gg = (windows.to_nhwc(xp, t, data_format) for t in (x, y, gg))
     win = _pool_window(x.shape, ksize, strides, padding, data_format)
     padded, gg = win.pad(xp, x, _lowest(xp, x.dtype)), win.pad(xp, gg)
     out = xp.zeros(y.shape, dtype=gg.dtype)
     zero = xp.zeros((), dtype=gg.dtype)
     for idx, hit in _first_max_hits(xp, padded, y, win):
         out = out + xp.where(hit, gg[idx], zero)
-    return from_nhwc(xp, out, data_format)
+    return windows.from_nhwc(xp, out, data_format)
 
 
 def _window_counts(xp, win, in_hw, dtype):
@@ -155,23 +145,25 @@ def _window_counts(xp, win, in_hw, dtype):
 
 
 def _avg_pool_kernel(xp, x, *, ksize, strides, padding, data_format):
-    x = to_nhwc(xp, x, data_format)
+    x = windows.to_nhwc(xp, x, data_format)
     win = _pool_window(x.shape, ksize, strides, padding, data_format)
     padded = win.pad(xp, x)
     total = sum(padded[idx] for idx in win.offsets())
-    return from_nhwc(xp, total / _window_counts(xp, win, x.shape[1:3], x.dtype), data_format)
+    return windows.from_nhwc(
+        xp, total / _window_counts(xp, win, x.shape[1:3], x.dtype), data_format
+    )
 
 
 def _avg_pool_grad_kernel(xp, sizes, g, *, ksize, strides, padding, data_format):
-    nhwc = sizes_nhwc(sizes, data_format)
-    g = to_nhwc(xp, g, data_format)
+    nhwc = windows.sizes_nhwc(sizes, data_format)
+    g = windows.to_nhwc(xp, g, data_format)
     win = _pool_window(nhwc, ksize, strides, padding, data_format)
     win.check_out(g, "grad")
     share = g / _window_counts(xp, win, nhwc[1:3], g.dtype)
     dx = win.padded_zeros(xp, nhwc, g.dtype)
     for idx in win.offsets():
         dx[idx] += share
-    return from_nhwc(xp, win.crop(dx, nhwc), data_format)
+    return windows.from_nhwc(xp, win.crop(dx, nhwc), data_format)
 
 
 _POOL_ATTRS = {
@@ -196,7 +188,7 @@ define_op("AvgPoolGrad", _avg_pool_grad_infer, kernel=_avg_pool_grad_kernel, att
 def _max_pool_grad(op, grad):
     """dx = MaxPoolGrad(x, y, g): each window's g goes to its maximum."""
     inputs = [op.inputs[0], op.outputs[0], grad]
-    return [apply_op("MaxPoolGrad", inputs, op_window_attrs(op), name="MaxPoolGrad")]
+    return [apply_op("MaxPoolGrad", inputs, windows.op_window_attrs(op), name="MaxPoolGrad")]
 
 
 @gradient("MaxPoolGrad")
@@ -206,7 +198,7 @@ def _max_pool_grad_grad(op, grad):
     return [
         None,
         None,
-        apply_op("MaxPoolGradGrad", inputs, op_window_attrs(op), name="MaxPoolGradGrad"),
+        apply_op("MaxPoolGradGrad", inputs, windows.op_window_attrs(op), name="MaxPoolGradGrad"),
     ]
 
 
@@ -214,20 +206,24 @@ def _max_pool_grad_grad(op, grad):
 def _max_pool_grad_grad_grad(op, grad):
     """d(gg) = MaxPoolGrad(x, y, ggg), the adjoint of picking maxima."""
     inputs = [op.inputs[0], op.inputs[1], grad]
-    return [None, None, apply_op("MaxPoolGrad", inputs, op_window_attrs(op), name="MaxPoolGrad")]
+    return [
+        None,
+        None,
+        apply_op("MaxPoolGrad", inputs, windows.op_window_attrs(op), name="MaxPoolGrad"),
+    ]
 
 
 @gradient("AvgPool")
 def _avg_pool_grad(op, grad):
     """dx = AvgPoolGrad(shape of x, g): each window's g spread evenly over it."""
-    inputs = [shape_of(op.inputs[0]), grad]
-    return [apply_op("AvgPoolGrad", inputs, op_window_attrs(op), name="AvgPoolGrad")]
+    inputs = [windows.shape_of(op.inputs[0]), grad]
+    return [apply_op("AvgPoolGrad", inputs, windows.op_window_attrs(op), name="AvgPoolGrad")]
 
 
 @gradient("AvgPoolGrad")
 def _avg_pool_grad_grad(op, grad):
     """AvgPoolGrad is linear in g: its adjoint is AvgPool(g)."""
-    return [None, apply_op("AvgPool", [grad], op_window_attrs(op), name="AvgPool")]
+    return [None, apply_op("AvgPool", [grad], windows.op_window_attrs(op), name="AvgPool")]
 
 
 # ---- public functions -----------------------------------------------------------------------
@@ -235,9 +231,9 @@ def _avg_pool_grad_grad(op, grad):
 
 def _pool_attrs(ksize, strides, padding, data_format):
     data_format = data_format or "NHWC"
-    attrs = conv_attrs(strides, padding, data_format, None)
+    attrs = windows.conv_attrs(strides, padding, data_format, None)
     del attrs["dilations"]
-    attrs["ksize"] = four(ksize, "ksize", data_format)
+    attrs["ksize"] = windows.four(ksize, "ksize", data_format)
     return attrs
 
 
@@ -305,5 +301,5 @@ def avg_pool_grad(orig_input_shape, grad, ksize, strides, padding, data_format="
            [0.25, 0.25]], dtype=float32)
     """
     attrs = _pool_attrs(ksize, strides, padding, data_format)
-    inputs = [sizes_tensor(orig_input_shape), convert_to_tensor(grad)]
+    inputs = [windows.sizes_tensor(orig_input_shape), convert_to_tensor(grad)]
     return apply_op("AvgPoolGrad", inputs, attrs, name=name or "AvgPoolGrad")
