@@ -65,6 +65,14 @@ def _is_module(name: str, root: Path) -> bool:
     return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
 
 
+def imported_from(node: ast.ImportFrom, package: str) -> str:
+    """The absolute module name of ``from <module> import ...`` written in ``package``."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def imports_of(path: Path, root: Path):
     """(line, imported module) for every import of ``path`` that names a module of the
     package, wherever it stands (module level, function, class, ``if TYPE_CHECKING``)."""
@@ -75,11 +83,7 @@ def imports_of(path: Path, root: Path):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
+            source = imported_from(node, package)
             # ``from flowgraph.ops import math`` imports the module flowgraph.ops.math.
             targets = [
                 f"{source}.{a.name}" if _is_module(f"{source}.{a.name}", root) else source
@@ -190,10 +194,7 @@ def private_uses(path: Path, root: Path):
     modules = {}  # local name -> flowgraph module it is bound to
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            source = node.module or ""
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join(base + ([node.module] if node.module else []))
+            source = imported_from(node, package)
             for a in node.names:
                 if _is_module(f"{source}.{a.name}", root):
                     modules[a.asname or a.name] = f"{source}.{a.name}"
