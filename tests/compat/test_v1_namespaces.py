@@ -1,5 +1,7 @@
 """The TF1 names issue 13 adds to compat.v1 are aliases of flowgraph's own objects."""
 
+import numpy as np
+
 import flowgraph as fg
 import flowgraph.compat.v1 as tf
 from flowgraph import losses, metrics
@@ -59,18 +61,33 @@ def test_new_names_are_aliases_not_copies():
     assert not wrong
 
 
-def test_div_family_and_casts_are_there():
-    for name in (
-        "div",
-        "truediv",
-        "floordiv",
-        "realdiv",
-        "to_float",
-        "to_int32",
-        "to_int64",
-        "to_double",
-    ):
-        assert callable(getattr(tf, name)), name
+def test_div_family_and_casts_behave_as_in_tf1():
+    with tf.Graph().as_default():
+        a, b, f = tf.constant([7, -7]), tf.constant([2, 2]), tf.constant([7.5, -7.5])
+        ops = {
+            "div": tf.div(a, b),  # TF1's div floors integers (Python 2's /)
+            "truediv": tf.truediv(a, b),  # int32 / int32 -> float64
+            "floordiv": tf.floordiv(a, b),
+            "realdiv": tf.realdiv(f, 2.0),
+            "to_float": tf.to_float(a),
+            "to_int32": tf.to_int32(f),  # casts truncate toward zero
+            "to_int64": tf.to_int64(f),
+            "to_double": tf.to_double(a),
+        }
+        with tf.Session() as sess:
+            got = sess.run(ops)
+    expected = {
+        "div": np.array([3, -4], np.int32),
+        "truediv": np.array([3.5, -3.5]),
+        "floordiv": np.array([3, -4], np.int32),
+        "realdiv": np.array([3.75, -3.75], np.float32),
+        "to_float": np.array([7.0, -7.0], np.float32),
+        "to_int32": np.array([7, -7], np.int32),
+        "to_int64": np.array([7, -7], np.int64),
+        "to_double": np.array([7.0, -7.0]),
+    }
+    for name, want in expected.items():
+        assert got[name].dtype == want.dtype and np.array_equal(got[name], want), name
     assert tf.flags.FLAGS is tf.app.flags.FLAGS
     assert tf.losses.Reduction.SUM_BY_NONZERO_WEIGHTS == "weighted_sum_by_nonzero_weights"
     assert tf.GraphKeys.REGULARIZATION_LOSSES == "regularization_losses"
