@@ -108,7 +108,21 @@ def _entry(entry: Entry, homes: dict) -> list[str]:
     options = ["   :members:"] if kind in ("class", "exception") else []
     if kind == "class" and _has_own_init_doc(entry.obj):
         options.append("   :special-members: __init__")
+    if kind == "class" and _hidden_bases(entry.obj, homes):
+        options.append("   :inherited-members:")  # e.g. Session's close() from SessionLifetime
     return [f".. auto{kind}:: {entry.qualified}", *options, ""]
+
+
+def _hidden_bases(cls, homes: dict) -> list:
+    """The mixins ``cls`` inherits that flowgraph defines but documents nowhere
+    (SessionLifetime): their methods belong on ``cls``'s page."""
+    return [
+        base
+        for base in cls.__bases__
+        if base.__module__.startswith("flowgraph.")
+        and id(base) not in homes
+        and base.__bases__ == (object,)  # a mixin (SessionLifetime), not a hidden subclass
+    ]
 
 
 def _has_own_init_doc(cls) -> bool:
