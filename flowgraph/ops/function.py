@@ -26,6 +26,7 @@ import numpy as np
 
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
+from flowgraph.graph.shape import TensorShape
 from flowgraph.ops import array, namespace
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import get_op_def
@@ -126,8 +127,6 @@ def unused_inputs(fn: Function, like: list, name: str) -> list:
 def export_spec(tensor):
     """The static (dtype, shape) of an export: as traced when fully known, else unknown (an
     untaken branch's export is a stand-in of that shape, or a scalar)."""
-    from flowgraph.graph.shape import TensorShape
-
     shape = tensor.shape if tensor.shape.is_fully_defined() else TensorShape(None)
     return tensor.dtype, shape
 

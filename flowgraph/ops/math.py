@@ -318,8 +318,6 @@ define_op("Select", _select_infer, xp_name="where")
 
 def _where_indices_infer(inputs, attrs):
     rank = inputs[0].shape.rank
-    from flowgraph.graph.shape import TensorShape
-
     return [(dtypes.int64, TensorShape([None, rank]))]
 
 

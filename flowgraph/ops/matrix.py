@@ -18,6 +18,7 @@ import string
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops import array, math, reduce, rules
+from flowgraph.ops.composite import eye
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.registry import apply_op, define_op, gradient
@@ -360,8 +361,6 @@ def trace(x, name=None):
     if x.shape.rank is None or x.shape.rank < 2 or x.shape.dims[-1] is None:
         raise ValueError(f"trace needs matrices with a known size, got shape {x.shape}")
     n = x.shape.dims[-1]
-    from flowgraph.ops.composite import eye
-
     return reduce.reduce_sum(x * eye(n, dtype=x.dtype), [-2, -1], name=name or "Trace")
 
 

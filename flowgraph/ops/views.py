@@ -18,6 +18,7 @@ import numbers
 
 from flowgraph.graph import dtypes
 from flowgraph.ops import array, math
+from flowgraph.ops.composite import top_k
 from flowgraph.ops.convert import convert_to_tensor
 
 __all__ = ["argsort", "linspace", "matrix_transpose", "reverse", "slice", "sort"]
@@ -110,8 +111,6 @@ def linspace(start, stop, num, name=None):
 
 
 def _sort_via_top_k(values, axis, direction, what):
-    from flowgraph.ops.composite import top_k
-
     x = convert_to_tensor(values)
     rank = x.shape.rank
     if rank is None or x.shape.dims[axis] is None:
