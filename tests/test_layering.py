@@ -19,6 +19,7 @@ _name`` or ``m._name``); a helper two modules share gets a public name in one of
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,16 @@ EXEMPT: dict[tuple[str, str], str] = {
 }
 
 
+@functools.cache
+def _parsed(path: Path, mtime: float) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
+
+
+def parsed(path: Path) -> ast.Module:
+    """The syntax tree of ``path``, parsed once per version of the file for all the scans."""
+    return _parsed(path, path.stat().st_mtime)
+
+
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -79,7 +90,7 @@ def imports_of(path: Path, root: Path):
     name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     top = name.split(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(parsed(path)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -196,7 +207,7 @@ def private_uses(path: Path, root: Path):
     """(line, module, name) for each use of another flowgraph module's private name."""
     me = module_name(path, root)
     package = me if path.name == "__init__.py" else me.rpartition(".")[0]
-    tree = ast.parse(path.read_text(), str(path))
+    tree = parsed(path)
     modules = {}  # local name -> flowgraph module it is bound to
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
@@ -283,7 +294,7 @@ def op_type_comparisons(root: Path, op_types) -> list[str]:
         rel = path.relative_to(root).as_posix()
         if rel.startswith("flowgraph/ops/") or any(rel.startswith(a) for a in TYPE_NAMES_ALLOWED):
             continue
-        for node in ast.walk(ast.parse(path.read_text(), rel)):
+        for node in ast.walk(parsed(path)):
             if not isinstance(node, ast.Compare):
                 continue
             sides = [node.left, *node.comparators]
