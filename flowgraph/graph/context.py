@@ -57,13 +57,9 @@ def reset_default_graph() -> None:
     _global_default_graph = None
 
 
-@contextmanager
 def default_graph(graph):
-    _stacks.graphs.append(graph)
-    try:
-        yield graph
-    finally:
-        _pop_last(_stacks.graphs, graph)
+    """Context manager making ``graph`` the default graph of this thread for its block."""
+    return _pushed(_stacks.graphs, graph)
 
 
 def get_default_session():
@@ -71,13 +67,19 @@ def get_default_session():
     return _stacks.sessions[-1] if _stacks.sessions else None
 
 
-@contextmanager
 def default_session(session):
-    _stacks.sessions.append(session)
+    """Context manager making ``session`` the default session of this thread for its block."""
+    return _pushed(_stacks.sessions, session)
+
+
+@contextmanager
+def _pushed(stack: list, item):
+    """``item`` on top of ``stack`` for the block (taken off again even if the block raises)."""
+    stack.append(item)
     try:
-        yield session
+        yield item
     finally:
-        _pop_last(_stacks.sessions, session)
+        _pop_last(stack, item)
 
 
 def push_session(session) -> None:
