@@ -20,14 +20,14 @@ driver reads only the gradients it accumulates, so the others are never computed
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import numpy as np
 
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.records import OpInfo
 from flowgraph.dynamic.size import Size
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.errors import InternalError, ShapeError
-from flowgraph.ops.registry import _mode
+from flowgraph.ops.execution import executing_with
 
 _value_slot = EagerTensor.__dict__["_value"]  # the storage EagerTensor's ``_value`` names
 
@@ -67,8 +67,11 @@ def _force(t: Deferred) -> None:
             stack.extend(waiting)
             continue
         stack.pop()
+        if tape._profiler is not None:
+            tape._profiler.forced += 1
         out = tape._run_kernel(*thunk)
-        value = out if out.__class__ is tape._ndarray else tape._as_array(out)
+        # (a NumPy reduction gives a scalar; tensors hold arrays: writable, with .shape)
+        value = tape._as_array(out) if isinstance(out, np.generic) else out
         if value.shape != top._shape or value.dtype.name != top.dtype.name:
             raise InternalError(
                 message=f"{thunk[0].type} op {thunk[3]!r}: its shape rule promised "
@@ -88,14 +91,17 @@ def execute_deferred(op_def, inputs, attrs, name):
     for t in inputs:
         if not isinstance(t, EagerTensor):
             raise tape.mixing_error(op_def.type, name, inputs)
+    input_specs = [(t.shape, t.dtype) for t in inputs]
     try:
-        specs = op_def.infer(inputs, attrs)
+        specs = tape._specs(op_def, inputs, attrs, name, input_specs)
     except ShapeError:
         return tape.execute(op_def, inputs, attrs, name)  # raises it, described
     if len(specs) != 1 or not specs[0][1].is_fully_defined():
         return tape.execute(op_def, inputs, attrs, name)
     dtype, shape = specs[0]
-    info = OpInfo(op_def.type, name, attrs, [(t.shape, t.dtype) for t in inputs])
+    if tape._profiler is not None:
+        tape._profiler.deferred += 1
+    info = OpInfo(op_def.type, name, attrs, input_specs)
     t = new_tensor(Deferred, None, dtype, info, 0, False)
     t._shape = Size(shape.dims)
     t._thunk = (op_def, tuple(inputs), attrs, name)
@@ -108,11 +114,6 @@ def call_deferred(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-@contextmanager
 def deferring():
-    saved = _mode.eager_executor
-    _mode.eager_executor = execute_deferred
-    try:
-        yield
-    finally:
-        _mode.eager_executor = saved
+    """Op functions run deferred inside the block."""
+    return executing_with(execute_deferred)

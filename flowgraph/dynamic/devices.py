@@ -19,6 +19,8 @@ from __future__ import annotations
 import functools
 from types import SimpleNamespace
 
+import numpy as np
+
 from flowgraph.backends.registry import GPU_INSTALL_HINT, BackendUnavailableError, get_backend
 
 __all__ = ["accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device"]
@@ -120,6 +122,58 @@ def check(requested) -> device:
 
 
 _default = [CPU]
+
+
+class Placement:
+    """Where eager tensors of one device keep their arrays: the device, its backend's array
+    namespace ``xp`` (the kernels' first argument), the array type its values have, and the
+    context ``needs_context`` kernels get there."""
+
+    __slots__ = ("device", "backend", "xp", "array_type", "as_array", "context")
+
+    def __init__(self, dev: device, context) -> None:
+        self.device = dev
+        self.context = context
+        self.backend = context.backend
+        self.xp = self.backend.xp
+        self.as_array = self.xp.asarray
+        self.array_type = type(self.backend.from_host(np.zeros(1)))
+        _BY_ARRAY_TYPE[self.array_type] = self
+
+    def __repr__(self) -> str:
+        return f"<Placement {self.device} on {self.backend.name}>"
+
+
+_BY_ARRAY_TYPE: dict = {}  # array type -> the Placement whose arrays have it
+DeviceContext = None  # tape.DynamicContext (set by the tape, which sits above this module)
+
+
+def place_of(op_type: str, name: str, inputs, values):
+    """The placement an op on ``values`` runs on, and the values to give its kernel: every
+    array must be on one device, except 0-d CPU tensors (Python numbers made tensors), which
+    join the others' device, as PyTorch allows; else PyTorch's "Expected all tensors to be on
+    the same device" error."""
+    places = [_BY_ARRAY_TYPE.get(v.__class__) for v in values]
+    cpu = _BY_ARRAY_TYPE[np.ndarray]
+    chosen = None
+    for place, v in zip(places, values):
+        if place is None:  # a NumPy scalar (a reduction's result) is a CPU value
+            place = cpu
+        if place is cpu and v.ndim == 0:
+            continue
+        if chosen is None:
+            chosen = place
+        elif place is not chosen:
+            found = ", ".join(str(p.device) for p in dict.fromkeys([chosen, place]))
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two "
+                f"devices, {found}! ({op_type} op {name!r})"
+            )
+    if chosen is None or chosen is cpu:
+        return cpu, [v if v.__class__ is np.ndarray else np.asarray(v) for v in values]
+    moved = [v if p is chosen else chosen.backend.from_host(np.asarray(v))
+             for p, v in zip(places, values)]  # fmt: skip
+    return chosen, moved
 
 
 def set_default_device(requested) -> None:

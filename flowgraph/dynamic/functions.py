@@ -22,7 +22,7 @@ from math import prod
 import numpy as np
 
 from flowgraph.dynamic import tensor as tensor_module
-from flowgraph.dynamic.tape import call, context, grad_mode, mixing_error
+from flowgraph.dynamic.tape import call, context, direct_op, execute, grad_mode, mixing_error
 from flowgraph.dynamic.tensor import EagerTensor, as_array, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
@@ -263,7 +263,11 @@ def randperm(n: int, dtype=None) -> EagerTensor:
 
 
 def _unary(fn, doc):
+    op_def = direct_op(fn)
+
     def function(input):  # noqa: A002 - PyTorch's name
+        if op_def is not None and isinstance(input, EagerTensor):  # fn, minus its layers
+            return execute(op_def, [input], {}, op_def.type)
         return call(fn, input)
 
     function.__doc__ = doc

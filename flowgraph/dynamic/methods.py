@@ -18,7 +18,7 @@ import numpy as np
 from flowgraph.dynamic import autograd, inplace
 from flowgraph.dynamic import functions as F
 from flowgraph.dynamic.promotion import promote
-from flowgraph.dynamic.tape import call, grad_mode
+from flowgraph.dynamic.tape import call, direct_op, execute, grad_mode
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
@@ -58,10 +58,15 @@ def _operand(self: EagerTensor, other):
 
 
 def _binary(fn):
+    op_def = direct_op(fn)
+
     def method(self, other):
         other = _operand(self, other)
-        if isinstance(other, EagerTensor) and other.dtype is not self.dtype:
-            return call(fn, *promote(self, other))
+        if isinstance(other, EagerTensor):
+            if other.dtype is not self.dtype:
+                return call(fn, *promote(self, other))
+            if op_def is not None:  # what fn would do, without the layers around it
+                return execute(op_def, [self, other], {}, op_def.type)
         return call(fn, self, other)
 
     def reflected(self, other):

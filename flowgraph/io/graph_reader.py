@@ -14,7 +14,7 @@ from flowgraph.errors import echo
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape
-from flowgraph.graph.site import user_site
+from flowgraph.ops.execution import user_site
 from flowgraph.io import attr_codec
 from flowgraph.io.graph_check import (
     MAX_CONSTANT_BYTES,
