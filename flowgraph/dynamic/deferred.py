@@ -72,7 +72,7 @@ def _force(t: Deferred) -> None:
         out = tape._run_kernel(*thunk)
         # (a NumPy reduction gives a scalar; tensors hold arrays: writable, with .shape)
         value = tape._as_array(out) if isinstance(out, np.generic) else out
-        if value.shape != top._shape or value.dtype.name != top.dtype.name:
+        if value.shape != top._shape or value.dtype != _numpy_dtype(top.dtype):
             raise InternalError(
                 message=f"{thunk[0].type} op {thunk[3]!r}: its shape rule promised "
                 f"{top._shape} {top.dtype.name}, its kernel returned {list(value.shape)} "
@@ -80,6 +80,17 @@ def _force(t: Deferred) -> None:
             )
         _value_slot.__set__(top, value)
         top._thunk = None
+
+
+_NUMPY_DTYPES: dict = {}
+
+
+def _numpy_dtype(dtype):
+    """``dtype.as_numpy_dtype``, remembered (a name lookup per gradient op showed in profiles)."""
+    found = _NUMPY_DTYPES.get(dtype)
+    if found is None:
+        found = _NUMPY_DTYPES[dtype] = dtype.as_numpy_dtype
+    return found
 
 
 def execute_deferred(op_def, inputs, attrs, name):

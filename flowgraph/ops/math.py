@@ -135,7 +135,14 @@ def _relu_grad_infer(inputs, attrs):
     return [(grad.dtype, grad.shape.merge_with(y.shape))]
 
 
-define_op("ReluGrad", _relu_grad_infer, kernel=_relu_grad_kernel, fresh_output=True, takes_out=True)
+define_op(
+    "ReluGrad",
+    _relu_grad_infer,
+    kernel=_relu_grad_kernel,
+    fresh_output=True,
+    takes_out=True,
+    specs_only_infer=True,
+)
 
 
 def relu_grad(gradients, features, name=None):
