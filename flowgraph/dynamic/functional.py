@@ -298,9 +298,9 @@ def _legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 def _kept(target, ignore_index):
     """(mask of the examples not ignored or None when none is, ids with ignored ones 0)."""
-    ignored = math.equal(target, ignore_index)
-    if not bool(ignored._value.any()):
+    if not bool((target._value == ignore_index).any()):  # the usual case, without an op
         return None, target
+    ignored = math.equal(target, ignore_index)
     kept = math.logical_not(ignored)
     return kept, math.where(kept, target, array.zeros_like(target))
 
