@@ -23,7 +23,10 @@ import numpy as np
 
 from flowgraph.backends.registry import GPU_INSTALL_HINT, BackendUnavailableError, get_backend
 
-__all__ = ["accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device"]
+__all__ = [
+    "accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device",
+    "use_cuda_backend",
+]  # fmt: skip
 
 _TYPES = ("cpu", "cuda", "mps", "meta", "xpu")
 
@@ -75,11 +78,28 @@ class device:  # noqa: N801 - PyTorch's name
 CPU = device("cpu")
 
 
+#: The backend "cuda" tensors live on: CuPy. :func:`use_cuda_backend` changes it (tests put a
+#: stand-in array module there to exercise devices without a GPU).
+CUDA_BACKEND = "cupy"
+
+
+def use_cuda_backend(name: str = "cupy") -> None:
+    """Keep "cuda" tensors on the backend registered as ``name`` (``"cupy"`` by default):
+    another GPU array library, or, in tests without a GPU, a stand-in array module
+    registered with :func:`flowgraph.backends.register_backend`."""
+    global CUDA_BACKEND
+    CUDA_BACKEND = name
+    _cuda_error.cache_clear()
+    for dev in [d for d in _PLACES if d.type == "cuda"]:
+        place = _PLACES.pop(dev)
+        _BY_ARRAY_TYPE.pop(place.array_type, None)
+
+
 @functools.lru_cache(maxsize=1)
 def _cuda_error() -> str | None:
     """Why CUDA cannot be used here (None when it can); asked once."""
     try:
-        get_backend("cupy")
+        get_backend(CUDA_BACKEND)
     except BackendUnavailableError as e:
         return str(e)
     return None
@@ -92,6 +112,8 @@ def _cuda_available() -> bool:
 def _cuda_count() -> int:
     if not _cuda_available():
         return 0
+    if CUDA_BACKEND != "cupy":
+        return 1
     import cupy
 
     return int(cupy.cuda.runtime.getDeviceCount())
@@ -99,7 +121,8 @@ def _cuda_count() -> int:
 
 def check(requested) -> device:
     """``requested`` (a string, a device or None) as a device this machine can hold tensors
-    on; raises RuntimeError for CUDA without a GPU, saying what to install."""
+    on (``cuda`` is ``cuda:0``); raises RuntimeError for CUDA without a GPU, saying what to
+    install, and for a GPU index that is not there."""
     if requested is None:
         return _default[0]
     d = requested if isinstance(requested, device) else device(requested)
@@ -114,13 +137,19 @@ def check(requested) -> device:
                 f"install it with `{GPU_INSTALL_HINT}` on a machine with an NVIDIA GPU, or use "
                 f"device='cpu'. ({reason})"
             )
-        raise RuntimeError(
-            "flowgraph.dynamic keeps its tensors on the NumPy backend; on a GPU run whole graphs "
-            "with flowgraph.Session(backend='cupy') instead"
-        )
+        index = d.index or 0
+        if index >= _cuda_count():
+            raise RuntimeError(
+                f"CUDA error: invalid device ordinal ({str(d)!r}: this machine has "
+                f"{_cuda_count()} GPU(s))"
+            )
+        if index != 0:
+            raise RuntimeError(f"flowgraph.dynamic places tensors on cuda:0 only, not {d}")
+        return CUDA0
     raise RuntimeError(f"flowgraph has no backend for device type {d.type!r}; use 'cpu'")
 
 
+CUDA0 = device("cuda", 0)
 _default = [CPU]
 
 
@@ -139,13 +168,49 @@ class Placement:
         self.as_array = self.xp.asarray
         self.array_type = type(self.backend.from_host(np.zeros(1)))
         _BY_ARRAY_TYPE[self.array_type] = self
+        _PLACES[dev] = self
 
     def __repr__(self) -> str:
         return f"<Placement {self.device} on {self.backend.name}>"
 
 
 _BY_ARRAY_TYPE: dict = {}  # array type -> the Placement whose arrays have it
-DeviceContext = None  # tape.DynamicContext (set by the tape, which sits above this module)
+_PLACES: dict = {}  # device -> its Placement
+DeviceContext = None  # the tape's context class for a device (the tape sits above this module)
+
+
+def placement(requested) -> Placement:
+    """The :class:`Placement` of a device (checked as :func:`check` does)."""
+    dev = check(requested)
+    place = _PLACES.get(dev)
+    if place is None:
+        place = _PLACES[dev] = Placement(dev, DeviceContext(get_backend(CUDA_BACKEND)))
+    return place
+
+
+def device_of(value) -> device:
+    """The device an eager tensor's array is on (by its type: NumPy's is the CPU)."""
+    place = _BY_ARRAY_TYPE.get(type(value))
+    return CPU if place is None else place.device
+
+
+def move(value, requested):
+    """``value`` (an array) on device ``requested``: itself when it is there already, else a
+    copy through the host, as ``Tensor.to`` makes."""
+    target = placement(requested)
+    source = _BY_ARRAY_TYPE.get(type(value)) or _PLACES[CPU]
+    if source is target:
+        return value
+    host = np.asarray(source.backend.to_host(value))
+    return target.backend.from_host(host)
+
+
+def to_host(value) -> np.ndarray:
+    """``value`` as a NumPy array (a copy when it is on a GPU)."""
+    place = _BY_ARRAY_TYPE.get(type(value))
+    if place is None or place.device is CPU:
+        return value if isinstance(value, np.ndarray) else np.asarray(value)
+    return np.asarray(place.backend.to_host(value))
 
 
 def place_of(op_type: str, name: str, inputs, values):

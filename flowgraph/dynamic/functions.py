@@ -21,6 +21,7 @@ from math import prod
 
 import numpy as np
 
+from flowgraph.dynamic import devices
 from flowgraph.dynamic import tensor as tensor_module
 from flowgraph.dynamic.tape import call, context, direct_op, execute, grad_mode, mixing_error
 from flowgraph.dynamic.tensor import EagerTensor, as_array, new_tensor
@@ -139,6 +140,10 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """
     if isinstance(data, EagerTensor):
         data = data._value
+    on = devices.device_of(data)
+    if on.type != "cpu":  # a GPU array (a tensor's): the copy stays on its device
+        value = as_array(devices.to_host(data), dtype, copy=True)
+        return _leaf(devices.move(value, on), requires_grad)
     value = as_array(data, dtype, copy=True)
     return _leaf(value, requires_grad)
 

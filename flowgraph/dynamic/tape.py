@@ -112,7 +112,29 @@ class DynamicContext:
 
 context = DynamicContext(get_backend("numpy"))
 CPU_PLACE = devices.Placement(devices.CPU, context)  # where tensors live unless moved
-devices.DeviceContext = DynamicContext
+
+
+class DeviceContext(DynamicContext):
+    """The context of ``needs_context`` kernels on a GPU: its backend, and the CPU context's
+    random generators (random values are drawn on the host, then moved, so a seed gives the
+    same numbers on every device)."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self.variables = {}
+
+    rng = property(lambda self: context.rng)
+    random_generators = property(lambda self: context.random_generators)
+
+    def seed(self, seed) -> None:
+        context.seed(seed)
+
+    def generator_for(self, key: str, seeds=None):
+        return context.generator_for(key, seeds)
+
+
+devices.DeviceContext = DeviceContext
 
 
 # ---- the tape ----------------------------------------------------------------------------------

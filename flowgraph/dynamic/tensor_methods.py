@@ -21,6 +21,7 @@ import numpy as np
 
 from flowgraph.dynamic import devices, mathfns
 from flowgraph.dynamic import functions as F
+from flowgraph.dynamic.function import Function
 from flowgraph.dynamic.tape import call
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph.dtypes import DType, as_dtype
@@ -79,10 +80,27 @@ def _to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **
             dtype = arg
         else:
             device = arg
-    devices.check(device if device is not None else "cpu")
-    if dtype is None or as_dtype(dtype) is self.dtype:
-        return F.clone(self) if copy else self
-    return call(math.cast, self, as_dtype(dtype))
+    out = self
+    if device is not None and devices.check(device) != self.device:
+        out = ToDevice.apply(self, device)
+        copy = False
+    if dtype is None or as_dtype(dtype) is out.dtype:
+        return F.clone(out) if copy else out
+    return call(math.cast, out, as_dtype(dtype))
+
+
+class ToDevice(Function):
+    """A copy of a tensor on another device; its gradient goes back to the first device
+    (``.to(device)``, ``.cuda()`` and ``.cpu()`` are differentiable, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = x.device
+        return new_tensor(EagerTensor, devices.move(x._value, device), x.dtype, None, 0, False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ToDevice.apply(grad_output, ctx.source), None
 
 
 def _is_dtype_name(name: str) -> bool:
@@ -104,9 +122,12 @@ def _type(self, dtype=None, non_blocking=False):
     return _to(self, dtype)
 
 
-def _cuda(self, device=None, non_blocking=False):
-    devices.check("cuda" if device is None else device)
-    return self
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    return _to(self, "cuda" if device is None else device)
+
+
+def _cpu(self, memory_format=None):
+    return _to(self, "cpu")
 
 
 def _format(self, spec: str) -> str:
@@ -159,8 +180,9 @@ def _repeat(self, *sizes):
 
 def _new(self, factory):
     def make(*args, dtype=None, device=None, requires_grad=False, **kwargs):
-        devices.check(device)
-        return factory(*args, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        out = factory(*args, dtype=dtype or self.dtype)
+        out = _to(out, self.device if device is None else device)
+        return out.requires_grad_(True) if requires_grad else out
 
     return make
 
@@ -172,9 +194,9 @@ _METHODS = {
     "to": _to,
     "type": _type,
     "cuda": _cuda,
-    "cpu": lambda self: self,
-    "device": property(lambda self: devices.CPU),
-    "is_cuda": property(lambda self: False),
+    "cpu": _cpu,
+    "device": property(lambda self: devices.device_of(self._value)),
+    "is_cuda": property(lambda self: devices.device_of(self._value).type == "cuda"),
     "expand": _expand,
     "repeat": _repeat,
     "nelement": lambda self: self.numel(),

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from flowgraph.dynamic import devices
 from flowgraph.dynamic.functions import enable_grad, no_grad
 from flowgraph.dynamic.tape import _ids as _tape_clock
 from flowgraph.runtime.fpenv import flushing
@@ -109,8 +110,7 @@ class Optimizer:
                 ids.append(index[id(param)])
             groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
         state = {
-            index[key]: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
-                         for k, v in value.items()}
+            index[key]: {k: v.copy() if _is_array(v) else v for k, v in value.items()}
             for key, value in self.state.items()
             if key in index
         }  # fmt: skip
@@ -136,8 +136,7 @@ class Optimizer:
         for number, value in state_dict["state"].items():
             param = params[int(number)]
             self.state[id(param)] = {
-                k: np.array(v, dtype=param.value.dtype) if isinstance(v, np.ndarray) else v
-                for k, v in value.items()
+                k: _placed_like(v, param.value) if _is_array(v) else v for k, v in value.items()
             }
 
     def __repr__(self) -> str:
@@ -146,6 +145,17 @@ class Optimizer:
             lines.append(f"Parameter Group {index}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines) + "\n)"
+
+
+def _is_array(value) -> bool:
+    """An array on any device (NumPy's, or a GPU's such as CuPy's)."""
+    return isinstance(value, np.ndarray) or devices.device_of(value).type != "cpu"
+
+
+def _placed_like(value, like):
+    """A copy of ``value`` with the dtype of ``like`` and on its device."""
+    host = np.array(devices.to_host(value), dtype=like.dtype)
+    return devices.move(host, devices.device_of(like))
 
 
 class SGD(Optimizer):
@@ -264,7 +274,7 @@ class Adam(Optimizer):
     def _work(self, like: np.ndarray, which: int) -> np.ndarray:
         """A scratch array shaped like ``like``, shared by the parameters of that shape."""
         buffers = self.__dict__.setdefault("_scratch", {})
-        key = (like.shape, like.dtype.str, which)
+        key = (type(like), like.shape, like.dtype.str, which)
         buffer = buffers.get(key)
         if buffer is None:
             buffer = buffers[key] = np.empty_like(like)
