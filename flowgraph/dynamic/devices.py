@@ -4,6 +4,12 @@
 CuPy backend, available only where CuPy is installed and an NVIDIA GPU answers. Without one,
 ``cuda.is_available()`` is False and asking for a ``"cuda"`` tensor raises an error that says
 what to install, as PyTorch's "Torch not compiled with CUDA enabled" does.
+
+A tensor's device is where its array is: a NumPy array is on the CPU, a CuPy array on the GPU
+(a :class:`Placement` per device knows its array type, ``xp`` and kernel context). An op runs
+its kernel with its inputs' device's ``xp``; inputs on two devices raise PyTorch's "Expected
+all tensors to be on the same device", except 0-d CPU tensors (Python numbers), which join the
+other device. ``Tensor.to``/``.cuda()``/``.cpu()`` copy through the host.
 ``backends.mps.is_available()`` (Apple GPUs) is always False: flowgraph has no Metal backend.
 
 >>> import flowgraph.dynamic as torch
