@@ -28,6 +28,7 @@ from flowgraph.dynamic.size import Size
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.errors import InternalError, ShapeError
 from flowgraph.ops.execution import executing_with
+from flowgraph.ops.execution import mode as _mode
 
 _value_slot = EagerTensor.__dict__["_value"]  # the storage EagerTensor's ``_value`` names
 
@@ -120,9 +121,14 @@ def execute_deferred(op_def, inputs, attrs, name):
 
 
 def call_deferred(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` with op functions running deferred."""
-    with deferring():
+    """``fn(*args, **kwargs)`` with op functions running deferred (the executor switch of
+    :func:`deferring`, inlined: a context manager costs more than a small op)."""
+    saved = _mode.eager_executor
+    _mode.eager_executor = execute_deferred
+    try:
         return fn(*args, **kwargs)
+    finally:
+        _mode.eager_executor = saved
 
 
 def deferring():
