@@ -27,8 +27,7 @@ from flowgraph.dynamic.records import OpInfo
 from flowgraph.dynamic.size import Size
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.errors import InternalError, ShapeError
-from flowgraph.ops.execution import executing_with
-from flowgraph.ops.execution import mode as _mode
+from flowgraph.ops.execution import call_with, executing_with
 
 _value_slot = EagerTensor.__dict__["_value"]  # the storage EagerTensor's ``_value`` names
 
@@ -121,14 +120,8 @@ def execute_deferred(op_def, inputs, attrs, name):
 
 
 def call_deferred(fn, *args, **kwargs):
-    """``fn(*args, **kwargs)`` with op functions running deferred (the executor switch of
-    :func:`deferring`, inlined: a context manager costs more than a small op)."""
-    saved = _mode.eager_executor
-    _mode.eager_executor = execute_deferred
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        _mode.eager_executor = saved
+    """``fn(*args, **kwargs)`` with op functions running deferred."""
+    return call_with(execute_deferred, fn, *args, **kwargs)
 
 
 def deferring():

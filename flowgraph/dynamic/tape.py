@@ -33,15 +33,13 @@ from flowgraph.errors import ShapeError
 from flowgraph.graph.site import CreationSite
 from flowgraph.ops.execution import (
     bind,
+    call_with,
     executing_with,
     kernel_error,
     shape_failure_message,
     site_of,
     user_frame,
     user_site,
-)
-from flowgraph.ops.execution import (
-    mode as _mode,
 )
 from flowgraph.ops.registry import get_op_def
 
@@ -516,15 +514,8 @@ def mixing_error(op_type, name, inputs) -> TypeError:
 
 def call(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` with the library's op functions running eagerly (the fast
-    path of :func:`eager`, used by every tensor method: the executor swap of
-    :func:`flowgraph.ops.execution.executing_with`, inlined, as a context manager costs
-    more than a small op)."""
-    saved = _mode.eager_executor
-    _mode.eager_executor = execute
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        _mode.eager_executor = saved
+    path of :func:`eager`, used by every tensor method)."""
+    return call_with(execute, fn, *args, **kwargs)
 
 
 def eager():

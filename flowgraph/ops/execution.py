@@ -37,6 +37,7 @@ from flowgraph.graph.site import UNKNOWN_SITE, CreationSite
 __all__ = [
     "PACKAGE_DIR",
     "bind",
+    "call_with",
     "current_executor",
     "executing_eagerly",
     "executing_with",
@@ -189,6 +190,18 @@ def executing_with(executor):
     mode.eager_executor = executor
     try:
         yield
+    finally:
+        mode.eager_executor = saved
+
+
+def call_with(executor, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with op functions run by ``executor``: what
+    :func:`executing_with` does, without a context manager's cost (dynamic mode calls this
+    around every op function it runs)."""
+    saved = mode.eager_executor
+    mode.eager_executor = executor
+    try:
+        return fn(*args, **kwargs)
     finally:
         mode.eager_executor = saved
 
