@@ -24,10 +24,12 @@ import numbers
 import warnings
 
 from flowgraph.dynamic.functions import as_tensor
-from flowgraph.dynamic.tape import call
+from flowgraph.dynamic.tape import call, execute
+from flowgraph.dynamic.tensor import EagerTensor
 from flowgraph.ops import activations, array, conv, creation, linalg, losses, math, pooling
 from flowgraph.ops import nn as nn_ops
 from flowgraph.ops import reduce as reduce_ops
+from flowgraph.ops.registry import get_op_def
 from flowgraph.ops.tiling import pad as _pad
 
 __all__ = [
@@ -68,9 +70,13 @@ def _pair(value, what: str) -> tuple[int, int]:
     return pair
 
 
+_MEAN, _ALL_AXES = get_op_def("Mean"), {"axis": None, "keepdims": False}
+_SPARSE_XENT = get_op_def("SparseSoftmaxCrossEntropyWithLogits")
+
+
 def _reduce(loss, reduction: str):
     if reduction == "mean":
-        return reduce_ops.reduce_mean(loss)
+        return execute(_MEAN, [loss], _ALL_AXES, "Mean")  # reduce_mean(loss), directly
     if reduction == "sum":
         return reduce_ops.reduce_sum(loss)
     if reduction == "none":
@@ -136,10 +142,33 @@ def log_softmax(input, dim=None):
 # ---- layers -----------------------------------------------------------------------------
 
 
-@_eagerly
-def linear(input, weight, bias=None):
+_MATMUL, _BIAS_ADD = get_op_def("MatMul"), get_op_def("BiasAdd")
+_MATMUL_NT = {"transpose_a": False, "transpose_b": True}
+_NHWC = {"data_format": "NHWC"}
+
+
+def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
     """``input @ weight.T + bias`` with ``weight`` of shape ``[out_features, in_features]``;
-    any leading dimensions of ``input`` are kept."""
+    any leading dimensions of ``input`` are kept.
+
+    A batch of vectors with a weight (and bias) of its dtype, the layer of every MLP, runs the
+    MatMul and BiasAdd ops directly (what :func:`linalg.matmul` and :func:`nn_ops.bias_add`
+    do for such tensors, without their argument handling); anything else goes through them.
+    """
+    if (
+        type(input) is EagerTensor
+        and isinstance(weight, EagerTensor)
+        and input._value.ndim == 2
+        and input.dtype is weight.dtype
+        and (bias is None or (isinstance(bias, EagerTensor) and bias.dtype is input.dtype))
+    ):
+        y = execute(_MATMUL, [input, weight], _MATMUL_NT, "MatMul")
+        return y if bias is None else execute(_BIAS_ADD, [y, bias], _NHWC, "BiasAdd")
+    return _linear(input, weight, bias)
+
+
+@_eagerly
+def _linear(input, weight, bias=None):  # noqa: A002
     x, w = as_tensor(input), as_tensor(weight)
     lead = tuple(x.shape)[:-1]
     flat = x if len(lead) == 1 else array.reshape(x, [-1, int(x.shape[-1])])
@@ -258,7 +287,7 @@ def cross_entropy(
     ids = target.dtype.is_integer
     if ids:
         kept, safe = _kept(target, ignore_index)
-        loss = losses.sparse_softmax_cross_entropy_with_logits(labels=safe, logits=logits)
+        loss = execute(_SPARSE_XENT, [logits, safe], {}, "SparseSoftmaxCrossEntropy")[0]
     else:
         labels = _class_dim_last(target)
         loss = losses.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
