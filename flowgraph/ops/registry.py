@@ -173,6 +173,8 @@ def apply_op(
 def _complete_attrs(op_def: OpDef, attrs: dict) -> dict:
     if not attrs and not op_def.attrs:
         return {}  # most ops: nothing to check or fill (the eager path runs this per op)
+    if attrs.keys() == op_def.attrs.keys():  # every attr given, none unknown: the usual call
+        return dict(attrs)
     unknown = [k for k in attrs if k not in op_def.attrs and not k.startswith("_")]
     if unknown:
         raise TypeError(f"{op_def.type} got unexpected attribute(s) {unknown}")
