@@ -58,15 +58,21 @@ def is_grad_enabled() -> bool:
     return grad_mode.enabled
 
 
-@contextmanager
-def grad_mode_set(enabled: bool):
-    """Record (True) or not (False) inside the block, restoring the mode after it."""
-    saved = grad_mode.enabled
-    grad_mode.enabled = bool(enabled)
-    try:
-        yield
-    finally:
-        grad_mode.enabled = saved
+class grad_mode_set:  # noqa: N801 - used as a function: with grad_mode_set(False): ...
+    """Record (True) or not (False) inside the block, restoring the mode after it (a class,
+    not a generator: ``backward()`` enters it several times per call)."""
+
+    __slots__ = ("enabled", "saved")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = bool(enabled)
+
+    def __enter__(self) -> None:
+        self.saved = grad_mode.enabled
+        grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc) -> None:
+        grad_mode.enabled = self.saved
 
 
 # ---- the context that kernels needing more than ``xp`` get -------------------------------------
