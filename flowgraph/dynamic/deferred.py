@@ -93,6 +93,23 @@ def _numpy_dtype(dtype):
     return found
 
 
+_OUTPUT: dict = {}  # id(shape rule result) -> (that result, output dtype or None, Size)
+
+
+def _output(specs) -> tuple:
+    """The single output's dtype and :class:`Size` of a shape rule's result (dtype None when
+    there are several outputs or the shape is not fully known), remembered for the rule's
+    remembered results (keyed by identity, holding the result so its id stays its own)."""
+    if len(specs) != 1 or not specs[0][1].is_fully_defined():
+        out = (specs, None, None)
+    else:
+        out = (specs, specs[0][0], Size(specs[0][1].dims))
+    if len(_OUTPUT) >= 4096:
+        _OUTPUT.clear()
+    _OUTPUT[id(specs)] = out
+    return out
+
+
 def execute_deferred(op_def, inputs, attrs, name):
     """Like :func:`tape.execute` (same checks and shape rule), but the kernel waits until the
     value is read. Ops whose output shapes the rule cannot tell, ops with several outputs and
@@ -107,14 +124,16 @@ def execute_deferred(op_def, inputs, attrs, name):
         specs = tape._specs(op_def, inputs, attrs, name, input_specs)
     except ShapeError:
         return tape.execute(op_def, inputs, attrs, name)  # raises it, described
-    if len(specs) != 1 or not specs[0][1].is_fully_defined():
+    out = _OUTPUT.get(id(specs))
+    if out is None or out[0] is not specs:
+        out = _output(specs)
+    if out[1] is None:  # several outputs, or a shape the rule cannot tell: run it now
         return tape.execute(op_def, inputs, attrs, name)
-    dtype, shape = specs[0]
     if tape._profiler is not None:
         tape._profiler.deferred += 1
     info = OpInfo(op_def.type, name, attrs, input_specs)
-    t = new_tensor(Deferred, None, dtype, info, 0, False)
-    t._shape = Size(shape.dims)
+    t = new_tensor(Deferred, None, out[1], info, 0, False)
+    t._shape = out[2]
     t._thunk = (op_def, tuple(inputs), attrs, name)
     return t
 
