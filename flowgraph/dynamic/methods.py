@@ -152,7 +152,8 @@ def _setitem(self, key, value) -> None:
     )
     if not recording:
         value = value._value if isinstance(value, EagerTensor) else value
-        if value.__class__ is not float and np.asarray(value).dtype.kind == "f":
+        kind = value.dtype.kind if hasattr(value, "dtype") else np.asarray(value).dtype.kind
+        if value.__class__ is not float and kind == "f":
             if not self.dtype.is_floating:
                 raise RuntimeError(
                     f"index assignment: can't store a floating value in a {self.dtype.name} "

@@ -44,14 +44,16 @@ def _getitem(self, key):
         return _basic_getitem(self, key)
     if not isinstance(key, tuple) and isinstance(key, EagerTensor) and key.dtype.is_integer:
         return _basic_getitem(self, key)  # rows: one Gather along dimension 0
-    numpy_key = tuple(k._value if isinstance(k, EagerTensor) else k for k in parts)
+    numpy_key = tuple(devices.to_host(k._value) if isinstance(k, EagerTensor) else k for k in parts)
     grid = np.arange(self.numel(), dtype=np.int64).reshape(tuple(self.shape))
     try:
         positions = grid[numpy_key if isinstance(key, tuple) else numpy_key[0]]
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(self.shape)})") from None
     flat = call(array.reshape, self, [-1])
-    picked = call(array.gather, flat, F.tensor(positions.reshape(-1)), 0)
+    index = F.tensor(positions.reshape(-1))  # (computed on the host: moved to self's device)
+    index = index if self.device is devices.CPU else _to(index, self.device)
+    picked = call(array.gather, flat, index, 0)
     return call(array.reshape, picked, list(positions.shape))
 
 
@@ -74,8 +76,8 @@ def _to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **
     """``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``, ``t.to(other_tensor)``:
     a cast where the dtype differs (recorded: gradients flow); the tensor itself otherwise."""
     for arg in args:
-        if isinstance(arg, EagerTensor):
-            dtype = arg.dtype
+        if isinstance(arg, EagerTensor):  # t.to(other): other's dtype and device
+            dtype, device = arg.dtype, arg.device
         elif isinstance(arg, (DType, type)) or (isinstance(arg, str) and _is_dtype_name(arg)):
             dtype = arg
         else:

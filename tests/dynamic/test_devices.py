@@ -94,6 +94,19 @@ def test_gradients_flow_back_across_the_move(cuda):
     np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0, 6.0])
 
 
+def test_indexing_and_in_place_updates_stay_on_the_device(cuda):
+    x = torch.ones(4, 3).cuda()
+    assert type(x[1:3].value) is DeviceArray and type(x[x > 0.5].value) is DeviceArray
+    assert type(x[[0, 2]].value) is DeviceArray  # host indices join the tensor's device
+    x[0] = 5.0
+    w = torch.randn(3, 2, device="cuda", requires_grad=True)
+    (x @ w).pow(2).mean().backward()
+    with torch.no_grad():
+        w -= 0.1 * w.grad  # the tutorial's update, in place on the device
+    assert type(w.value) is DeviceArray and x.cpu().numpy()[0].tolist() == [5.0, 5.0, 5.0]
+    assert x.to(torch.zeros(1, dtype=torch.float64)).device.type == "cpu"  # to(other)
+
+
 def _train(device, steps=5):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(device)
