@@ -227,7 +227,7 @@ def place_of(op_type: str, name: str, inputs, values):
     places = [_BY_ARRAY_TYPE.get(v.__class__) for v in values]
     cpu = _BY_ARRAY_TYPE[np.ndarray]
     chosen = None
-    for place, v in zip(places, values):
+    for i, (place, v) in enumerate(zip(places, values)):
         if place is None:  # a NumPy scalar (a reduction's result) is a CPU value
             place = cpu
         if place is cpu and v.ndim == 0:
@@ -235,10 +235,10 @@ def place_of(op_type: str, name: str, inputs, values):
         if chosen is None:
             chosen = place
         elif place is not chosen:
-            found = ", ".join(str(p.device) for p in dict.fromkeys([chosen, place]))
             raise RuntimeError(
-                f"Expected all tensors to be on the same device, but found at least two "
-                f"devices, {found}! ({op_type} op {name!r})"
+                "Expected all tensors to be on the same device, but found at least two "
+                f"devices, {chosen.device} and {place.device}! (when checking argument {i} of "
+                f"{op_type} op {name!r})"
             )
     if chosen is None or chosen is cpu:
         return cpu, [v if v.__class__ is np.ndarray else np.asarray(v) for v in values]

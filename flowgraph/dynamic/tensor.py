@@ -376,6 +376,9 @@ def _repr(t: EagerTensor, prefix: str) -> str:
             options = {"precision": 4, "floatmode": "fixed"}  # PyTorch's tensor([0.2500, 1.0000])
     body = np.array2string(array, separator=", ", prefix=prefix + "(", **options)
     extras = []
+    on = device_of(t._value)
+    if on.type != "cpu":
+        extras.append(f"device='{on}'")  # as PyTorch prints a GPU tensor
     if t.dtype.name not in _DEFAULT_DTYPES or array.size == 0:
         extras.append(f"dtype=flowgraph.{t.dtype.name}")
     node = t.grad_fn
