@@ -182,7 +182,72 @@ class Placement:
 
 _BY_ARRAY_TYPE: dict = {}  # array type -> the Placement whose arrays have it
 _PLACES: dict = {}  # device -> its Placement
-DeviceContext = None  # the tape's context class for a device (the tape sits above this module)
+
+
+# ---- the context that kernels needing more than ``xp`` get -------------------------------------
+
+
+class DynamicContext:
+    """What ``needs_context`` kernels (random ops, dropout) see in dynamic mode: the backend,
+    the module-wide random generator (``manual_seed``), no variables."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self.variables: dict = {}
+        self.rng = np.random.default_rng()
+        self.random_generators: dict = {}
+
+    def seed(self, seed) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.random_generators.clear()
+
+    def to_host(self, value):
+        return self.backend.to_host(value)
+
+    def generator_for(self, key: str, seeds=None):
+        """The module generator; an op given its own seed gets a generator for that seed,
+        which moves on with every call (as TF's eager ops do)."""
+        if seeds is None:
+            return self.rng
+        seeds = tuple(seeds)
+        generator = self.random_generators.get(seeds)
+        if generator is None:
+            generator = self.random_generators[seeds] = np.random.default_rng(list(seeds))
+        return generator
+
+    def call(self, function, args):
+        raise NotImplementedError(
+            "cond / while_loop ops do not run in flowgraph.dynamic: use Python's if and while, "
+            "which define-by-run records as it goes"
+        )
+
+
+class DeviceContext(DynamicContext):
+    """The context of ``needs_context`` kernels on a GPU: its backend, and the CPU context's
+    random generators (random values are drawn on the host, then moved, so a seed gives the
+    same numbers on every device)."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self.variables = {}
+
+    rng = property(lambda self: _host().rng)
+    random_generators = property(lambda self: _host().random_generators)
+
+    def seed(self, seed) -> None:
+        _host().seed(seed)
+
+    def generator_for(self, key: str, seeds=None):
+        return _host().generator_for(key, seeds)
+
+
+def _host() -> DynamicContext:
+    return CPU_PLACE.context
+
+
+CPU_PLACE = Placement(CPU, DynamicContext(get_backend("numpy")))  # where tensors live by default
 
 
 def placement(requested) -> Placement:

@@ -22,7 +22,6 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from flowgraph.backends import get_backend
 from flowgraph.dynamic import devices
 from flowgraph.dynamic.tensor import (
     EagerTensor,
@@ -75,70 +74,10 @@ class grad_mode_set:  # noqa: N801 - used as a function: with grad_mode_set(Fals
         grad_mode.enabled = self.saved
 
 
-# ---- the context that kernels needing more than ``xp`` get -------------------------------------
-
-
-class DynamicContext:
-    """What ``needs_context`` kernels (random ops, dropout) see in dynamic mode: the backend,
-    the module-wide random generator (``manual_seed``), no variables."""
-
-    def __init__(self, backend) -> None:
-        self.backend = backend
-        self.xp = backend.xp
-        self.variables: dict = {}
-        self.rng = np.random.default_rng()
-        self.random_generators: dict = {}
-
-    def seed(self, seed) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.random_generators.clear()
-
-    def to_host(self, value):
-        return self.backend.to_host(value)
-
-    def generator_for(self, key: str, seeds=None):
-        """The module generator; an op given its own seed gets a generator for that seed,
-        which moves on with every call (as TF's eager ops do)."""
-        if seeds is None:
-            return self.rng
-        seeds = tuple(seeds)
-        generator = self.random_generators.get(seeds)
-        if generator is None:
-            generator = self.random_generators[seeds] = np.random.default_rng(list(seeds))
-        return generator
-
-    def call(self, function, args):
-        raise NotImplementedError(
-            "cond / while_loop ops do not run in flowgraph.dynamic: use Python's if and while, "
-            "which define-by-run records as it goes"
-        )
-
-
-context = DynamicContext(get_backend("numpy"))
-CPU_PLACE = devices.Placement(devices.CPU, context)  # where tensors live unless moved
-
-
-class DeviceContext(DynamicContext):
-    """The context of ``needs_context`` kernels on a GPU: its backend, and the CPU context's
-    random generators (random values are drawn on the host, then moved, so a seed gives the
-    same numbers on every device)."""
-
-    def __init__(self, backend) -> None:
-        self.backend = backend
-        self.xp = backend.xp
-        self.variables = {}
-
-    rng = property(lambda self: context.rng)
-    random_generators = property(lambda self: context.random_generators)
-
-    def seed(self, seed) -> None:
-        context.seed(seed)
-
-    def generator_for(self, key: str, seeds=None):
-        return context.generator_for(key, seeds)
-
-
-devices.DeviceContext = DeviceContext
+# The context ``needs_context`` kernels get on the CPU (flowgraph/dynamic/devices.py), and
+# where tensors live unless moved.
+CPU_PLACE = devices.CPU_PLACE
+context = CPU_PLACE.context
 
 
 # ---- the tape ----------------------------------------------------------------------------------
