@@ -247,7 +247,7 @@ def execute(op_def, inputs, attrs, name):
     input_specs = [(v.shape, t.dtype) for v, t in zip(values, inputs)]
     try:
         key = (
-            (op_type, place, *input_specs, *attrs.items())
+            (op_type, place, *input_specs, *attrs.items(), *map(type, attrs.values()))
             if attrs
             else (op_type, place, *input_specs)
         )
@@ -358,7 +358,7 @@ def _specs(op_def, inputs, attrs, name, input_specs):
     key = None
     if op_def.specs_only_infer:
         try:
-            key = (op_def.type, *input_specs, *attrs.items())
+            key = (op_def.type, *input_specs, *attrs.items(), *map(type, attrs.values()))
             specs = _SPECS.get(key)
         except TypeError:  # an unhashable attribute value: no caching
             key = specs = None
@@ -408,7 +408,7 @@ def _run_kernel(op_def, inputs, attrs, name):
             break
     try:
         key = (op_def.type, place, *[(v.shape, t.dtype) for v, t in zip(values, inputs)],
-               *attrs.items())  # fmt: skip
+               *attrs.items(), *map(type, attrs.values()))  # fmt: skip
         prepared = _PREPARED.get(key)
     except TypeError:
         key = prepared = None
