@@ -21,9 +21,9 @@ from __future__ import annotations
 from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
+from flowgraph.graph.site import user_site
 from flowgraph.ops import array, math, reduce
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.execution import user_site
 from flowgraph.ops.losses import (
     sigmoid_cross_entropy_with_logits,
     softmax_cross_entropy_with_logits_v2,

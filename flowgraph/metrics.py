@@ -25,9 +25,9 @@ from __future__ import annotations
 from flowgraph.graph import dtypes
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.graph import GraphKeys
+from flowgraph.graph.site import user_site
 from flowgraph.ops import array, math, reduce
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.execution import user_site
 from flowgraph.ops.state import Variable, assign_add
 
 __all__ = [

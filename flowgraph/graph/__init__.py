@@ -13,7 +13,7 @@ from flowgraph.graph.dtypes import DType, as_dtype
 from flowgraph.graph.graph import Graph, GraphKeys
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.shape import TensorShape, as_shape
-from flowgraph.graph.site import CreationSite
+from flowgraph.graph.site import CreationSite, user_site
 from flowgraph.graph.tensor import Tensor
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "get_default_graph",
     "get_default_session",
     "reset_default_graph",
+    "user_site",
 ]

@@ -14,6 +14,7 @@ from flowgraph.errors import echo
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape
+from flowgraph.graph.site import user_site
 from flowgraph.io import attr_codec
 from flowgraph.io.graph_check import (
     MAX_CONSTANT_BYTES,
@@ -27,7 +28,6 @@ from flowgraph.io.graph_check import (
     parse_tensor_name,
     valid_text,
 )
-from flowgraph.ops.execution import user_site
 from flowgraph.ops.function import Function
 from flowgraph.ops.registry import REQUIRED, get_op_def
 from flowgraph.ops.state import Variable

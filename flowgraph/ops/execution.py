@@ -7,7 +7,9 @@ tape (:func:`bind`, :func:`kernel_error`, :func:`user_frame`), the NaN finder an
 cross-check (:func:`run`), the Dask worker, and traced runs.
 
 The user's line is the innermost stack frame outside the flowgraph package
-(:func:`user_site`); graph ops store it when they are created, eager ops when they run.
+(:func:`user_site`, :func:`user_frame` from ``graph/site.py``, the lowest layer, since graph
+ops store it when they are created; eager ops keep it when they run). Every OpError's message
+is built here (:func:`failure_message`), quoting that line.
 
 >>> import numpy as np
 >>> from flowgraph.ops.registry import get_op_def
@@ -25,14 +27,18 @@ InvalidArgumentError MatMul op 'mm' failed
 from __future__ import annotations
 
 import functools
-import os
-import sys
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 
 from flowgraph import errors
-from flowgraph.graph.site import UNKNOWN_SITE, CreationSite
+from flowgraph.graph.site import (  # the user's line: found there, re-exported for executors
+    PACKAGE_DIR,
+    site_of,
+    user_frame,
+    user_site,
+    user_stacklevel,
+)
 
 __all__ = [
     "PACKAGE_DIR",
@@ -53,63 +59,6 @@ __all__ = [
     "user_site",
     "user_stacklevel",
 ]
-
-#: The flowgraph package's directory: frames under it are the library's, not the user's.
-PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-# ---- the user's line ----------------------------------------------------------------------
-
-_library_code: dict = {}  # code object -> whether it is flowgraph's own (not the user's)
-
-
-def _is_library(code) -> bool:
-    library = _library_code.get(code)
-    if library is None:
-        filename = code.co_filename
-        library = filename.startswith(PACKAGE_DIR) and not filename.endswith("_test.py")
-        if len(_library_code) > 100_000:  # code made on the fly (exec) without end
-            _library_code.clear()
-        _library_code[code] = library
-    return library
-
-
-def user_frame(skip: int = 1):
-    """``(code, line)`` of the innermost frame outside flowgraph, or None: what an eager op
-    keeps (cheap: which code objects are the library's is remembered), turned into a
-    :class:`CreationSite` by :func:`site_of` only when a message needs it."""
-    frame = sys._getframe(skip)
-    while frame is not None:
-        if not _is_library(frame.f_code):
-            return frame.f_code, frame.f_lineno
-        frame = frame.f_back
-    return None
-
-
-def site_of(frame) -> CreationSite:
-    """The :class:`CreationSite` of a :func:`user_frame` result."""
-    if frame is None:
-        return UNKNOWN_SITE
-    code, line = frame
-    return CreationSite(code.co_filename, line, code.co_name)
-
-
-def user_site(skip: int = 1) -> CreationSite:
-    """Where in the user's code we are: the innermost frame not in the flowgraph package
-    (``model.py:12 in build``). Errors quote it so that they point at the user's line."""
-    return site_of(user_frame(skip + 1))
-
-
-def user_stacklevel() -> int:
-    """The ``stacklevel`` for a ``warnings.warn`` made by the caller of this function that
-    attributes the warning to the innermost frame outside flowgraph (the user's loop line),
-    however deep in the library the warning is raised."""
-    level, frame = 1, sys._getframe(1)
-    while frame is not None:
-        if not _is_library(frame.f_code):
-            return level
-        frame, level = frame.f_back, level + 1
-    return 1
-
 
 # ---- binding and running ------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import warnings
 
-from flowgraph.ops.execution import user_stacklevel
+from flowgraph.graph.site import user_stacklevel
 from flowgraph.ops.registry import get_op_def
 
 
