@@ -91,7 +91,7 @@ def _record_built_dtypes() -> None:
 def _save_coverage_record(config) -> None:
     """Keep what a complete, passing run saw in pytest's cache; backends that did not run this
     time keep their earlier entry (a GPU run adds cupy's)."""
-    if getattr(config, "cache", None) is None:  # (-p no:cacheprovider: no cache)
+    if config.cache is None:
         return
     record = config.cache.get(COVERAGE_CACHE_KEY, {}) or {}
     try:

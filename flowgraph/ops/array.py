@@ -208,7 +208,6 @@ define_op(
     _expand_dims_infer,
     kernel=lambda xp, x, *, axis: xp.expand_dims(x, axis=axis),
     attrs={"axis": REQUIRED},
-    specs_only_infer=True,
 )
 
 
