@@ -32,6 +32,13 @@ from flowgraph.ops import reduce as reduce_ops
 from flowgraph.ops.registry import get_op_def
 from flowgraph.ops.tiling import pad as _pad
 
+# The ops the layers of every MLP run, called directly (see linear and cross_entropy).
+_MATMUL, _BIAS_ADD = get_op_def("MatMul"), get_op_def("BiasAdd")
+_MATMUL_NT = {"transpose_a": False, "transpose_b": True}
+_NHWC = {"data_format": "NHWC"}
+_SPARSE_XENT = get_op_def("SparseSoftmaxCrossEntropyWithLogits")
+_MEAN, _ALL_AXES = get_op_def("Mean"), {"axis": None, "keepdims": False}
+
 __all__ = [
     "avg_pool2d",
     "conv2d",
@@ -70,13 +77,9 @@ def _pair(value, what: str) -> tuple[int, int]:
     return pair
 
 
-_MEAN, _ALL_AXES = get_op_def("Mean"), {"axis": None, "keepdims": False}
-_SPARSE_XENT = get_op_def("SparseSoftmaxCrossEntropyWithLogits")
-
-
 def _reduce(loss, reduction: str):
     if reduction == "mean":
-        return execute(_MEAN, [loss], _ALL_AXES, "Mean")  # reduce_mean(loss), directly
+        return reduce_ops.reduce_mean(loss)
     if reduction == "sum":
         return reduce_ops.reduce_sum(loss)
     if reduction == "none":
@@ -142,19 +145,13 @@ def log_softmax(input, dim=None):
 # ---- layers -----------------------------------------------------------------------------
 
 
-_MATMUL, _BIAS_ADD = get_op_def("MatMul"), get_op_def("BiasAdd")
-_MATMUL_NT = {"transpose_a": False, "transpose_b": True}
-_NHWC = {"data_format": "NHWC"}
-
-
-def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
+@_eagerly
+def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` with ``weight`` of shape ``[out_features, in_features]``;
-    any leading dimensions of ``input`` are kept.
-
-    A batch of vectors with a weight (and bias) of its dtype, the layer of every MLP, runs the
-    MatMul and BiasAdd ops directly (what :func:`linalg.matmul` and :func:`nn_ops.bias_add`
-    do for such tensors, without their argument handling); anything else goes through them.
-    """
+    any leading dimensions of ``input`` are kept."""
+    # A batch of vectors with a weight (and bias) of its dtype, the layer of every MLP, runs
+    # the MatMul and BiasAdd ops directly: what linalg.matmul and nn_ops.bias_add do for such
+    # tensors, without their argument handling.
     if (
         type(input) is EagerTensor
         and isinstance(weight, EagerTensor)
@@ -164,11 +161,6 @@ def linear(input, weight, bias=None):  # noqa: A002 - PyTorch's name
     ):
         y = execute(_MATMUL, [input, weight], _MATMUL_NT, "MatMul")
         return y if bias is None else execute(_BIAS_ADD, [y, bias], _NHWC, "BiasAdd")
-    return _linear(input, weight, bias)
-
-
-@_eagerly
-def _linear(input, weight, bias=None):  # noqa: A002
     x, w = as_tensor(input), as_tensor(weight)
     lead = tuple(x.shape)[:-1]
     flat = x if len(lead) == 1 else array.reshape(x, [-1, int(x.shape[-1])])
@@ -288,6 +280,8 @@ def cross_entropy(
     if ids:
         kept, safe = _kept(target, ignore_index)
         loss = execute(_SPARSE_XENT, [logits, safe], {}, "SparseSoftmaxCrossEntropy")[0]
+        if reduction == "mean" and kept is None and weight is None and not label_smoothing:
+            return execute(_MEAN, [loss], _ALL_AXES, "Mean")  # reduce_mean(loss), directly
     else:
         labels = _class_dim_last(target)
         loss = losses.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
