@@ -8,7 +8,9 @@
    the expert NumPy step of ``seed_step.py`` (flat parameter buffer, one ufunc per Adam stage),
    both with flush-to-zero (as ``backward()`` and ``step()`` set it). Target <= 1.5x.
 
-Both run in one process, taking turns round by round (medians), BLAS limited to one thread.
+Both run in one process, taking turns round by round (medians), BLAS limited to one thread;
+both figures count this process's CPU time, so time spent waiting for a core on a shared
+machine is left out (it moved the seed-step ratio by +-0.15 between runs at load 2.7).
 
 Run:  python benchmarks/dynamic_mode.py     Options: --repeat, --ops
 """
@@ -93,8 +95,9 @@ def seed_step(repeat: int) -> None:
     for _ in range(5):
         dynamic_step()
         numpy_step()
-    t = median_seconds({"dyn": dynamic_step, "np": numpy_step}, repeat, 10)
+    t = median_seconds({"dyn": dynamic_step, "np": numpy_step}, repeat, 10, time.process_time)
     print(f"seed MLP step {D_IN}-{D_HID}-{D_OUT}, batch {N}, Adam; median of {repeat} x 10 steps")
+    print("(CPU time of this process, as above: both steps run on one BLAS thread)")
     print(f"{'flowgraph.dynamic step':<40}{t['dyn'] * 1e3:>9.3f} ms")
     print(f"{'expert NumPy step':<40}{t['np'] * 1e3:>9.3f} ms")
     print(target_line("dynamic seed step / NumPy", t["dyn"] / t["np"], 1.5))

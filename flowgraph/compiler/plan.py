@@ -39,6 +39,7 @@ from flowgraph.compiler.ir import IR, build_ir
 from flowgraph.compiler.passes import DEFAULT_LEVEL, PassResult, passes_for, run_passes
 from flowgraph.compiler.passes.transfers import Transfer, insert_transfers
 from flowgraph.compiler.prune import pruned_ops
+from flowgraph.ops.execution import error_class, op_error
 from flowgraph.ops.registry import get_op_def
 
 
@@ -94,21 +95,12 @@ class Plan:
             return exc
         op = node.origin
         inputs = ", ".join(_describe_value(frame_locals, r, self.code) for r in node.inputs)
-        detail = exc.message if isinstance(exc, errors.OpError) else f"{type(exc).__name__}: {exc}"
-        message = (
-            f"{op.type} op {op.name!r} failed: {detail}\n"
-            f"  created at {op.site}\n"
-            f"  input shapes: {inputs or 'none'}"
-        )
+        cls = error_class(exc, _ERROR_FOR.get(type(exc), errors.InvalidArgumentError))
+        error = op_error(op, exc, inputs, cls)
         var_name = getattr(exc, "uninitialized_variable", None)
         if var_name is not None:
-            message = _uninitialized_message(var_name, op, message)
-        error_class = (
-            type(exc)
-            if isinstance(exc, errors.OpError)
-            else _ERROR_FOR.get(type(exc), errors.InvalidArgumentError)
-        )
-        return error_class(op=op, message=message)
+            error = cls(op=op, message=_uninitialized_message(var_name, op, error.message))
+        return error
 
     def _failing_node(self, tb):
         """The node whose generated line raised, found from the traceback (costs nothing until

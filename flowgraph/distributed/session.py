@@ -44,6 +44,7 @@ from flowgraph.compiler.passes import DEFAULT_LEVEL
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import PlanCache
 from flowgraph.graph.context import get_default_graph
+from flowgraph.ops.execution import failure_message
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
@@ -255,11 +256,7 @@ class DistributedSession(SessionLifetime):
             return errors.InternalError(message=exc.detail)
         op = node.origin
         shapes = ", ".join(str(s) for s in exc.shapes)
-        message = (
-            f"{op.type} op {op.name!r} failed: {exc.detail}\n"
-            f"  created at {op.site}\n"
-            f"  input shapes: {shapes or 'none'}"
-        )
+        message = failure_message(op.type, op.name, op.site, exc.detail, shapes)
         cls = getattr(errors, exc.error_class or "InvalidArgumentError", None)
         if not (isinstance(cls, type) and issubclass(cls, errors.OpError)):
             cls = errors.InvalidArgumentError

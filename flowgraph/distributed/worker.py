@@ -17,6 +17,7 @@ import numpy as np
 
 from flowgraph import errors
 from flowgraph.backends import get_backend
+from flowgraph.ops.execution import bind
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.context import RunContext
 
@@ -70,7 +71,7 @@ def run_segment(session_id, seed, instructions, exports, transactional, *args):
     try:
         for position, (op_type, attrs, inputs, _n) in enumerate(instructions):
             op_def = get_op_def(op_type)
-            fn = op_def.bind(xp, attrs)
+            fn = bind(op_def, xp, attrs)
             if op_def.read_at_use:  # a variable read: made where each consumer runs
                 values.append(_Lazy(fn, ctx))
                 continue

@@ -158,14 +158,16 @@ def _accumulate(t, g, create_graph: bool, adopted: set) -> None:
         # tensors (Add passes one gradient to both): own a copy then, so that accumulating
         # into it and zero_() never write into anything else.
         flags = getattr(value, "flags", None)
-        if flags is None or not (flags.owndata and flags.writeable) or id(value) in adopted:
+        # (CuPy's flags have no ``writeable``: its arrays always are)
+        writeable = getattr(flags, "writeable", True)
+        if flags is None or not (flags.owndata and writeable) or id(value) in adopted:
             value = value.copy()
         adopted.add(id(value))
         t._grad = new_tensor(EagerTensor, value, t.dtype, None, 0, False)
     elif (
         not old._requires_grad
         and getattr(old._value, "flags", None) is not None
-        and (old._value.flags.writeable)
+        and getattr(old._value.flags, "writeable", True)
     ):
         old._value += value  # in place, as PyTorch accumulates
     else:

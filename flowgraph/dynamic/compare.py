@@ -25,9 +25,8 @@ the same trained weights, and reports per step:
 >>> print(report)  # doctest: +SKIP
 seed MLP 784-256-10, batch 20, sgd, 3 steps + 5 profiled: losses and weights agree ...
 
-Counting and timing dynamic-mode kernels wraps the executor's functions (``tape.execute``,
-``deferred.execute_deferred``, ``tape._run_kernel``) for the duration of the measurement, in
-this process; nothing is changed outside it.
+Counting and timing dynamic-mode kernels uses the tape's profiler hook
+(``tape.profiling_kernels``): nothing is patched, and nothing costs anything outside the block.
 """
 
 from __future__ import annotations
@@ -121,24 +120,42 @@ def _ms(seconds) -> str:
 
 class KernelCounter:
     """What :func:`counting_kernels` saw: ``dispatched`` ops (each op call made in dynamic
-    mode, whether or not its kernel ran), ``kernels`` run and ``kernel_ns`` spent in them."""
+    mode, whether or not its kernel ran), ``kernels`` run and ``kernel_ns`` spent in them.
+    It is a kernel profiler for :func:`flowgraph.dynamic.tape.profiling_kernels`."""
 
     def __init__(self) -> None:
-        self.dispatched = 0
         self.kernels = 0
         self.kernel_ns = 0
+        self.deferred = 0  # gradient ops made deferred (their kernels run when read)
+        self.forced = 0  # deferred ops whose kernels ran
         self.by_type: dict[str, int] = {}
+
+    @property
+    def dispatched(self) -> int:
+        return self.kernels - self.forced + self.deferred
+
+    def wrap(self, op_type: str, kernel):
+        """``kernel``, counted and timed."""
+        clock = time.perf_counter_ns
+
+        def timed(*args):
+            start = clock()
+            try:
+                return kernel(*args)
+            finally:
+                self.kernel_ns += clock() - start
+                self.kernels += 1
+                self.by_type[op_type] = self.by_type.get(op_type, 0) + 1
+
+        return timed
 
     def snapshot(self) -> tuple[int, int, int]:
         return self.dispatched, self.kernels, self.kernel_ns
 
 
-@contextmanager
 def counting_kernels():
-    """Count and time dynamic-mode ops inside the block (this process, all threads).
-
-    Wraps the eager executor, the deferred executor used by ``backward()`` and the kernel
-    runner they share; restores them on exit.
+    """Count and time dynamic-mode ops inside the block (this process, all threads), through
+    the tape's kernel profiler hook.
 
     >>> import flowgraph.dynamic as fd
     >>> x = fd.tensor([1.0, 2.0], requires_grad=True)
@@ -147,53 +164,9 @@ def counting_kernels():
     >>> counter.kernels > 0, counter.dispatched >= counter.kernels
     (True, True)
     """
-    from flowgraph.dynamic import deferred, tape
+    from flowgraph.dynamic import tape
 
-    counter = KernelCounter()
-    execute, execute_deferred, run_kernel = (
-        tape.execute,
-        deferred.execute_deferred,
-        tape._run_kernel,
-    )
-    clock = time.perf_counter_ns
-
-    def counted_execute(op_def, inputs, attrs, name):
-        if not op_def.is_constant:
-            counter.dispatched += 1
-        return execute(op_def, inputs, attrs, name)
-
-    def counted_deferred(op_def, inputs, attrs, name):
-        if not op_def.is_constant:
-            counter.dispatched += 1
-        # Its fallbacks call tape.execute, which must not count the op a second time.
-        tape.execute = execute
-        try:
-            return execute_deferred(op_def, inputs, attrs, name)
-        finally:
-            tape.execute = counted_execute
-
-    def timed_kernel(op_def, inputs, attrs, name):
-        start = clock()
-        try:
-            return run_kernel(op_def, inputs, attrs, name)
-        finally:
-            counter.kernel_ns += clock() - start
-            counter.kernels += 1
-            counter.by_type[op_def.type] = counter.by_type.get(op_def.type, 0) + 1
-
-    tape.execute, deferred.execute_deferred, tape._run_kernel = (
-        counted_execute,
-        counted_deferred,
-        timed_kernel,
-    )
-    try:
-        yield counter
-    finally:
-        tape.execute, deferred.execute_deferred, tape._run_kernel = (
-            execute,
-            execute_deferred,
-            run_kernel,
-        )
+    return tape.profiling_kernels(KernelCounter())
 
 
 # ---- the two programs ---------------------------------------------------------------------------

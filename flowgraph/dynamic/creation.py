@@ -17,7 +17,7 @@ import numpy as np
 
 from flowgraph.dynamic import devices
 from flowgraph.dynamic import functions as F
-from flowgraph.dynamic.tensor import EagerTensor
+from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 
@@ -34,8 +34,13 @@ def placed(fn):
 
     @functools.wraps(fn)
     def create(*args, device=None, layout=None, pin_memory=False, memory_format=None, **kw):
-        devices.check(device)
-        return fn(*args, **kw)
+        dev = devices.check(device)
+        if dev is devices.CPU:
+            return fn(*args, **kw)
+        requires_grad = kw.pop("requires_grad", False)
+        out = fn(*args, **kw)
+        out = new_tensor(type(out), devices.move(out._value, dev), out.dtype, None, 0, False)
+        return out.requires_grad_(True) if requires_grad else out
 
     return create
 

@@ -20,14 +20,14 @@ driver reads only the gradients it accumulates, so the others are never computed
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import numpy as np
 
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.records import OpInfo
 from flowgraph.dynamic.size import Size
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.errors import InternalError, ShapeError
-from flowgraph.ops.registry import _mode
+from flowgraph.ops.execution import call_with, executing_with
 
 _value_slot = EagerTensor.__dict__["_value"]  # the storage EagerTensor's ``_value`` names
 
@@ -67,9 +67,12 @@ def _force(t: Deferred) -> None:
             stack.extend(waiting)
             continue
         stack.pop()
+        if tape._profiler is not None:
+            tape._profiler.forced += 1
         out = tape._run_kernel(*thunk)
-        value = out if out.__class__ is tape._ndarray else tape._as_array(out)
-        if value.shape != top._shape or value.dtype.name != top.dtype.name:
+        # (a NumPy reduction gives a scalar; tensors hold arrays: writable, with .shape)
+        value = tape._as_array(out) if isinstance(out, np.generic) else out
+        if value.shape != top._shape or value.dtype != _numpy_dtype(top.dtype):
             raise InternalError(
                 message=f"{thunk[0].type} op {thunk[3]!r}: its shape rule promised "
                 f"{top._shape} {top.dtype.name}, its kernel returned {list(value.shape)} "
@@ -77,6 +80,34 @@ def _force(t: Deferred) -> None:
             )
         _value_slot.__set__(top, value)
         top._thunk = None
+
+
+_NUMPY_DTYPES: dict = {}
+
+
+def _numpy_dtype(dtype):
+    """``dtype.as_numpy_dtype``, remembered (a name lookup per gradient op showed in profiles)."""
+    found = _NUMPY_DTYPES.get(dtype)
+    if found is None:
+        found = _NUMPY_DTYPES[dtype] = dtype.as_numpy_dtype
+    return found
+
+
+_OUTPUT: dict = {}  # id(shape rule result) -> (that result, output dtype or None, Size)
+
+
+def _output(specs) -> tuple:
+    """The single output's dtype and :class:`Size` of a shape rule's result (dtype None when
+    there are several outputs or the shape is not fully known), remembered for the rule's
+    remembered results (keyed by identity, holding the result so its id stays its own)."""
+    if len(specs) != 1 or not specs[0][1].is_fully_defined():
+        out = (specs, None, None)
+    else:
+        out = (specs, specs[0][0], Size(specs[0][1].dims))
+    if len(_OUTPUT) >= 4096:
+        _OUTPUT.clear()
+    _OUTPUT[id(specs)] = out
+    return out
 
 
 def execute_deferred(op_def, inputs, attrs, name):
@@ -88,31 +119,30 @@ def execute_deferred(op_def, inputs, attrs, name):
     for t in inputs:
         if not isinstance(t, EagerTensor):
             raise tape.mixing_error(op_def.type, name, inputs)
+    input_specs = [(t.shape, t.dtype) for t in inputs]
     try:
-        specs = op_def.infer(inputs, attrs)
+        specs = tape._specs(op_def, inputs, attrs, name, input_specs)
     except ShapeError:
         return tape.execute(op_def, inputs, attrs, name)  # raises it, described
-    if len(specs) != 1 or not specs[0][1].is_fully_defined():
+    out = _OUTPUT.get(id(specs))
+    if out is None or out[0] is not specs:
+        out = _output(specs)
+    if out[1] is None:  # several outputs, or a shape the rule cannot tell: run it now
         return tape.execute(op_def, inputs, attrs, name)
-    dtype, shape = specs[0]
-    info = OpInfo(op_def.type, name, attrs, [(t.shape, t.dtype) for t in inputs])
-    t = new_tensor(Deferred, None, dtype, info, 0, False)
-    t._shape = Size(shape.dims)
+    if tape._profiler is not None:
+        tape._profiler.deferred += 1
+    info = OpInfo(op_def.type, name, attrs, input_specs)
+    t = new_tensor(Deferred, None, out[1], info, 0, False)
+    t._shape = out[2]
     t._thunk = (op_def, tuple(inputs), attrs, name)
     return t
 
 
 def call_deferred(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` with op functions running deferred."""
-    with deferring():
-        return fn(*args, **kwargs)
+    return call_with(execute_deferred, fn, *args, **kwargs)
 
 
-@contextmanager
 def deferring():
-    saved = _mode.eager_executor
-    _mode.eager_executor = execute_deferred
-    try:
-        yield
-    finally:
-        _mode.eager_executor = saved
+    """Op functions run deferred inside the block."""
+    return executing_with(execute_deferred)

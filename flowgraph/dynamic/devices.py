@@ -4,6 +4,12 @@
 CuPy backend, available only where CuPy is installed and an NVIDIA GPU answers. Without one,
 ``cuda.is_available()`` is False and asking for a ``"cuda"`` tensor raises an error that says
 what to install, as PyTorch's "Torch not compiled with CUDA enabled" does.
+
+A tensor's device is where its array is: a NumPy array is on the CPU, a CuPy array on the GPU
+(a :class:`Placement` per device knows its array type, ``xp`` and kernel context). An op runs
+its kernel with its inputs' device's ``xp``; inputs on two devices raise PyTorch's "Expected
+all tensors to be on the same device", except 0-d CPU tensors (Python numbers), which join the
+other device. ``Tensor.to``/``.cuda()``/``.cpu()`` copy through the host.
 ``backends.mps.is_available()`` (Apple GPUs) is always False: flowgraph has no Metal backend.
 
 >>> import flowgraph.dynamic as torch
@@ -19,9 +25,14 @@ from __future__ import annotations
 import functools
 from types import SimpleNamespace
 
+import numpy as np
+
 from flowgraph.backends.registry import GPU_INSTALL_HINT, BackendUnavailableError, get_backend
 
-__all__ = ["accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device"]
+__all__ = [
+    "accelerator", "backends", "cuda", "device", "get_default_device", "set_default_device",
+    "use_cuda_backend",
+]  # fmt: skip
 
 _TYPES = ("cpu", "cuda", "mps", "meta", "xpu")
 
@@ -73,11 +84,28 @@ class device:  # noqa: N801 - PyTorch's name
 CPU = device("cpu")
 
 
+#: The backend "cuda" tensors live on: CuPy. :func:`use_cuda_backend` changes it (tests put a
+#: stand-in array module there to exercise devices without a GPU).
+CUDA_BACKEND = "cupy"
+
+
+def use_cuda_backend(name: str = "cupy") -> None:
+    """Keep "cuda" tensors on the backend registered as ``name`` (``"cupy"`` by default):
+    another GPU array library, or, in tests without a GPU, a stand-in array module
+    registered with :func:`flowgraph.backends.register_backend`."""
+    global CUDA_BACKEND
+    CUDA_BACKEND = name
+    _cuda_error.cache_clear()
+    for dev in [d for d in _PLACES if d.type == "cuda"]:
+        place = _PLACES.pop(dev)
+        _BY_ARRAY_TYPE.pop(place.array_type, None)
+
+
 @functools.lru_cache(maxsize=1)
 def _cuda_error() -> str | None:
     """Why CUDA cannot be used here (None when it can); asked once."""
     try:
-        get_backend("cupy")
+        get_backend(CUDA_BACKEND)
     except BackendUnavailableError as e:
         return str(e)
     return None
@@ -90,6 +118,8 @@ def _cuda_available() -> bool:
 def _cuda_count() -> int:
     if not _cuda_available():
         return 0
+    if CUDA_BACKEND != "cupy":
+        return 1
     import cupy
 
     return int(cupy.cuda.runtime.getDeviceCount())
@@ -97,7 +127,8 @@ def _cuda_count() -> int:
 
 def check(requested) -> device:
     """``requested`` (a string, a device or None) as a device this machine can hold tensors
-    on; raises RuntimeError for CUDA without a GPU, saying what to install."""
+    on (``cuda`` is ``cuda:0``); raises RuntimeError for CUDA without a GPU, saying what to
+    install, and for a GPU index that is not there."""
     if requested is None:
         return _default[0]
     d = requested if isinstance(requested, device) else device(requested)
@@ -112,14 +143,173 @@ def check(requested) -> device:
                 f"install it with `{GPU_INSTALL_HINT}` on a machine with an NVIDIA GPU, or use "
                 f"device='cpu'. ({reason})"
             )
-        raise RuntimeError(
-            "flowgraph.dynamic keeps its tensors on the NumPy backend; on a GPU run whole graphs "
-            "with flowgraph.Session(backend='cupy') instead"
-        )
+        index = d.index or 0
+        if index >= _cuda_count():
+            raise RuntimeError(
+                f"CUDA error: invalid device ordinal ({str(d)!r}: this machine has "
+                f"{_cuda_count()} GPU(s))"
+            )
+        if index != 0:
+            raise RuntimeError(f"flowgraph.dynamic places tensors on cuda:0 only, not {d}")
+        return CUDA0
     raise RuntimeError(f"flowgraph has no backend for device type {d.type!r}; use 'cpu'")
 
 
+CUDA0 = device("cuda", 0)
 _default = [CPU]
+
+
+class Placement:
+    """Where eager tensors of one device keep their arrays: the device, its backend's array
+    namespace ``xp`` (the kernels' first argument), the array type its values have, and the
+    context ``needs_context`` kernels get there."""
+
+    __slots__ = ("device", "backend", "xp", "array_type", "as_array", "context")
+
+    def __init__(self, dev: device, context) -> None:
+        self.device = dev
+        self.context = context
+        self.backend = context.backend
+        self.xp = self.backend.xp
+        self.as_array = self.xp.asarray
+        self.array_type = type(self.backend.from_host(np.zeros(1)))
+        _BY_ARRAY_TYPE[self.array_type] = self
+        _PLACES[dev] = self
+
+    def __repr__(self) -> str:
+        return f"<Placement {self.device} on {self.backend.name}>"
+
+
+_BY_ARRAY_TYPE: dict = {}  # array type -> the Placement whose arrays have it
+_PLACES: dict = {}  # device -> its Placement
+
+
+# ---- the context that kernels needing more than ``xp`` get -------------------------------------
+
+
+class DynamicContext:
+    """What ``needs_context`` kernels (random ops, dropout) see in dynamic mode: the backend,
+    the module-wide random generator (``manual_seed``), no variables."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self.variables: dict = {}
+        self.rng = np.random.default_rng()
+        self.random_generators: dict = {}
+
+    def seed(self, seed) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.random_generators.clear()
+
+    def to_host(self, value):
+        return self.backend.to_host(value)
+
+    def generator_for(self, key: str, seeds=None):
+        """The module generator; an op given its own seed gets a generator for that seed,
+        which moves on with every call (as TF's eager ops do)."""
+        if seeds is None:
+            return self.rng
+        seeds = tuple(seeds)
+        generator = self.random_generators.get(seeds)
+        if generator is None:
+            generator = self.random_generators[seeds] = np.random.default_rng(list(seeds))
+        return generator
+
+    def call(self, function, args):
+        raise NotImplementedError(
+            "cond / while_loop ops do not run in flowgraph.dynamic: use Python's if and while, "
+            "which define-by-run records as it goes"
+        )
+
+
+class DeviceContext(DynamicContext):
+    """The context of ``needs_context`` kernels on a GPU: its backend, and the CPU context's
+    random generators (random values are drawn on the host, then moved, so a seed gives the
+    same numbers on every device)."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+        self.xp = backend.xp
+        self.variables = {}
+
+    rng = property(lambda self: _host().rng)
+    random_generators = property(lambda self: _host().random_generators)
+
+    def seed(self, seed) -> None:
+        _host().seed(seed)
+
+    def generator_for(self, key: str, seeds=None):
+        return _host().generator_for(key, seeds)
+
+
+def _host() -> DynamicContext:
+    return CPU_PLACE.context
+
+
+CPU_PLACE = Placement(CPU, DynamicContext(get_backend("numpy")))  # where tensors live by default
+
+
+def placement(requested) -> Placement:
+    """The :class:`Placement` of a device (checked as :func:`check` does)."""
+    dev = check(requested)
+    place = _PLACES.get(dev)
+    if place is None:
+        place = _PLACES[dev] = Placement(dev, DeviceContext(get_backend(CUDA_BACKEND)))
+    return place
+
+
+def device_of(value) -> device:
+    """The device an eager tensor's array is on (by its type: NumPy's is the CPU)."""
+    place = _BY_ARRAY_TYPE.get(type(value))
+    return CPU if place is None else place.device
+
+
+def move(value, requested):
+    """``value`` (an array) on device ``requested``: itself when it is there already, else a
+    copy through the host, as ``Tensor.to`` makes."""
+    target = placement(requested)
+    source = _BY_ARRAY_TYPE.get(type(value)) or _PLACES[CPU]
+    if source is target:
+        return value
+    host = np.asarray(source.backend.to_host(value))
+    return target.backend.from_host(host)
+
+
+def to_host(value) -> np.ndarray:
+    """``value`` as a NumPy array (a copy when it is on a GPU)."""
+    place = _BY_ARRAY_TYPE.get(type(value))
+    if place is None or place.device is CPU:
+        return value if isinstance(value, np.ndarray) else np.asarray(value)
+    return np.asarray(place.backend.to_host(value))
+
+
+def place_of(op_type: str, name: str, inputs, values):
+    """The placement an op on ``values`` runs on, and the values to give its kernel: every
+    array must be on one device, except 0-d CPU tensors (Python numbers made tensors), which
+    join the others' device, as PyTorch allows; else PyTorch's "Expected all tensors to be on
+    the same device" error."""
+    places = [_BY_ARRAY_TYPE.get(v.__class__) for v in values]
+    cpu = _BY_ARRAY_TYPE[np.ndarray]
+    chosen = None
+    for i, (place, v) in enumerate(zip(places, values)):
+        if place is None:  # a NumPy scalar (a reduction's result) is a CPU value
+            place = cpu
+        if place is cpu and v.ndim == 0:
+            continue
+        if chosen is None:
+            chosen = place
+        elif place is not chosen:
+            raise RuntimeError(
+                "Expected all tensors to be on the same device, but found at least two "
+                f"devices, {chosen.device} and {place.device}! (when checking argument {i} of "
+                f"{op_type} op {name!r})"
+            )
+    if chosen is None or chosen is cpu:
+        return cpu, [v if v.__class__ is np.ndarray else np.asarray(v) for v in values]
+    moved = [v if p is chosen else chosen.backend.from_host(np.asarray(v))
+             for p, v in zip(places, values)]  # fmt: skip
+    return chosen, moved
 
 
 def set_default_device(requested) -> None:

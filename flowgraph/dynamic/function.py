@@ -28,6 +28,7 @@ import weakref
 
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
+from flowgraph.ops.execution import user_frame
 from flowgraph.ops.registry import gradient
 
 __all__ = ["Function", "FunctionCtx", "Variable"]
@@ -83,7 +84,7 @@ class Function:
         attrs = {"_gradient_op_type": _RULE, "function": cls, "ctx": ctx, "positions": positions}
         values = tuple(o._value for o in outs)
         dtypes = tuple(o.dtype for o in outs)
-        node = tape.Node("Identity", cls.__name__, attrs, inputs, values, dtypes, tape._caller())
+        node = tape.Node("Identity", cls.__name__, attrs, inputs, values, dtypes, user_frame())
         results = tuple(
             new_tensor(EagerTensor, v, d, node, i, d.is_floating)
             for i, (v, d) in enumerate(zip(values, dtypes))

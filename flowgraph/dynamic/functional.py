@@ -24,11 +24,20 @@ import numbers
 import warnings
 
 from flowgraph.dynamic.functions import as_tensor
-from flowgraph.dynamic.tape import call
+from flowgraph.dynamic.tape import call, execute
+from flowgraph.dynamic.tensor import EagerTensor
 from flowgraph.ops import activations, array, conv, creation, linalg, losses, math, pooling
 from flowgraph.ops import nn as nn_ops
 from flowgraph.ops import reduce as reduce_ops
+from flowgraph.ops.registry import get_op_def
 from flowgraph.ops.tiling import pad as _pad
+
+# The ops the layers of every MLP run, called directly (see linear and cross_entropy).
+_MATMUL, _BIAS_ADD = get_op_def("MatMul"), get_op_def("BiasAdd")
+_MATMUL_NT = {"transpose_a": False, "transpose_b": True}
+_NHWC = {"data_format": "NHWC"}
+_SPARSE_XENT = get_op_def("SparseSoftmaxCrossEntropyWithLogits")
+_MEAN, _ALL_AXES = get_op_def("Mean"), {"axis": None, "keepdims": False}
 
 __all__ = [
     "avg_pool2d",
@@ -142,6 +151,18 @@ def log_softmax(input, dim=None):
 def linear(input, weight, bias=None):
     """``input @ weight.T + bias`` with ``weight`` of shape ``[out_features, in_features]``;
     any leading dimensions of ``input`` are kept."""
+    # A batch of vectors with a weight (and bias) of its dtype, the layer of every MLP, runs
+    # the MatMul and BiasAdd ops directly: what linalg.matmul and nn_ops.bias_add do for such
+    # tensors, without their argument handling.
+    if (
+        type(input) is EagerTensor
+        and isinstance(weight, EagerTensor)
+        and input._value.ndim == 2
+        and input.dtype is weight.dtype
+        and (bias is None or (isinstance(bias, EagerTensor) and bias.dtype is input.dtype))
+    ):
+        y = execute(_MATMUL, [input, weight], _MATMUL_NT, "MatMul")
+        return y if bias is None else execute(_BIAS_ADD, [y, bias], _NHWC, "BiasAdd")
     x, w = as_tensor(input), as_tensor(weight)
     lead = tuple(x.shape)[:-1]
     flat = x if len(lead) == 1 else array.reshape(x, [-1, int(x.shape[-1])])
@@ -260,7 +281,9 @@ def cross_entropy(
     ids = target.dtype.is_integer
     if ids:
         kept, safe = _kept(target, ignore_index)
-        loss = losses.sparse_softmax_cross_entropy_with_logits(labels=safe, logits=logits)
+        loss = execute(_SPARSE_XENT, [logits, safe], {}, "SparseSoftmaxCrossEntropy")[0]
+        if reduction == "mean" and kept is None and weight is None and not label_smoothing:
+            return execute(_MEAN, [loss], _ALL_AXES, "Mean")  # reduce_mean(loss), directly
     else:
         labels = _class_dim_last(target)
         loss = losses.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
@@ -300,9 +323,9 @@ def legacy_reduction(size_average, reduce, reduction: str) -> str:
 
 def _kept(target, ignore_index):
     """(mask of the examples not ignored or None when none is, ids with ignored ones 0)."""
-    ignored = math.equal(target, ignore_index)
-    if not bool(ignored._value.any()):
+    if not bool((target._value == ignore_index).any()):  # the usual case, without an op
         return None, target
+    ignored = math.equal(target, ignore_index)
     kept = math.logical_not(ignored)
     return kept, math.where(kept, target, array.zeros_like(target))
 

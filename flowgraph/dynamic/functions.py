@@ -21,8 +21,9 @@ from math import prod
 
 import numpy as np
 
+from flowgraph.dynamic import devices
 from flowgraph.dynamic import tensor as tensor_module
-from flowgraph.dynamic.tape import call, context, grad_mode, mixing_error
+from flowgraph.dynamic.tape import call, context, direct_op, execute, grad_mode, mixing_error
 from flowgraph.dynamic.tensor import EagerTensor, as_array, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
@@ -139,6 +140,10 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """
     if isinstance(data, EagerTensor):
         data = data._value
+    on = devices.device_of(data)
+    if on.type != "cpu":  # a GPU array (a tensor's): the copy stays on its device
+        value = as_array(devices.to_host(data), dtype, copy=True)
+        return _leaf(devices.move(value, on), requires_grad)
     value = as_array(data, dtype, copy=True)
     return _leaf(value, requires_grad)
 
@@ -263,7 +268,11 @@ def randperm(n: int, dtype=None) -> EagerTensor:
 
 
 def _unary(fn, doc):
+    op_def = direct_op(fn)
+
     def function(input):  # noqa: A002 - PyTorch's name
+        if op_def is not None and isinstance(input, EagerTensor):  # fn, minus its layers
+            return execute(op_def, [input], {}, op_def.type)
         return call(fn, input)
 
     function.__doc__ = doc

@@ -18,7 +18,7 @@ import numpy as np
 from flowgraph.dynamic import autograd, inplace
 from flowgraph.dynamic import functions as F
 from flowgraph.dynamic.promotion import promote
-from flowgraph.dynamic.tape import call, grad_mode
+from flowgraph.dynamic.tape import call, direct_op, execute, grad_mode
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
@@ -59,10 +59,15 @@ def _operand(self: EagerTensor, other):
 
 
 def _binary(fn):
+    op_def = direct_op(fn)
+
     def method(self, other):
         other = _operand(self, other)
-        if isinstance(other, EagerTensor) and other.dtype is not self.dtype:
-            return call(fn, *promote(self, other))
+        if isinstance(other, EagerTensor):
+            if other.dtype is not self.dtype:
+                return call(fn, *promote(self, other))
+            if op_def is not None:  # what fn would do, without the layers around it
+                return execute(op_def, [self, other], {}, op_def.type)
         return call(fn, self, other)
 
     def reflected(self, other):
@@ -135,7 +140,8 @@ def _setitem(self, key, value) -> None:
     )
     if not recording:
         value = value._value if isinstance(value, EagerTensor) else value
-        if value.__class__ is not float and np.asarray(value).dtype.kind == "f":
+        kind = value.dtype.kind if hasattr(value, "dtype") else np.asarray(value).dtype.kind
+        if value.__class__ is not float and kind == "f":
             if not self.dtype.is_floating:
                 raise RuntimeError(
                     f"index assignment: can't store a floating value in a {self.dtype.name} "

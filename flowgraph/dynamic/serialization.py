@@ -27,6 +27,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from flowgraph.dynamic import devices
 from flowgraph.dynamic.tensor import EagerTensor, Parameter
 from flowgraph.io.files import atomic_write_bytes
 
@@ -92,9 +93,13 @@ def _encode(obj, arrays: dict, path: str):
         return _encode(obj.item(), arrays, path)
     if isinstance(obj, EagerTensor):
         name = f"a{len(arrays)}"
-        arrays[name] = np.array(np.asarray(obj), order="C")  # (ascontiguousarray makes 0-d 1-d)
+        # (on the host: a GPU tensor is saved as its copy, as PyTorch's map to CPU on load;
+        # ascontiguousarray would make a 0-d array 1-d)
+        arrays[name] = np.array(devices.to_host(obj._value), order="C")
         kind = "parameter" if isinstance(obj, Parameter) else "tensor"
         return {"kind": kind, "array": name, "requires_grad": bool(obj.requires_grad)}
+    if type(obj) is not np.ndarray and devices.device_of(obj).type != "cpu":
+        obj = devices.to_host(obj)  # a GPU array (an optimizer's state): saved from the host
     if isinstance(obj, np.ndarray):
         if obj.dtype.kind not in "biuf":
             raise TypeError(f"save: {path} is an array of dtype {obj.dtype}, not a number type")

@@ -14,25 +14,33 @@ output tensors, so there is no tensor <-> node cycle.
 
 from __future__ import annotations
 
+import functools
 import itertools
-import sys
 import threading
 import weakref
 from contextlib import contextmanager
 
 import numpy as np
 
-from flowgraph.backends import get_backend
+from flowgraph.dynamic import devices
 from flowgraph.dynamic.tensor import (
-    EAGER_GRAPH,
     EagerTensor,
     OpInfo,
     new_tensor,
 )
-from flowgraph.errors import InvalidArgumentError, OpError, ShapeError
-from flowgraph.graph.site import _PACKAGE_DIR as PACKAGE_DIR
-from flowgraph.graph.site import UNKNOWN_SITE, CreationSite, user_site
-from flowgraph.ops.registry import _describe_failure, _mode
+from flowgraph.errors import ShapeError
+from flowgraph.graph.site import CreationSite
+from flowgraph.ops.execution import (
+    bind,
+    call_with,
+    executing_with,
+    kernel_error,
+    shape_failure_message,
+    site_of,
+    user_frame,
+    user_site,
+)
+from flowgraph.ops.registry import get_op_def
 
 # ---- grad mode ------------------------------------------------------------------------------
 
@@ -49,57 +57,27 @@ def is_grad_enabled() -> bool:
     return grad_mode.enabled
 
 
-@contextmanager
-def grad_mode_set(enabled: bool):
-    """Record (True) or not (False) inside the block, restoring the mode after it."""
-    saved = grad_mode.enabled
-    grad_mode.enabled = bool(enabled)
-    try:
-        yield
-    finally:
-        grad_mode.enabled = saved
+class grad_mode_set:  # noqa: N801 - used as a function: with grad_mode_set(False): ...
+    """Record (True) or not (False) inside the block, restoring the mode after it (a class,
+    not a generator: ``backward()`` enters it several times per call)."""
+
+    __slots__ = ("enabled", "saved")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = bool(enabled)
+
+    def __enter__(self) -> None:
+        self.saved = grad_mode.enabled
+        grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc) -> None:
+        grad_mode.enabled = self.saved
 
 
-# ---- the context that kernels needing more than ``xp`` get -------------------------------------
-
-
-class DynamicContext:
-    """What ``needs_context`` kernels (random ops, dropout) see in dynamic mode: the backend,
-    the module-wide random generator (``manual_seed``), no variables."""
-
-    def __init__(self, backend) -> None:
-        self.backend = backend
-        self.xp = backend.xp
-        self.variables: dict = {}
-        self.rng = np.random.default_rng()
-        self.random_generators: dict = {}
-
-    def seed(self, seed) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.random_generators.clear()
-
-    def to_host(self, value):
-        return self.backend.to_host(value)
-
-    def generator_for(self, key: str, seeds=None):
-        """The module generator; an op given its own seed gets a generator for that seed,
-        which moves on with every call (as TF's eager ops do)."""
-        if seeds is None:
-            return self.rng
-        seeds = tuple(seeds)
-        generator = self.random_generators.get(seeds)
-        if generator is None:
-            generator = self.random_generators[seeds] = np.random.default_rng(list(seeds))
-        return generator
-
-    def call(self, function, args):
-        raise NotImplementedError(
-            "cond / while_loop ops do not run in flowgraph.dynamic: use Python's if and while, "
-            "which define-by-run records as it goes"
-        )
-
-
-context = DynamicContext(get_backend("numpy"))
+# The context ``needs_context`` kernels get on the CPU (flowgraph/dynamic/devices.py), and
+# where tensors live unless moved.
+CPU_PLACE = devices.CPU_PLACE
+context = CPU_PLACE.context
 
 
 # ---- the tape ----------------------------------------------------------------------------------
@@ -149,10 +127,7 @@ class Node:
     @property
     def site(self) -> CreationSite:
         """Where the user's code called the op (``model.py:12 in forward``)."""
-        if self._site is None:
-            return UNKNOWN_SITE
-        code, line = self._site
-        return CreationSite(code.co_filename, line, code.co_name)
+        return site_of(self._site)
 
     @property
     def inputs(self) -> tuple:
@@ -246,7 +221,13 @@ _REFUSED = {
 
 
 def execute(op_def, inputs, attrs, name):
-    """Run one op now: shape rule, kernel, wrap the outputs, record a node if needed."""
+    """Run one op now: shape rule, kernel, wrap the outputs, record a node if needed.
+
+    What depends only on the op, its attrs, its inputs' shapes and dtypes and their device
+    (the shape rule's result, the bound kernel, what is recorded) is looked up in
+    :data:`_PREPARED` after the first call, so in a training loop an op costs a dict lookup,
+    the kernel and the output tensor.
+    """
     op_type = op_def.type
     if op_type == "Const":  # a Python value entering an op: no kernel needed
         value = attrs["value"]
@@ -257,60 +238,127 @@ def execute(op_def, inputs, attrs, name):
             raise mixing_error(op_type, name, inputs)
         if t._requires_grad:
             requires_grad = True
-    if op_def.ref_inputs or op_type in _REFUSED:
-        reason = _REFUSED.get(op_type, "ops that assign to variables need a graph")
-        raise TypeError(f"{op_type} op {name!r} is not supported in flowgraph.dynamic: {reason}")
-    input_specs = [(t._value.shape, t.dtype) for t in inputs]  # array shapes: cheap, hashable
-    specs = _specs(op_def, inputs, attrs, name, input_specs)
-    out = _run_kernel(op_def, inputs, attrs, name)
-    n = len(specs)
-    if n == 0:
-        return None
+    values = [t._value for t in inputs]
+    place = CPU_PLACE
+    for v in values:
+        if v.__class__ is not _ndarray:  # a device array (or a NumPy scalar): check them all
+            place, values = devices.place_of(op_type, name, inputs, values)
+            break
+    input_specs = [(v.shape, t.dtype) for v, t in zip(values, inputs)]
+    try:
+        key = (
+            (op_type, place, *input_specs, *attrs.items(), *map(type, attrs.values()))
+            if attrs
+            else (op_type, place, *input_specs)
+        )
+        prepared = _PREPARED.get(key)
+    except TypeError:  # an unhashable attribute value: nothing is remembered
+        key = prepared = None
+    if prepared is None:
+        prepared = _prepare(op_def, inputs, attrs, name, place, key)
+    specs, fn, dtype = prepared.specs, prepared.fn, prepared.dtype
+    try:
+        out = fn(*values)
+    except Exception as e:  # noqa: BLE001 - every failure is re-raised, naming the op
+        shapes = ", ".join(f"{t.shape} {t.dtype.name}" for t in inputs)
+        raise kernel_error(e, op_type, name, site_of(user_frame(2)), shapes) from e
+    if dtype is None:  # no outputs, or several
+        if not specs:
+            return None
+        outs = tuple(v if v.__class__ is place.array_type else place.as_array(v) for v in out)
+    else:
+        value = out if out.__class__ is place.array_type else place.as_array(out)
     # Record what can carry a gradient: a differentiable op, with a float output, when grad
     # mode is on and an input requires grad.
-    record = requires_grad and grad_mode.enabled and op_def.differentiable
-    if record and any(spec[0].is_floating for spec in specs):
-        if n == 1:  # the common case, without the loops
-            dtype = specs[0][0]
-            value = out if out.__class__ is _ndarray else _as_array(out)
-            node = Node(op_type, name, attrs, tuple(inputs), (value,), (dtype,), _caller())
+    if requires_grad and prepared.recorded and grad_mode.enabled:
+        frame = user_frame(2)
+        if dtype is not None:  # the common case, without the loops
+            node = Node(op_type, name, attrs, tuple(inputs), (value,), (dtype,), frame)
             t = new_tensor(EagerTensor, value, dtype, node, 0, dtype.is_floating)
             node._refs = [weakref.ref(t)]
             return t
-        values = tuple(v if v.__class__ is _ndarray else _as_array(v) for v in out)
         dtypes = tuple(spec[0] for spec in specs)
-        node = Node(op_type, name, attrs, tuple(inputs), values, dtypes, _caller())
+        node = Node(op_type, name, attrs, tuple(inputs), outs, dtypes, frame)
         results = tuple(
             new_tensor(EagerTensor, v, d, node, i, d.is_floating)
-            for i, (v, d) in enumerate(zip(values, dtypes))
+            for i, (v, d) in enumerate(zip(outs, dtypes))
         )
         node._refs = [weakref.ref(t) for t in results]
         return results
-    info = OpInfo(op_type, name, attrs, input_specs)
-    if n == 1:
-        value = out if out.__class__ is _ndarray else _as_array(out)
-        return new_tensor(EagerTensor, value, specs[0][0], info, 0, False)
+    info = prepared.info
+    if info is None or info.name != name or info.attrs is not attrs:
+        info = OpInfo(op_type, name, attrs, input_specs)
+        if key is not None:
+            prepared.info = info
+    if dtype is not None:
+        return new_tensor(EagerTensor, value, dtype, info, 0, False)
     return tuple(
-        new_tensor(
-            EagerTensor, v if v.__class__ is _ndarray else _as_array(v), spec[0], info, i, False
-        )
-        for i, (v, spec) in enumerate(zip(out, specs))
+        new_tensor(EagerTensor, v, spec[0], info, i, False)
+        for i, (v, spec) in enumerate(zip(outs, specs))
     )
 
 
-_SPECS: dict = {}  # (op type, attrs, input shapes and dtypes) -> the shape rule's result
-_SPECS_LIMIT = 4096
+class Prepared:
+    """What running an op needs that depends only on (op type, input shapes and dtypes,
+    attrs, device): the shape rule's result, the bound kernel, the single output's dtype
+    (None: several outputs or none), whether it is recorded, and the last OpInfo made."""
+
+    __slots__ = ("specs", "fn", "dtype", "recorded", "info")
+
+    def __init__(self, specs, fn, recorded) -> None:
+        self.specs = specs
+        self.fn = fn
+        self.dtype = specs[0][0] if len(specs) == 1 else None
+        self.recorded = recorded
+        self.info = None
+
+
+_PREPARED: dict = {}  # (op type, device, input (shape, dtype)s, attrs) -> Prepared
+_PREPARED_LIMIT = 4096
+
+
+def _prepare(op_def, inputs, attrs, name, place, key) -> Prepared:
+    """The shape rule and the bound kernel for this call; remembered under ``key`` for ops
+    whose rule reads only shapes, dtypes and attrs (``OpDef.specs_only_infer``): in a
+    training loop the same ops meet the same shapes every step. Failures are never
+    remembered, so errors read the same each time."""
+    if op_def.ref_inputs or op_def.type in _REFUSED:
+        reason = _REFUSED.get(op_def.type, "ops that assign to variables need a graph")
+        raise TypeError(
+            f"{op_def.type} op {name!r} is not supported in flowgraph.dynamic: {reason}"
+        )
+    specs = _specs(op_def, inputs, attrs, name, [(t.shape, t.dtype) for t in inputs])
+    fn = bind(op_def, place.xp, attrs)
+    if op_def.needs_context:
+        fn = functools.partial(fn, place.context)
+    if _profiler is not None:
+        fn = _profiler.wrap(op_def.type, fn)
+    recorded = op_def.differentiable and any(spec[0].is_floating for spec in specs)
+    prepared = Prepared(specs, fn, recorded)
+    if key is not None and op_def.specs_only_infer:
+        if len(_PREPARED) >= _PREPARED_LIMIT:
+            _PREPARED.clear()  # shapes that vary without end (a growing sequence): start over
+        _PREPARED[key] = prepared
+    return prepared
+
+
+def clear_prepared() -> None:
+    """Forget every remembered shape-rule result and bound kernel (after a kernel changed)."""
+    _PREPARED.clear()
+    _SPECS.clear()
+
+
+_SPECS: dict = {}  # (op type, input shapes and dtypes, attrs) -> the shape rule's result
 
 
 def _specs(op_def, inputs, attrs, name, input_specs):
-    """The op's shape rule on ``inputs``, remembered for ops whose rule reads only shapes,
-    dtypes and attrs (``OpDef.specs_only_infer``): in a training loop the same ops meet the
-    same shapes every step, and the rule (TensorShape broadcasting, dtype checks) costs more
-    than a small kernel. Failures are never cached, so errors read the same."""
+    """The op's shape rule on ``inputs``, remembered (for ops whose rule reads only shapes,
+    dtypes and attrs) without the device: deferred gradient ops know their inputs' shapes
+    before their values. Failures are never cached, so errors read the same."""
     key = None
     if op_def.specs_only_infer:
         try:
-            key = (op_def.type, *attrs.items(), *input_specs)
+            key = (op_def.type, *input_specs, *attrs.items(), *map(type, attrs.values()))
             specs = _SPECS.get(key)
         except TypeError:  # an unhashable attribute value: no caching
             key = specs = None
@@ -319,62 +367,75 @@ def _specs(op_def, inputs, attrs, name, input_specs):
     try:
         specs = op_def.infer(inputs, attrs)
     except ShapeError as e:
-        site = user_site(3)
-        raise type(e)(
-            _describe_failure(op_def.type, EAGER_GRAPH, name, inputs, site, str(e))
-        ) from None
+        site = site_of(user_frame(3))
+        message = shape_failure_message(op_def.type, name, inputs, site, str(e))
+        raise type(e)(message) from None
     if key is not None:
-        if len(_SPECS) >= _SPECS_LIMIT:
-            _SPECS.clear()  # shapes that vary without end (a growing sequence): start over
+        if len(_SPECS) >= _PREPARED_LIMIT:
+            _SPECS.clear()
         _SPECS[key] = specs
     return specs
 
 
 _ndarray = np.ndarray
-_library_code: dict = {}  # code object -> whether it is flowgraph's own (not the user's)
+_profiler = None  # see profiling_kernels
 
 
-def _caller():
-    """``(code, line)`` of the innermost user frame (outside the flowgraph package): the
-    node's ``site``, made cheap by remembering which code objects are the library's."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        code = frame.f_code
-        library = _library_code.get(code)
-        if library is None:
-            filename = code.co_filename
-            library = filename.startswith(PACKAGE_DIR) and not filename.endswith("_test.py")
-            _library_code[code] = library
-        if not library:
-            return code, frame.f_lineno
-        frame = frame.f_back
-    return None
+@contextmanager
+def profiling_kernels(profiler):
+    """Every kernel dynamic mode runs inside the block goes through
+    ``profiler.wrap(op_type, kernel)`` (which returns the callable to run instead: a timer,
+    a counter). The hook is where kernels are bound, so it costs nothing outside the block:
+    bound kernels made inside are remembered apart and forgotten at its end. Deferred ops
+    (``backward()``'s) add 1 to ``profiler.deferred`` when made and ``profiler.forced`` when
+    computed."""
+    global _PREPARED, _profiler
+    saved = _PREPARED, _profiler
+    _PREPARED, _profiler = {}, profiler
+    try:
+        yield profiler
+    finally:
+        _PREPARED, _profiler = saved
 
 
 def _run_kernel(op_def, inputs, attrs, name):
-    values = [t._value for t in inputs]
-    xp = context.xp
+    """Run ``op_def``'s kernel on ``inputs`` with their device's ``xp`` (what a deferred
+    tensor does when it is read), the bound kernel remembered as :func:`execute` does."""
+    place, values = CPU_PLACE, [t._value for t in inputs]
+    for v in values:
+        if v.__class__ is not _ndarray:
+            place, values = devices.place_of(op_def.type, name, inputs, values)
+            break
     try:
-        if op_def.xp_name is not None:
-            return getattr(xp, op_def.xp_name)(*values)
-        if len(attrs) > len(op_def.attrs):  # private "_..." attrs are not for the kernel
-            attrs = {k: v for k, v in attrs.items() if not k.startswith("_")}
-        head = context if op_def.needs_context else xp
-        return op_def.kernel(head, *values, **attrs)
+        key = (op_def.type, place, *[(v.shape, t.dtype) for v, t in zip(values, inputs)],
+               *attrs.items(), *map(type, attrs.values()))  # fmt: skip
+        prepared = _PREPARED.get(key)
+    except TypeError:
+        key = prepared = None
+    if prepared is None:
+        prepared = _prepare(op_def, inputs, attrs, name, place, key)
+    try:
+        return prepared.fn(*values)
     except Exception as e:  # noqa: BLE001 - every failure is re-raised, naming the op
-        detail = e.message if isinstance(e, OpError) else f"{type(e).__name__}: {e}"
         shapes = ", ".join(f"{t.shape} {t.dtype.name}" for t in inputs)
-        message = (
-            f"{op_def.type} op {name!r} failed: {detail}\n  called at {user_site(2)}\n"
-            f"  input shapes: {shapes or 'none'}"
-        )
-        error_class = type(e) if isinstance(e, OpError) else InvalidArgumentError
-        raise error_class(message=message) from e
+        raise kernel_error(e, op_def.type, name, site_of(user_frame(2)), shapes) from e
 
 
 def _as_array(value):
     # NumPy reductions return NumPy scalars; tensors hold arrays (writable, with .shape).
-    return context.xp.asarray(value)
+    return CPU_PLACE.as_array(value)
+
+
+def direct_op(fn):
+    """The OpDef an op function made by ``ops/math.py``'s factories runs (``fn.op_type``)
+    when it has no attrs: on eager tensors of one dtype, calling :func:`execute` with it
+    directly is exactly what ``fn`` does, minus the conversions, the executor switch and
+    ``apply_op`` (half the per-op cost of a tiny op). None for other functions."""
+    op_type = getattr(fn, "op_type", None)
+    if op_type is None:
+        return None
+    op_def = get_op_def(op_type)
+    return None if op_def.attrs else op_def
 
 
 def mixing_error(op_type, name, inputs) -> TypeError:
@@ -399,15 +460,9 @@ def mixing_error(op_type, name, inputs) -> TypeError:
 def call(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` with the library's op functions running eagerly (the fast
     path of :func:`eager`, used by every tensor method)."""
-    saved = _mode.eager_executor
-    _mode.eager_executor = execute
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        _mode.eager_executor = saved
+    return call_with(execute, fn, *args, **kwargs)
 
 
-@contextmanager
 def eager():
     """Run any flowgraph op function define-by-run inside the block.
 
@@ -419,9 +474,4 @@ def eager():
     >>> y.grad_fn.type
     'Sum'
     """
-    saved = _mode.eager_executor
-    _mode.eager_executor = execute
-    try:
-        yield
-    finally:
-        _mode.eager_executor = saved
+    return executing_with(execute)

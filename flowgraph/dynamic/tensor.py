@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowgraph.dynamic.devices import device_of
 from flowgraph.dynamic.records import EAGER_GRAPH, OpInfo
 from flowgraph.dynamic.size import Size
 from flowgraph.graph.dtypes import as_dtype
@@ -190,7 +191,16 @@ class EagerTensor(Tensor):
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
-        return _to_host(self._value)
+        return self._host_value()
+
+    def _host_value(self) -> np.ndarray:
+        value = self._value
+        if value.__class__ is not np.ndarray and device_of(value).type != "cpu":  # (PyTorch's)
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first."
+            )
+        return value if isinstance(value, np.ndarray) else np.asarray(value)
 
     def item(self):
         """The single element as a Python number."""
@@ -259,7 +269,7 @@ class EagerTensor(Tensor):
         return format(repr(self), spec)
 
     def __array__(self, dtype=None, copy=None):
-        array = _to_host(self._value)
+        array = self._host_value()
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
@@ -366,6 +376,9 @@ def _repr(t: EagerTensor, prefix: str) -> str:
             options = {"precision": 4, "floatmode": "fixed"}  # PyTorch's tensor([0.2500, 1.0000])
     body = np.array2string(array, separator=", ", prefix=prefix + "(", **options)
     extras = []
+    on = device_of(t._value)
+    if on.type != "cpu":
+        extras.append(f"device='{on}'")  # as PyTorch prints a GPU tensor
     if t.dtype.name not in _DEFAULT_DTYPES or array.size == 0:
         extras.append(f"dtype=flowgraph.{t.dtype.name}")
     node = t.grad_fn

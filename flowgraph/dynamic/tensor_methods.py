@@ -21,6 +21,7 @@ import numpy as np
 
 from flowgraph.dynamic import devices, mathfns
 from flowgraph.dynamic import functions as F
+from flowgraph.dynamic.function import Function
 from flowgraph.dynamic.tape import call
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph.dtypes import DType, as_dtype
@@ -43,14 +44,16 @@ def _getitem(self, key):
         return _basic_getitem(self, key)
     if not isinstance(key, tuple) and isinstance(key, EagerTensor) and key.dtype.is_integer:
         return _basic_getitem(self, key)  # rows: one Gather along dimension 0
-    numpy_key = tuple(k._value if isinstance(k, EagerTensor) else k for k in parts)
+    numpy_key = tuple(devices.to_host(k._value) if isinstance(k, EagerTensor) else k for k in parts)
     grid = np.arange(self.numel(), dtype=np.int64).reshape(tuple(self.shape))
     try:
         positions = grid[numpy_key if isinstance(key, tuple) else numpy_key[0]]
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(self.shape)})") from None
     flat = call(array.reshape, self, [-1])
-    picked = call(array.gather, flat, F.tensor(positions.reshape(-1)), 0)
+    index = F.tensor(positions.reshape(-1))  # (computed on the host: moved to self's device)
+    index = index if self.device is devices.CPU else _to(index, self.device)
+    picked = call(array.gather, flat, index, 0)
     return call(array.reshape, picked, list(positions.shape))
 
 
@@ -73,16 +76,33 @@ def _to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **
     """``t.to(dtype)``, ``t.to(device)``, ``t.to(device, dtype)``, ``t.to(other_tensor)``:
     a cast where the dtype differs (recorded: gradients flow); the tensor itself otherwise."""
     for arg in args:
-        if isinstance(arg, EagerTensor):
-            dtype = arg.dtype
+        if isinstance(arg, EagerTensor):  # t.to(other): other's dtype and device
+            dtype, device = arg.dtype, arg.device
         elif isinstance(arg, (DType, type)) or (isinstance(arg, str) and _is_dtype_name(arg)):
             dtype = arg
         else:
             device = arg
-    devices.check(device if device is not None else "cpu")
-    if dtype is None or as_dtype(dtype) is self.dtype:
-        return F.clone(self) if copy else self
-    return call(math.cast, self, as_dtype(dtype))
+    out = self
+    if device is not None and devices.check(device) != self.device:
+        out = ToDevice.apply(self, device)
+        copy = False
+    if dtype is None or as_dtype(dtype) is out.dtype:
+        return F.clone(out) if copy else out
+    return call(math.cast, out, as_dtype(dtype))
+
+
+class ToDevice(Function):
+    """A copy of a tensor on another device; its gradient goes back to the first device
+    (``.to(device)``, ``.cuda()`` and ``.cpu()`` are differentiable, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, device):
+        ctx.source = x.device
+        return new_tensor(EagerTensor, devices.move(x._value, device), x.dtype, None, 0, False)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return ToDevice.apply(grad_output, ctx.source), None
 
 
 def _is_dtype_name(name: str) -> bool:
@@ -104,9 +124,12 @@ def _type(self, dtype=None, non_blocking=False):
     return _to(self, dtype)
 
 
-def _cuda(self, device=None, non_blocking=False):
-    devices.check("cuda" if device is None else device)
-    return self
+def _cuda(self, device=None, non_blocking=False, memory_format=None):
+    return _to(self, "cuda" if device is None else device)
+
+
+def _cpu(self, memory_format=None):
+    return _to(self, "cpu")
 
 
 def _format(self, spec: str) -> str:
@@ -159,8 +182,9 @@ def _repeat(self, *sizes):
 
 def _new(self, factory):
     def make(*args, dtype=None, device=None, requires_grad=False, **kwargs):
-        devices.check(device)
-        return factory(*args, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        out = factory(*args, dtype=dtype or self.dtype)
+        out = _to(out, self.device if device is None else device)
+        return out.requires_grad_(True) if requires_grad else out
 
     return make
 
@@ -172,9 +196,9 @@ _METHODS = {
     "to": _to,
     "type": _type,
     "cuda": _cuda,
-    "cpu": lambda self: self,
-    "device": property(lambda self: devices.CPU),
-    "is_cuda": property(lambda self: False),
+    "cpu": _cpu,
+    "device": property(lambda self: devices.device_of(self._value)),
+    "is_cuda": property(lambda self: devices.device_of(self._value).type == "cuda"),
     "expand": _expand,
     "repeat": _repeat,
     "nelement": lambda self: self.numel(),

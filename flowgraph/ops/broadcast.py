@@ -33,6 +33,7 @@ define_op(
     lambda inputs, attrs: [(inputs[0].dtype, inputs[1].shape)],
     kernel=_sum_to_shape,
     shape_only_inputs=(1,),
+    specs_only_infer=True,
 )
 
 
@@ -45,6 +46,7 @@ define_op(
     lambda inputs, attrs: [(inputs[0].dtype, inputs[1].shape)],
     kernel=_broadcast_to_shape,
     shape_only_inputs=(1,),
+    specs_only_infer=True,
 )
 
 

@@ -272,6 +272,7 @@ for _type, _fn in (("ZerosLike", "zeros_like"), ("OnesLike", "ones_like")):
         differentiable=False,
         fresh_output=True,
         shape_only_inputs=(0,),
+        specs_only_infer=True,
     )
 
 

@@ -195,7 +195,12 @@ def _sparse_xent_kernel(xp, logits, labels):
     return xp.sum(one_hot * nlp, axis=-1), xp.exp(-nlp) - one_hot
 
 
-define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_infer, kernel=_sparse_xent_kernel)
+define_op(
+    "SparseSoftmaxCrossEntropyWithLogits",
+    _sparse_xent_infer,
+    kernel=_sparse_xent_kernel,
+    specs_only_infer=True,
+)
 
 
 @gradient("SparseSoftmaxCrossEntropyWithLogits")

@@ -75,6 +75,7 @@ def _unary(
         return apply_op(op_type, [convert_to_tensor(x)], name=name or op_type)
 
     op.__doc__ = doc or f"Elementwise ``{xp_name or op_type.lower()}`` (op type ``{op_type}``)."
+    op.op_type = op_type  # on tensors it is just this op: dynamic mode may run it directly
     return op
 
 
@@ -139,7 +140,14 @@ def _relu_grad_infer(inputs, attrs):
     return [(grad.dtype, grad.shape.merge_with(y.shape))]
 
 
-define_op("ReluGrad", _relu_grad_infer, kernel=_relu_grad_kernel, fresh_output=True, takes_out=True)
+define_op(
+    "ReluGrad",
+    _relu_grad_infer,
+    kernel=_relu_grad_kernel,
+    fresh_output=True,
+    takes_out=True,
+    specs_only_infer=True,
+)
 
 
 def relu_grad(gradients, features, name=None):
@@ -169,6 +177,8 @@ def _binary(op_type, infer, xp_name=None, kernel=None, differentiable=True, doc=
     def op(x, y, name=None):
         x, y = binary_operands(op_type, x, y)
         return apply_op(op_type, [x, y], name=name or op_type)
+
+    op.op_type = op_type  # on tensors of one dtype it is just this op (see _unary)
 
     op.__doc__ = (
         doc or f"Elementwise ``{xp_name or op_type}`` with broadcasting (op ``{op_type}``)."

@@ -150,12 +150,14 @@ define_op(
     kernel=_bias_add_kernel,
     attrs={"data_format": "NHWC"},
     fresh_output=True,
+    specs_only_infer=True,
 )
 define_op(
     "BiasAddGrad",
     _bias_add_grad_infer,
     kernel=_bias_add_grad_kernel,
     attrs={"data_format": "NHWC"},
+    specs_only_infer=True,
 )
 
 

@@ -155,11 +155,41 @@ def _argmin(xp, x, *, axis, output_type):
 
 
 _REDUCE_ATTRS = {"axis": None, "keepdims": False}
-define_op("Sum", _reduction_infer("numeric"), kernel=_sum, attrs=_REDUCE_ATTRS)
-define_op("Mean", _reduction_infer("numeric"), kernel=_mean, attrs=_REDUCE_ATTRS)
-define_op("Max", _reduction_infer("numeric"), kernel=_max, attrs=_REDUCE_ATTRS)
-define_op("Min", _reduction_infer("numeric"), kernel=_min, attrs=_REDUCE_ATTRS)
-define_op("Prod", _reduction_infer("numeric"), kernel=_prod, attrs=_REDUCE_ATTRS)
+define_op(
+    "Sum",
+    _reduction_infer("numeric"),
+    kernel=_sum,
+    attrs=_REDUCE_ATTRS,
+    specs_only_infer=True,
+)
+define_op(
+    "Mean",
+    _reduction_infer("numeric"),
+    kernel=_mean,
+    attrs=_REDUCE_ATTRS,
+    specs_only_infer=True,
+)
+define_op(
+    "Max",
+    _reduction_infer("numeric"),
+    kernel=_max,
+    attrs=_REDUCE_ATTRS,
+    specs_only_infer=True,
+)
+define_op(
+    "Min",
+    _reduction_infer("numeric"),
+    kernel=_min,
+    attrs=_REDUCE_ATTRS,
+    specs_only_infer=True,
+)
+define_op(
+    "Prod",
+    _reduction_infer("numeric"),
+    kernel=_prod,
+    attrs=_REDUCE_ATTRS,
+    specs_only_infer=True,
+)
 define_op(
     "Any",
     _reduction_infer("bool", dtypes.bool_),

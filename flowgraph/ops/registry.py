@@ -13,17 +13,20 @@ gradient rule. Op files (``ops/math.py``, ``ops/array.py``, ...) define each op 
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flowgraph.errors import ShapeError
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
-from flowgraph.graph.site import user_site
 from flowgraph.graph.tensor import Tensor
+from flowgraph.ops import execution
+from flowgraph.ops.execution import (  # noqa: F401 - the executor switch, re-exported
+    executing_eagerly,
+    executing_with,
+    shape_failure_message,
+    user_site,
+)
 
 REQUIRED = object()  # marks an attribute without a default
 
@@ -79,12 +82,9 @@ class OpDef:
     stops_gradient: bool = False  # stop_gradient: gradients never pass it
 
     def bind(self, xp, attrs: dict) -> Callable:
-        """The callable the executor invokes with the op's input values (attrs fixed)."""
-        if self.xp_name is not None:
-            return getattr(xp, self.xp_name)
-        kernel_attrs = {k: v for k, v in attrs.items() if not k.startswith("_")}
-        head = () if self.needs_context else (xp,)
-        return functools.partial(self.kernel, *head, **kernel_attrs)
+        """The callable the executor invokes with the op's input values (attrs fixed); see
+        :func:`flowgraph.ops.execution.bind`."""
+        return execution.bind(self, xp, attrs)
 
 
 _OP_DEFS: dict[str, OpDef] = {}
@@ -152,29 +152,7 @@ def registered_gradients() -> dict[str, Callable | None]:
     return dict(_GRADIENTS)
 
 
-class _Mode(threading.local):
-    eager_executor = None  # set by flowgraph.dynamic while it calls into the op library
-
-
-_mode = _Mode()
-
-
-@contextmanager
-def executing_with(executor):
-    """Run op functions through ``executor(op_def, inputs, attrs, name)`` instead of adding
-    graph ops (``None`` restores graph building). flowgraph.dynamic uses this to run the same
-    op library define-by-run; it is per thread."""
-    saved = _mode.eager_executor
-    _mode.eager_executor = executor
-    try:
-        yield
-    finally:
-        _mode.eager_executor = saved
-
-
-def executing_eagerly() -> bool:
-    """True while op functions compute values instead of building graph ops."""
-    return _mode.eager_executor is not None
+_mode = execution.mode  # (dynamic mode sets ``_mode.eager_executor``)
 
 
 def apply_op(
@@ -208,7 +186,8 @@ def apply_op(
     try:
         specs = op_def.infer(inputs, attrs)
     except ShapeError as e:
-        message = _describe_failure(op_type, graph, name, inputs, site, str(e))
+        full_name = graph.unique_name(name, mark_as_used=False)
+        message = shape_failure_message(op_type, full_name, inputs, site, str(e))
         raise type(e)(message) from None
     op = graph.create_op(
         op_type, inputs, attrs, specs, name, site, op_def.ref_inputs, attrs_at_creation
@@ -221,6 +200,8 @@ def apply_op(
 def _complete_attrs(op_def: OpDef, attrs: dict) -> dict:
     if not attrs and not op_def.attrs:
         return {}  # most ops: nothing to check or fill (the eager path runs this per op)
+    if attrs.keys() == op_def.attrs.keys():  # every attr given, none unknown: the usual call
+        return dict(attrs)
     unknown = [k for k in attrs if k not in op_def.attrs and not k.startswith("_")]
     if unknown:
         raise TypeError(f"{op_def.type} got unexpected attribute(s) {unknown}")
@@ -232,16 +213,6 @@ def _complete_attrs(op_def: OpDef, attrs: dict) -> dict:
         out[key] = value
     out.update((k, v) for k, v in attrs.items() if k.startswith("_"))
     return out
-
-
-def _describe_failure(op_type, graph, name, inputs, site, reason) -> str:
-    shapes = ", ".join(str(t.shape) for t in inputs) or "none"
-    dtypes = ", ".join(t.dtype.name for t in inputs) or "none"
-    full = graph.unique_name(name, mark_as_used=False)
-    return (
-        f"{reason}\n  in {op_type} op {full!r} created at {site}\n"
-        f"  with input shapes: {shapes}; input dtypes: {dtypes}"
-    )
 
 
 def _mixed_graphs_message(op_type, name, inputs, site) -> str:

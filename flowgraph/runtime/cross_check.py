@@ -30,6 +30,7 @@ from flowgraph.backends import get_backend, to_numpy
 from flowgraph.compiler.prune import pruned_ops
 from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.operation import Operation
+from flowgraph.ops.execution import bind, describe_op
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
@@ -58,7 +59,7 @@ class Comparison:
     problem: str = ""  # a dtype or shape difference, or an exception on one side
 
     def describe(self) -> str:
-        where = f"{self.op.type} op {self.op.name!r} (created at {self.op.site})"
+        where = describe_op(self.op)
         output = f", output {self.index}" if len(self.op.outputs) > 1 else ""
         if self.problem:
             return f"{where}{output}: {self.problem}"
@@ -186,7 +187,7 @@ class _Runner:
     def execute(self, op):
         """The op's outputs (a tuple), or the exception it raised."""
         op_def = get_op_def(op.type)
-        fn = op_def.bind(self.backend.xp, op.attrs)
+        fn = bind(op_def, self.backend.xp, op.attrs)
         try:
             if op_def.read_at_use:
                 self.reads[op.outputs[0]] = fn

@@ -36,6 +36,7 @@ from flowgraph import errors
 from flowgraph.compiler.ir import op_device
 from flowgraph.compiler.prune import pruned_ops
 from flowgraph.graph.operation import Operation
+from flowgraph.ops.execution import bind, describe_op, op_error
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import flatten
@@ -61,7 +62,7 @@ class NonFiniteReport:
     ops_total: int = 0
 
     def __str__(self) -> str:
-        where = f"{self.op.type} op {self.op.name!r} (created at {self.op.site})"
+        where = describe_op(self.op)
         if self.source == "feed":
             head = f"{self.kind} was fed: the value given for {self.tensor.name!r}"
         elif self.source == "variable":
@@ -163,7 +164,7 @@ class _Interpreter:
             op_def = get_op_def(op.type)
             backend = self.sess.backend_for(op_device(op))
             ctx = self.ctx.on(backend)
-            fn = op_def.bind(backend.xp, op.attrs)
+            fn = bind(op_def, backend.xp, op.attrs)
             for t in op.outputs:
                 self.backend_of.setdefault(t, backend)
             if op_def.read_at_use:
@@ -186,7 +187,9 @@ class _Interpreter:
             try:
                 result = fn(*args)
             except Exception as e:  # noqa: BLE001 - re-raised, naming the op
-                raise _op_error(op, e) from e
+                values = args[1:] if op_def.needs_context else args
+                shapes = ", ".join(str(tuple(getattr(v, "shape", ()))) for v in values)
+                raise op_error(op, e, shapes) from e
             outputs = (result,) if len(op.outputs) == 1 else tuple(result or ())
             for t, v in zip(op.outputs, outputs):
                 if t in self.feeds:
@@ -257,10 +260,3 @@ def _summary(t, value, backend) -> str:
         prefix = "finite " if parts else ""
         parts.append(f"{prefix}min {low:.4g}, max {high:.4g}")
     return head + ": " + "; ".join(parts)
-
-
-def _op_error(op, exc: Exception) -> errors.OpError:
-    detail = exc.message if isinstance(exc, errors.OpError) else f"{type(exc).__name__}: {exc}"
-    message = f"{op.type} op {op.name!r} failed: {detail}\n  created at {op.site}"
-    error_class = type(exc) if isinstance(exc, errors.OpError) else errors.InvalidArgumentError
-    return error_class(op=op, message=message)

@@ -315,15 +315,19 @@ def test_tape_to_graph_after_backward_needs_retain_graph():
 
 def test_backward_skips_gradients_nobody_needs(monkeypatch):
     from flowgraph.dynamic import tape
+    from flowgraph.ops.registry import get_op_def
 
     ran = []
-    run_kernel = tape._run_kernel
+    matmul = get_op_def("MatMul")
+    kernel = matmul.kernel
 
-    def spy(op_def, inputs, attrs, name):
-        ran.append(op_def.type)
-        return run_kernel(op_def, inputs, attrs, name)
+    def spy(*args, **kwargs):
+        ran.append("MatMul")
+        return kernel(*args, **kwargs)
 
-    monkeypatch.setattr(tape, "_run_kernel", spy)
+    monkeypatch.setattr(matmul, "kernel", spy)
+    tape.clear_prepared()  # bound kernels are remembered: bind the spy
+    monkeypatch.setattr(tape, "_PREPARED", {})  # and forget it after the test
     x = fd.randn(5, 4)  # data: needs no gradient
     w = leaf(np.ones((4, 3)), fd.float32)
     loss = (x @ w).sum()

@@ -6,7 +6,7 @@ import pytest
 
 import flowgraph.dynamic as torch
 from flowgraph.dynamic import tape
-from flowgraph.errors import ShapeError
+from flowgraph.errors import InvalidArgumentError, ShapeError
 
 
 def test_results_follow_each_call_s_shapes_and_dtypes():
@@ -43,3 +43,17 @@ def test_unhashable_attributes_just_skip_the_cache(monkeypatch):
     b = torch.tensor(np.ones((3, 4)))
     out = tape.execute(matmul, [a, b], {"transpose_a": False, "transpose_b": []}, "m")
     assert out.shape == (2, 4)
+
+
+def test_equal_attrs_of_other_types_are_remembered_apart():
+    # 1 == 1.0 == True hash alike; a kernel bound with one must not run for the other.
+    from flowgraph.ops.registry import get_op_def
+
+    tape.clear_prepared()
+    mean = get_op_def("Mean")
+    x = torch.tensor(np.array([-2.0, 3.0]))
+    for keepdims in (1, True):
+        tape.execute(mean, [x], {"axis": None, "keepdims": keepdims}, "Mean")
+    assert len([k for k in tape._PREPARED if k[0] == "Mean"]) == 2
+    with pytest.raises(InvalidArgumentError, match="integer argument expected"):
+        tape.execute(mean, [x], {"axis": None, "keepdims": 1.0}, "Mean")  # NumPy's own refusal

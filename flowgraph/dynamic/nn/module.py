@@ -140,21 +140,30 @@ class Module:
             yield buf
 
     def to(self, *args, **kwargs) -> Module:
-        """Move to a device (only "cpu" holds tensors here; "cuda" explains what is needed)
-        or cast floating parameters and buffers to a dtype, in place; returns the module."""
+        """Move parameters, their gradients and buffers to a device ("cpu", or "cuda" where
+        CuPy and a GPU are; else the error says what is needed) and/or cast the floating ones
+        to a dtype, in place; returns the module."""
         from flowgraph.dynamic import devices
         from flowgraph.dynamic.tensor import EagerTensor
 
         dtype = kwargs.get("dtype")
+        device = None
         for arg in (*args, kwargs.get("device")):
             if arg is None:
                 continue
-            if isinstance(arg, (str, devices.device)):
-                devices.check(arg)
+            if isinstance(arg, devices.device) or (
+                isinstance(arg, str) and arg.partition(":")[0] in ("cpu", "cuda", "mps")
+            ):
+                device = devices.check(arg)
             elif isinstance(arg, EagerTensor):
                 dtype = arg.dtype
             else:
                 dtype = arg
+        if device is not None:
+            for t in [*self.parameters(), *self.buffers()]:
+                t._value = devices.move(t._value, device)  # the same tensor, as in PyTorch
+                if t._grad is not None:
+                    t._grad._value = devices.move(t._grad._value, device)
         if dtype is not None:
             from flowgraph.graph.dtypes import as_dtype
 
@@ -168,7 +177,7 @@ class Module:
         return self.to("cuda" if device is None else device)
 
     def cpu(self) -> Module:
-        return self
+        return self.to("cpu")
 
     def double(self) -> Module:
         return self.to("float64")
@@ -312,8 +321,11 @@ class Module:
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
+        from flowgraph.dynamic import devices
+
         for key, value in values.items():
-            own[key].value[...] = value
+            param = own[key]
+            param.value[...] = devices.move(value, param.device)  # onto the parameter's device
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -------------------------------------------------------------------------
@@ -338,6 +350,9 @@ def _indent(text: str) -> str:
 
 
 def _as_array(value) -> np.ndarray:
+    """A state_dict entry's values on the host (a GPU tensor's copied there)."""
+    from flowgraph.dynamic import devices
+
     if hasattr(value, "detach"):  # a tensor (maybe a Parameter, which refuses numpy())
-        return value.detach().numpy()
+        return devices.to_host(value._value)
     return np.asarray(value)
