@@ -64,7 +64,7 @@ def _instrument() -> None:
     _timed(plan, "pruned_ops", "prune")
     _timed(plan, "build_ir", "IR")
     _timed(plan, "run_passes", "passes")
-    _timed(plan, "generate", "codegen")
+    _timed(plan, "_make_code", "codegen")  # generated source, or the table
     _timed(codegen, "compile_into", "CPython")
 
 
