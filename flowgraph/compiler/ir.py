@@ -183,35 +183,6 @@ class IR:
         return pinned
 
 
-class Rewrites:
-    """Replacements ``(node, index) -> (node, index)`` made during one sweep of a pass.
-
-    A pass visits nodes in execution order and calls :meth:`update` on each before looking at
-    it, so the node sees its inputs' replacements (producers always come first).
-    """
-
-    def __init__(self) -> None:
-        self.map: dict = {}
-
-    def replace(self, old, new) -> None:
-        self.map[old] = new
-
-    def resolve(self, ref):
-        m = self.map
-        while ref in m:
-            ref = m[ref]
-        return ref
-
-    def update(self, node) -> None:
-        m = self.map
-        if m and any(r in m for r in node.inputs):
-            node.inputs = [self.resolve(r) for r in node.inputs]
-
-    def finish(self, ir: IR) -> None:
-        if self.map:
-            ir.outputs = [None if r is None else self.resolve(r) for r in ir.outputs]
-
-
 def op_device(op) -> str:
     """The device an op runs on: its own, but an update's (``Assign``, ``ApplyAdam``) is its
     variable's, so a variable's value is written where it lives (TF colocates them too)."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
+from functools import partial
 
 from flowgraph import errors
 from flowgraph.backends import get_backend
@@ -123,8 +124,7 @@ class Plan:
             if tb.tb_frame.f_code.co_filename == self.code.filename:
                 node = self.code.line_to_node.get(tb.tb_lineno)
                 if node is not None:  # (in a chunked plan, ``run`` calls the failing part)
-                    frame_locals = tb.tb_frame.f_locals
-                    return node, lambda ref: _lookup(frame_locals, ref, self.code)
+                    return node, partial(_lookup, tb.tb_frame.f_locals, code=self.code)
             tb = tb.tb_next
         return None, {}.get
 
@@ -171,7 +171,7 @@ def _describe_value(value, ref) -> str:
     return str(list(shape)) if shape is not None else str(ref[0].specs[ref[1]][1])
 
 
-def _lookup(frame_locals, ref, code):
+def _lookup(frame_locals, ref, code=None):
     # Values live in locals named after their ops; look the input up by its generated name.
     name = code.value_names.get(ref)
     if name is None:

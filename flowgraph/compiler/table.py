@@ -83,7 +83,7 @@ class TableCode:
             for slot, value in zip(feed_slots, feeds):
                 s[slot] = value
             try:
-                for fn, n, i, j, ins, o, dead, k in steps:
+                for fn, n, i, j, ins, o, dead, k in steps:  # noqa: B007 - k: for errors
                     if n == 1:
                         v = fn(s[i])
                     elif n == 2:
@@ -122,7 +122,8 @@ class TableCode:
     def source(self) -> str:
         """A listing of the table, one line per step (for reading; never executed)."""
         if self._source is None:
-            lines = [f"# table executor: {len(self._steps)} steps (see flowgraph/compiler/table.py)"]
+            count = len(self._steps)
+            lines = [f"# table executor: {count} steps (see flowgraph/compiler/table.py)"]
             lines += [label() for label in self._labels]
             outs = ", ".join("None" if r is None else f"s{r[0]}" for r in self._returns)
             lines.append(f"return ({outs},)" if outs else "return ()")
@@ -306,4 +307,3 @@ class _Label:
         target = f"s{self.out} = " if self.out >= 0 else ""
         comment = f"{encode.plain(node.type)} {encode.quoted(node.origin_name)}{self.note}"
         return f"{target}{call}  # {comment}  {encode.site(node.site)}"
-
