@@ -87,6 +87,12 @@ class Operation:
             )
         session.run(self, feed_dict=feed_dict)
 
+    @property
+    def original_op(self):
+        """For a gradient op, the forward op it differentiates (TF1's ``_original_op``; its
+        site is a ``GradientSite``), else None."""
+        return getattr(self.site, "forward_op", None)
+
     def describe(self) -> str:
         """``'MatMul' op 'dense/MatMul' (created at model.py:12 in build)``: used in errors."""
         return f"{self.type!r} op {self.name!r} (created at {self.site})"
