@@ -65,15 +65,11 @@ class TableCode:
     traced_nodes: list = []
 
     def __init__(self, ir) -> None:
-        builder = _Builder(ir)
-        self.nodes = builder.step_nodes  # step index -> IR node
-        self._steps = builder.steps
-        self._labels = builder.labels
-        self._returns = builder.returns
+        steps, nodes, template, feed_slots, contexts, returns = _build(ir)
+        self.nodes = nodes  # step index -> IR node
+        self._steps = steps
+        self._returns = returns
         self._source = None
-        steps, template = builder.steps, builder.template
-        feed_slots, contexts, returns = builder.feed_slots, builder.contexts, builder.returns
-        input_slots = builder.input_slots
 
         def run(ctx, *feeds):
             s = template.copy()
@@ -98,15 +94,14 @@ class TableCode:
                         for d in dead:
                             s[d] = None
             except Exception as e:
-                # The step and its input values, for the Plan's OpError (slots may be reused
-                # by later steps, so the values are taken now).
-                failure = (k, {r: s[a] for r, a in input_slots[k]})
+                # The step and its input values, for the Plan's OpError (taken now: later
+                # steps may reuse the slots).
                 try:
-                    e._flowgraph_table_failure = failure
+                    e._flowgraph_table_failure = (k, [s[a] for a in ins])
                 except AttributeError:  # an exception class without a __dict__
                     pass
                 raise
-            return tuple(_returned(s, returns))
+            return tuple([_copy(s[r[0]]) if r[1] else s[r[0]] for r in returns])
 
         self.function = run
 
@@ -115,8 +110,10 @@ class TableCode:
         found = getattr(exc, "_flowgraph_table_failure", None)
         if found is None:
             return None, {}
-        k, values = found
-        return self.nodes[k], values
+        k, args = found
+        node = self.nodes[k]
+        offset = int(_takes_context(node.op_def))
+        return node, dict(zip(node.inputs, args[offset:]))
 
     @property
     def source(self) -> str:
@@ -124,20 +121,30 @@ class TableCode:
         if self._source is None:
             count = len(self._steps)
             lines = [f"# table executor: {count} steps (see flowgraph/compiler/table.py)"]
-            lines += [label() for label in self._labels]
+            lines += [_listing(step, node) for step, node in zip(self._steps, self.nodes)]
             outs = ", ".join("None" if r is None else f"s{r[0]}" for r in self._returns)
             lines.append(f"return ({outs},)" if outs else "return ()")
             self._source = "\n".join(encode.check_line(line) for line in lines) + "\n"
         return self._source
 
 
-def _returned(s, returns):
-    for r in returns:
-        if r is None:
-            yield None
-        else:
-            slot, copy = r
-            yield _copy(s[slot]) if copy else s[slot]
+def _takes_context(op_def) -> bool:
+    return op_def is not None and op_def.needs_context and op_def.xp_name is None
+
+
+def _listing(step, node) -> str:
+    fn, _, _, _, args, out, _, _ = step
+    op_def = node.op_def
+    main = op_def is None or fn is not _none and not isinstance(fn, itemgetter)
+    if op_def is not None and op_def.xp_name is not None and main:
+        name = f"xp_{op_def.xp_name}"
+    else:
+        name = getattr(fn, "__name__", type(fn).__name__)
+    call = f"{encode.identifier(name)}({', '.join(f's{a}' for a in args)})"
+    target = f"s{out} = " if out >= 0 else ""
+    note = " (in place)" if node.inplace is not None and main else ""
+    comment = f"{encode.plain(node.type)} {encode.quoted(node.origin_name)}{note}"
+    return f"{target}{call}  # {comment}  {encode.site(node.site)}"
 
 
 def _copy(value):
@@ -156,154 +163,125 @@ def _with_out_keyword(fn):
     return call
 
 
-class _Builder:
-    """Turns an IR into table rows, assigning each value a slot and reusing free ones."""
-
-    def __init__(self, ir) -> None:
-        from flowgraph.compiler.codegen import _positional_out  # the same check, once per ufunc
-
-        self.positional_out = _positional_out
-        self.template: list = [None]  # slot 0: the context
-        self.free: list = []
-        self.steps: list = []
-        self.step_nodes: list = []
-        self.input_slots: list = []
-        self.labels: list = []
-        self.slot_of: dict = {}  # value ref -> slot
-        self.reads: dict = {}  # read_at_use node -> its bound reader
-        self.kernels: dict = {}
-        self.contexts = []
-        context_slot = {}
-        for node in ir.nodes:
-            b = node.backend
-            if b is not None and b is not ir.backend and node.op_def.needs_context:
-                if id(b) not in context_slot:
-                    context_slot[id(b)] = slot = self._new_slot()
-                    self.contexts.append((slot, b))
-        self.context_slot = context_slot
-        self.feed_slots = []
-        for f in ir.feeds:
-            self.slot_of[(f, 0)] = slot = self._new_slot()
-            self.feed_slots.append(slot)
-        fetched = {r for r in ir.outputs if r is not None}
-        last: dict = {}
-        for k, node in enumerate(ir.nodes):
-            for ref in node.inputs:
-                last[ref] = k
-        self.owned: set = set()  # slots this table fills with op outputs (may be reused)
-        for k, node in enumerate(ir.nodes):
-            dying = [r for r in node.inputs if last.get(r) == k and r not in fetched]
-            self._add(node, dying, last, fetched)
-        self.returns = [None if r is None else self._returned(r, ir) for r in ir.outputs]
-
-    def _new_slot(self) -> int:
-        self.template.append(None)
-        return len(self.template) - 1
-
-    def _take_slot(self) -> int:
-        return self.free.pop() if self.free else self._new_slot()
-
-    def _kernel(self, node, backend):
-        op_def = node.op_def
-        if op_def.xp_name is None:
-            return op_def.bind(backend.xp, node.attrs)
-        key = (id(backend), op_def.xp_name)
-        fn = self.kernels.get(key)
-        if fn is None:
-            fn = self.kernels[key] = op_def.bind(backend.xp, node.attrs)
-        return fn
-
-    def _add(self, node, dying, last, fetched) -> None:
-        op_def = node.op_def
-        if node.type == "NoOp":
-            return
-        backend = node.backend or _DEFAULT
-        if node.type == "Const":
-            self.slot_of[(node, 0)] = slot = self._new_slot()
-            self.template[slot] = backend.from_host(node.attrs["value"])
-            return
-        fn = self._kernel(node, backend)
-        if op_def.read_at_use:
-            context = self.context_slot.get(id(node.backend), _CTX)
-            self.reads[node] = (fn, context)
-            return
-        args, temps, inputs = [], [], []
-        if op_def.needs_context and op_def.xp_name is None:
-            args.append(self.context_slot.get(id(node.backend), _CTX))
-        for ref in node.inputs:
-            read = self.reads.get(ref[0])
-            if read is not None:  # read the variable now, just before this op
-                slot = self._take_slot()
-                self._row(read[0], [read[1]], slot, (), ref[0], ())
-                temps.append(slot)
-            else:
-                slot = self.slot_of[ref]
-            args.append(slot)
-            inputs.append((ref, slot))
-        released = [self.slot_of[r] for r in dying if self.slot_of.get(r) in self.owned]
-        released = list(dict.fromkeys(released + temps))  # (x + x: one value)
-        note = ""
-        if node.inplace is not None:
-            out = args[len(args) - len(node.inputs) + node.inplace]
-            if not self.positional_out(fn, backend.xp):
-                fn = _with_out_keyword(fn)
-            args.append(out)
-            note = " (in place)"
-        n_out = len(node.specs)
-        wanted = [i for i in range(n_out) if (node, i) in last or (node, i) in fetched]
-        if not wanted:
-            out = -1
-        elif node.inplace is None:
-            # Into a slot this op frees (overwriting a dying input releases it with no step
-            # of its own), else a free or a new one.
-            out = released[0] if released else self._take_slot()
-        dead = tuple(s for s in released if s != out)
-        self._row(fn, args, out, dead, node, inputs, note)
-        self.free.extend(dead)
-        if n_out == 1 and wanted:
-            self.slot_of[(node, 0)] = out
-            self.owned.add(out)
-        elif wanted:  # a tuple of outputs: unpack the ones read, then drop the tuple
-            for i in wanted:
-                self.slot_of[(node, i)] = slot = self._take_slot()
-                self.owned.add(slot)
-                self._row(itemgetter(i), [out], slot, (), node, ())
-            self._row(_none, [], -1, (out,), node, ())
-            self.free.append(out)
-
-    def _row(self, fn, args, out, dead, node, inputs, note="") -> None:
-        k = len(self.steps)
-        i = args[0] if args else 0
-        j = args[1] if len(args) > 1 else 0
-        self.steps.append((fn, len(args), i, j, tuple(args), out, dead, k))
-        self.step_nodes.append(node)
-        self.input_slots.append(tuple(inputs))
-        self.labels.append(_Label(fn, args, out, node, note))
-
-    def _returned(self, ref, ir):
-        original = ir.original_outputs[ir.outputs.index(ref)]
-        copy = ref != original and (ir.outputs.count(ref) > 1 or may_alias_external(ref))
-        return self.slot_of[ref], copy
-
-
 def _none():
     return None
 
 
-class _Label:
-    """One listing line, formatted only when the listing is asked for."""
+def _build(ir):
+    """``(steps, step nodes, slot template, feed slots, context slots, returns)`` of ``ir``.
 
-    __slots__ = ("fn", "args", "out", "node", "note")
+    Each value gets a slot; a slot whose value died is reused, preferably for the output of
+    the op that read it last (overwriting it releases the old value with no step of its own).
+    """
+    from flowgraph.compiler.codegen import _positional_out  # the same check, once per ufunc
 
-    def __init__(self, fn, args, out, node, note) -> None:
-        self.fn, self.args, self.out, self.node, self.note = fn, args, out, node, note
+    template: list = [None]  # slot 0: the context
+    free: list = []
+    steps: list = []
+    step_nodes: list = []
+    slot_of: dict = {}  # value ref -> slot
+    reads: dict = {}  # read_at_use node -> (its bound reader, its context slot)
+    kernels: dict = {}
+    owned: set = set()  # slots holding op outputs (reusable once their value dies)
+    contexts, context_slot = [], {}
+    for node in ir.nodes:
+        b = node.backend
+        if b is not None and b is not ir.backend and node.op_def.needs_context:
+            if id(b) not in context_slot:
+                context_slot[id(b)] = len(template)
+                contexts.append((len(template), b))
+                template.append(None)
+    feed_slots = []
+    for f in ir.feeds:
+        slot_of[(f, 0)] = len(template)
+        feed_slots.append(len(template))
+        template.append(None)
+    fetched = {r for r in ir.outputs if r is not None}
+    last: dict = {}
+    for k, node in enumerate(ir.nodes):
+        for ref in node.inputs:
+            last[ref] = k
 
-    def __call__(self) -> str:
-        node = self.node
-        name = getattr(self.fn, "__name__", type(self.fn).__name__)
-        if node.op_def is not None and node.op_def.xp_name is not None:
-            name = f"xp_{node.op_def.xp_name}"
-        call = f"{encode.identifier(name)}({', '.join(f's{a}' for a in self.args)})"
-        target = f"s{self.out} = " if self.out >= 0 else ""
-        comment = f"{encode.plain(node.type)} {encode.quoted(node.origin_name)}{self.note}"
-        return f"{target}{call}  # {comment}  {encode.site(node.site)}"
+    def take():
+        if free:
+            return free.pop()
+        template.append(None)
+        return len(template) - 1
+
+    def row(fn, args, out, dead, node):
+        n = len(args)
+        i = args[0] if n else 0
+        j = args[1] if n > 1 else 0
+        steps.append((fn, n, i, j, tuple(args), out, dead, len(steps)))
+        step_nodes.append(node)
+
+    for k, node in enumerate(ir.nodes):
+        op_def = node.op_def
+        node_type = node.type
+        if node_type == "NoOp":
+            continue
+        backend = node.backend or _DEFAULT
+        if node_type == "Const":
+            slot_of[(node, 0)] = len(template)
+            template.append(backend.from_host(node.attrs["value"]))
+            continue
+        xp_name = op_def.xp_name
+        if xp_name is None:
+            fn = op_def.bind(backend.xp, node.attrs)
+        else:
+            fn = kernels.get((backend, xp_name))
+            if fn is None:
+                fn = kernels[(backend, xp_name)] = op_def.bind(backend.xp, node.attrs)
+        if op_def.read_at_use:  # read right before each op that uses it
+            reads[node] = (fn, context_slot.get(id(node.backend), _CTX))
+            continue
+        args = [context_slot.get(id(node.backend), _CTX)] if _takes_context(op_def) else []
+        released = []
+        for ref in node.inputs:
+            read = reads.get(ref[0])
+            if read is not None:
+                slot = take()
+                row(read[0], [read[1]], slot, (), ref[0])
+                released.append(slot)
+            else:
+                slot = slot_of[ref]
+                if last[ref] == k and slot in owned and ref not in fetched:
+                    released.append(slot)
+            args.append(slot)
+        if len(released) > 1:
+            released = list(dict.fromkeys(released))  # (x + x: one value)
+        n_out = len(node.specs)
+        wanted = [i for i in range(n_out) if (node, i) in last or (node, i) in fetched]
+        if node.inplace is not None:
+            out = args[len(args) - len(node.inputs) + node.inplace]
+            if not _positional_out(fn, backend.xp):
+                fn = _with_out_keyword(fn)
+            args.append(out)
+        else:
+            out = released[0] if released else -2
+        if not wanted:
+            out = -1
+        elif out == -2:
+            out = take()
+        dead = tuple([s for s in released if s != out])
+        row(fn, args, out, dead, node)
+        free.extend(dead)
+        if n_out == 1:
+            if wanted:
+                slot_of[(node, 0)] = out
+                owned.add(out)
+        elif wanted:  # a tuple of outputs: unpack the ones read, then drop the tuple
+            for i in wanted:
+                slot_of[(node, i)] = slot = take()
+                owned.add(slot)
+                row(itemgetter(i), [out], slot, (), node)
+            row(_none, [], -1, (out,), node)
+            free.append(out)
+    returns = []
+    for ref, original in zip(ir.outputs, ir.original_outputs):
+        if ref is None:
+            returns.append(None)
+            continue
+        copy = ref != original and (ir.outputs.count(ref) > 1 or may_alias_external(ref))
+        returns.append((slot_of[ref], copy))
+    return steps, step_nodes, template, feed_slots, contexts, returns
