@@ -58,9 +58,12 @@ class Operation:
         self.device = device
         self.site = site
         self._id = op_id  # creation order within the graph; used for stable ordering
-        self.outputs = tuple(
-            Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs)
-        )
+        if len(output_specs) == 1:  # most ops: no generator to run
+            self.outputs = (Tensor(self, 0, *output_specs[0]),)
+        else:
+            self.outputs = tuple(
+                [Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs)]
+            )
 
     def get_attr(self, name: str):
         try:
