@@ -19,7 +19,8 @@ The driver visits nodes in execution order, so a node's inputs are already repla
 rules see it (producers come first): one sweep reaches the fixed point. Nodes that order side
 effects (``IR.pinned``) are left alone, and a replacement that would move a variable read (an
 ``is_volatile`` value, read where each consumer runs) is refused. Each pass gives a
-``report(node, replacement, why) -> str`` that words the change for ``Session.explain``.
+``report(node, replacement, why) -> str`` that words the change for ``Session.explain``,
+called only when someone reads it.
 
 >>> import flowgraph as fg
 >>> from flowgraph.compiler.ir import build_ir
@@ -31,7 +32,8 @@ effects (``IR.pinned``) are left alone, and a replacement that would move a vari
 >>> def double_negation(node, state):
 ...     inner = node.inputs[0][0]
 ...     return (inner.inputs[0], "-(-x)") if inner.type == "Neg" else None
->>> rewrite(ir, {"Neg": [double_negation]}, lambda node, new, why: f"{node.name}: {why}")
+>>> changes = rewrite(ir, {"Neg": [double_negation]}, lambda node, new, why: f"{node.name}: {why}")
+>>> [change() for change in changes]
 ['y: -(-x)']
 >>> [n.name for n in ir.nodes], ir.outputs[0][0].name
 (['Neg'], 'x')
@@ -39,14 +41,17 @@ effects (``IR.pinned``) are left alone, and a replacement that would move a vari
 
 from __future__ import annotations
 
+from functools import partial
+
 from flowgraph.compiler.ir import Node, is_volatile
 
 MAX_REWRITES_PER_NODE = 64  # a rule table that never settles is a bug: stop, keep the node
 
 
-def rewrite(ir, rules: dict, report) -> list[str]:
+def rewrite(ir, rules: dict, report) -> list:
     """Apply ``rules`` (``{op type or None: [rule, ...]}``) to every node of ``ir`` in one
-    sweep, replacing what they rewrite; returns ``report``'s line per change."""
+    sweep, replacing what they rewrite; returns one callable per change, giving ``report``'s
+    line for it (``PassResult.changes`` calls them when read)."""
     pinned = ir.pinned()
     generic = tuple(rules.get(None, ()))
     table = {key: tuple(fns) + generic for key, fns in rules.items() if key is not None}
@@ -71,7 +76,7 @@ def rewrite(ir, rules: dict, report) -> list[str]:
             if found is None:
                 break
             replacement, why = found
-            changes.append(report(current, replacement, why))
+            changes.append(partial(report, current, replacement, why))  # worded when read
             if isinstance(replacement, Node):  # offered to the rules again
                 _replace_outputs(replaced, current, replacement)
                 current = replacement
