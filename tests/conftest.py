@@ -255,3 +255,14 @@ def graph() -> Iterator[flowgraph.Graph]:
     g = flowgraph.Graph()
     with g.as_default():
         yield g
+
+
+@pytest.fixture(params=["source", "table"])
+def executor(request, monkeypatch) -> str:
+    """Run the test once with every plan as generated source and once as a table
+    (``flowgraph/compiler/table.py``), whatever the plan's size. Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("executor")``."""
+    from flowgraph.compiler import table
+
+    monkeypatch.setattr(table, "TABLE_THRESHOLD", -1 if request.param == "table" else 10**9)
+    return request.param

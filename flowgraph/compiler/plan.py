@@ -35,12 +35,13 @@ from functools import partial
 
 from flowgraph import errors
 from flowgraph.backends import get_backend
+from flowgraph.compiler import table
 from flowgraph.compiler.codegen import GeneratedCode, generate
 from flowgraph.compiler.ir import IR, build_ir
 from flowgraph.compiler.passes import DEFAULT_LEVEL, PassResult, passes_for, run_passes
 from flowgraph.compiler.passes.transfers import Transfer, insert_transfers
 from flowgraph.compiler.prune import pruned_ops
-from flowgraph.compiler.table import TABLE_THRESHOLD, TableCode
+from flowgraph.compiler.table import TableCode
 
 
 @dataclass
@@ -154,7 +155,7 @@ def _make_code(ir, trace: bool, executor: str):
     if executor not in EXECUTORS:
         raise ValueError(f"Unknown executor {executor!r}; use one of {list(EXECUTORS)}")
     if executor == "auto":
-        executor = "table" if len(ir.nodes) > TABLE_THRESHOLD and not trace else "source"
+        executor = "table" if len(ir.nodes) > table.TABLE_THRESHOLD and not trace else "source"
     if executor == "table" and not trace:
         return TableCode(ir)
     return generate(ir, trace=trace)

@@ -65,8 +65,9 @@ class TableCode:
     traced_nodes: list = []
 
     def __init__(self, ir) -> None:
-        steps, nodes, template, feed_slots, contexts, returns = _build(ir)
+        steps, nodes, template, feed_slots, contexts, returns, reading = _build(ir)
         self.nodes = nodes  # step index -> IR node
+        self._reading = reading
         self._steps = steps
         self._returns = returns
         self._source = None
@@ -101,7 +102,9 @@ class TableCode:
                 except AttributeError:  # an exception class without a __dict__
                     pass
                 raise
-            return tuple([_copy(s[r[0]]) if r[1] else s[r[0]] for r in returns])
+            return tuple(
+                [None if r is None else _copy(s[r[0]]) if r[1] else s[r[0]] for r in returns]
+            )
 
         self.function = run
 
@@ -112,6 +115,8 @@ class TableCode:
             return None, {}
         k, args = found
         node = self.nodes[k]
+        if k in self._reading:  # the reader's input values are not known yet
+            return node, {}
         offset = int(_takes_context(node.op_def))
         return node, dict(zip(node.inputs, args[offset:]))
 
@@ -168,7 +173,8 @@ def _none():
 
 
 def _build(ir):
-    """``(steps, step nodes, slot template, feed slots, context slots, returns)`` of ``ir``.
+    """``(steps, step nodes, slot template, feed slots, context slots, returns, variable
+    read steps)`` of ``ir``.
 
     Each value gets a slot; a slot whose value died is reused, preferably for the output of
     the op that read it last (overwriting it releases the old value with no step of its own).
@@ -183,6 +189,7 @@ def _build(ir):
     reads: dict = {}  # read_at_use node -> (its bound reader, its context slot)
     kernels: dict = {}
     owned: set = set()  # slots holding op outputs (reusable once their value dies)
+    reading: set = set()  # steps that read a variable for the next step
     contexts, context_slot = [], {}
     for node in ir.nodes:
         b = node.backend
@@ -241,7 +248,10 @@ def _build(ir):
             read = reads.get(ref[0])
             if read is not None:
                 slot = take()
-                row(read[0], [read[1]], slot, (), ref[0])
+                # (A failing read is reported as its reader's failure, as in generated code,
+                # where the read is part of the reader's line.)
+                reading.add(len(steps))
+                row(read[0], [read[1]], slot, (), node)
                 released.append(slot)
             else:
                 slot = slot_of[ref]
@@ -252,13 +262,14 @@ def _build(ir):
             released = list(dict.fromkeys(released))  # (x + x: one value)
         n_out = len(node.specs)
         wanted = [i for i in range(n_out) if (node, i) in last or (node, i) in fetched]
+        out = released[0] if released else -2
         if node.inplace is not None:
-            out = args[len(args) - len(node.inputs) + node.inplace]
+            buffer = args[len(args) - len(node.inputs) + node.inplace]
             if not _positional_out(fn, backend.xp):
                 fn = _with_out_keyword(fn)
-            args.append(out)
-        else:
-            out = released[0] if released else -2
+            args.append(buffer)
+            if buffer in released:  # else still read for its shape (``shape_only_inputs``)
+                out = buffer
         if not wanted:
             out = -1
         elif out == -2:
@@ -282,6 +293,10 @@ def _build(ir):
         if ref is None:
             returns.append(None)
             continue
+        read = reads.get(ref[0])
+        if read is not None and ref not in slot_of:  # a fetched variable: read at the end
+            slot_of[ref] = slot = take()
+            row(read[0], [read[1]], slot, (), ref[0])
         copy = ref != original and (ir.outputs.count(ref) > 1 or may_alias_external(ref))
         returns.append((slot_of[ref], copy))
-    return steps, step_nodes, template, feed_slots, contexts, returns
+    return steps, step_nodes, template, feed_slots, contexts, returns, reading
