@@ -54,17 +54,19 @@ _RULES = {None: [_same_as_before]}
 
 def _key(node):
     op_def = node.op_def
-    if (
-        op_def is None
-        or op_def.stateful
-        or op_def.needs_context
-        or not node.specs
-        or any(is_volatile(r) for r in node.inputs)
-    ):
+    if op_def is None or op_def.stateful or op_def.needs_context or not node.specs:
         return None
     inputs = tuple(node.inputs)  # (node, index) pairs: nodes hash and compare by identity
+    for r in inputs:
+        if is_volatile(r):
+            return None
     if node.type in COMMUTATIVE:
-        inputs = tuple(sorted(inputs, key=_identity))
+        if len(inputs) == 2:  # (the usual case, without sorted's overhead)
+            a, b = inputs
+            if _identity(a) > _identity(b):
+                inputs = (b, a)
+        else:
+            inputs = tuple(sorted(inputs, key=_identity))
     attrs = node.attrs
     frozen = tuple((k, freeze(attrs[k])) for k in sorted(attrs)) if attrs else ()
     return node.type, inputs, frozen, id(node.backend)  # one copy per device
