@@ -206,8 +206,13 @@ class Graph:
             )
             self._ops.append(op)
             self._ops_by_name[op.name] = op
+            consumers = self._consumers
             for t in inputs:
-                self._consumers.setdefault(id(t), []).append(op)
+                found = consumers.get(id(t))
+                if found is None:  # (setdefault would make a list for every input)
+                    consumers[id(t)] = [op]
+                else:
+                    found.append(op)
             self.version += 1
             return op
 

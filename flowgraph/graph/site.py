@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from contextlib import contextmanager
 from typing import NamedTuple
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -85,18 +84,24 @@ class _Pinned(threading.local):
 _pinned = _Pinned()
 
 
-@contextmanager
-def gradient_sites(forward_op, site: CreationSite | None = None):
+class gradient_sites:  # noqa: N801 - used as a function: ``with gradient_sites(op, site):``
     """Ops created inside are gradient ops of ``forward_op``: their site is a GradientSite of
     ``site`` (found once by the caller: the walk up the stack is then skipped for each op,
-    which matters on a 100,000-op graph) or, without ``site``, of the user's frame as usual."""
-    saved = _pinned.site, _pinned.forward_op
-    _pinned.site = GradientSite(site, forward_op) if site is not None else None
-    _pinned.forward_op = forward_op
-    try:
-        yield
-    finally:
-        _pinned.site, _pinned.forward_op = saved
+    which matters on a 100,000-op graph) or, without ``site``, of the user's frame as usual.
+    (A class, not a generator: entered once per forward op of a gradient.)"""
+
+    __slots__ = ("forward_op", "site", "saved")
+
+    def __init__(self, forward_op, site: CreationSite | None = None) -> None:
+        self.forward_op = forward_op
+        self.site = GradientSite(site, forward_op) if site is not None else None
+
+    def __enter__(self) -> None:
+        self.saved = _pinned.site, _pinned.forward_op
+        _pinned.site, _pinned.forward_op = self.site, self.forward_op
+
+    def __exit__(self, *exc) -> None:
+        _pinned.site, _pinned.forward_op = self.saved
 
 
 def user_site(skip: int = 1) -> CreationSite:
