@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flowgraph.compiler.ir import broadcasts_into, spec
+from flowgraph.compiler.ir import broadcasts_into
 
 EXTERNAL = "external"  # the buffers of feeds, constants and variables
 _EXTERNAL_ONLY = frozenset([EXTERNAL])
@@ -121,15 +121,28 @@ def _inplace_target(node, k, roots, owned, busy_until, escaped):
         (buffer,) = shared
         if buffer in escaped or busy_until.get(buffer, -1) > k:
             continue
-        ref_dtype, ref_shape = spec(ref)
+        ref_dtype, ref_shape = ref[0].specs[ref[1]]
         if ref_dtype is not dtype or ref_shape.rank != rank:
             continue
-        others = [r for i, r in enumerate(inputs) if i != j and r != ref]  # x + x is fine
-        if any(buffer in roots[r] for r in others):
-            continue  # another operand overlaps the buffer in a different layout
-        if op_def.takes_out or all(broadcasts_into(spec(r)[1], ref_shape) for r in others):
-            return j  # (a ``takes_out`` kernel checks at run time that its inputs agree)
+        if len(inputs) == 1:
+            return j
+        if _others_allow(inputs, j, ref, buffer, roots, ref_shape, op_def.takes_out):
+            return j
     return None
+
+
+def _others_allow(inputs, j, ref, buffer, roots, ref_shape, takes_out) -> bool:
+    """Whether the operands other than ``inputs[j]`` let the op write into ``buffer``: none
+    overlaps it in a different layout (``x + x`` is fine), and each broadcasts into its shape
+    (a ``takes_out`` kernel checks at run time that its inputs agree)."""
+    for i, r in enumerate(inputs):
+        if i == j or r == ref:
+            continue
+        if buffer in roots[r]:
+            return False
+        if not takes_out and not broadcasts_into(r[0].specs[r[1]][1], ref_shape):
+            return False
+    return True
 
 
 def _writes_into(node, source) -> str:
