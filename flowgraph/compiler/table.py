@@ -242,7 +242,10 @@ def _build(ir):
         if op_def.read_at_use:  # read right before each op that uses it
             reads[node] = (fn, context_slot.get(id(node.backend), _CTX))
             continue
-        args = [context_slot.get(id(node.backend), _CTX)] if _takes_context(op_def) else []
+        if op_def.needs_context and xp_name is None:
+            args = [context_slot.get(id(node.backend), _CTX)]
+        else:
+            args = []
         released = []
         for ref in node.inputs:
             read = reads.get(ref[0])
@@ -261,7 +264,11 @@ def _build(ir):
         if len(released) > 1:
             released = list(dict.fromkeys(released))  # (x + x: one value)
         n_out = len(node.specs)
-        wanted = [i for i in range(n_out) if (node, i) in last or (node, i) in fetched]
+        if n_out == 1:
+            ref = (node, 0)
+            wanted = ref in last or ref in fetched
+        else:
+            wanted = [i for i in range(n_out) if (node, i) in last or (node, i) in fetched]
         out = released[0] if released else -2
         if node.inplace is not None:
             buffer = args[len(args) - len(node.inputs) + node.inplace]
@@ -274,12 +281,17 @@ def _build(ir):
             out = -1
         elif out == -2:
             out = take()
-        dead = tuple([s for s in released if s != out])
-        row(fn, args, out, dead, node)
-        free.extend(dead)
+        dead = tuple([s for s in released if s != out]) if released else ()
+        n = len(args)
+        i = args[0] if n else 0
+        j = args[1] if n > 1 else 0
+        steps.append((fn, n, i, j, tuple(args), out, dead, len(steps)))
+        step_nodes.append(node)
+        if dead:
+            free.extend(dead)
         if n_out == 1:
             if wanted:
-                slot_of[(node, 0)] = out
+                slot_of[ref] = out
                 owned.add(out)
         elif wanted:  # a tuple of outputs: unpack the ones read, then drop the tuple
             for i in wanted:
