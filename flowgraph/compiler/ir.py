@@ -59,9 +59,13 @@ class Node:
         self.backend = backend  # the Backend that runs it (where its values live)
 
     @classmethod
-    def from_op(cls, op, inputs, control_inputs, backend=None) -> Node:
-        specs = tuple((t.dtype, t.shape) for t in op.outputs)
-        op_def = get_op_def(op.type)
+    def from_op(cls, op, inputs, control_inputs, backend=None, op_def=None) -> Node:
+        outputs = op.outputs
+        if len(outputs) == 1:  # (most ops: no generator)
+            specs = ((outputs[0].dtype, outputs[0].shape),)
+        else:
+            specs = tuple((t.dtype, t.shape) for t in outputs)
+        op_def = op_def or get_op_def(op.type)
         return cls(op.type, op_def, inputs, control_inputs, op.attrs, specs, op, op.name, backend)
 
     @classmethod
@@ -207,15 +211,19 @@ def build_ir(ordered_ops, fetches, feeds, backend=None, placement=None) -> IR:
     node_of: dict = {}
     nodes = []
     for op in ordered_ops:
-        refs = get_op_def(op.type).ref_inputs
+        op_def = get_op_def(op.type)
+        refs = op_def.ref_inputs
         inputs = []
         for i, t in enumerate(op.inputs):
             if refs and i in refs:
                 continue
-            fed = feed_nodes.get(t)
+            fed = feed_nodes.get(t) if feed_nodes else None
             inputs.append((fed, 0) if fed is not None else (node_of[t.op], t.value_index))
-        controls = [node_of[c] for c in op.control_inputs if c in node_of]  # not frozen ones
-        node = Node.from_op(op, inputs, controls, backend_of(op))
+        controls = (  # (not frozen ones)
+            [node_of[c] for c in op.control_inputs if c in node_of] if op.control_inputs else []
+        )
+        node_backend = backend if placement is None else backend_of(op)
+        node = Node.from_op(op, inputs, controls, node_backend, op_def)
         node_of[op] = node
         nodes.append(node)
     outputs, required = [], []
