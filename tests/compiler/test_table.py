@@ -104,3 +104,26 @@ def test_big_plans_use_the_table_and_small_ones_source(graph, monkeypatch):
     assert not isinstance(traced.code, TableCode)
     with pytest.raises(ValueError, match="Unknown executor 'fast'"):
         compile_plan([y], [x], executor="fast")
+
+
+def test_control_flow_and_a_second_device_run_the_same_as_a_table(graph):
+    from flowgraph.backends import DevicePlacement, get_backend
+
+    x = fg.placeholder(fg.float64, [3], name="x")
+    n = fg.placeholder(fg.int32, [], name="n")
+    looped = fg.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, fg.tanh(v) + x), [0, x])[1]
+    branched = fg.cond(fg.reduce_sum(x) > 0, lambda: looped * 2.0, lambda: -looped)
+    with fg.device("/device:other:0"):
+        moved = fg.exp(branched, name="on_other")
+    z = moved + x
+    numpy = get_backend("numpy")
+    placement = DevicePlacement(numpy, {"/device:other:0": get_backend("array_api_strict")})
+    values = [np.array([0.1, -0.2, 0.3]), np.array(4, np.int32)]
+    with fg.Session() as sess:
+        results = [
+            compile_plan([z, looped], [x, n], numpy, placement=placement, executor=e).run(
+                sess._context, values
+            )
+            for e in ("source", "table")
+        ]
+    _assert_same(*results)
