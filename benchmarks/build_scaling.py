@@ -9,7 +9,10 @@ Four phases are timed separately:
 - compile: pruning, ordering, passes and code generation for fetching ``[y, dy/dx]``
   (``Session.make_callable`` compiles the plan the later ``run`` reuses), split into
   prune (pruning and ordering), IR (building the compiler's nodes), passes, codegen (writing
-  the Python source) and CPython (``compile``/``exec`` of that source);
+  the Python source, or for a plan over ``TABLE_THRESHOLD`` ops -- both sizes here -- building
+  the table of ``compiler/table.py``) and CPython (``compile``/``exec`` of generated source:
+  0 for a table). What the parts leave out of the compile time is mostly the cyclic garbage
+  collector's first pass over the objects the compiler made (it is paused while compiling);
 - first run: the first ``Session.run`` of that plan.
 
 Times are CPU seconds of this process (on a shared machine wall time adds the wait for a
@@ -64,7 +67,7 @@ def _instrument() -> None:
     _timed(plan, "pruned_ops", "prune")
     _timed(plan, "build_ir", "IR")
     _timed(plan, "run_passes", "passes")
-    _timed(plan, "generate", "codegen")
+    _timed(plan, "_make_code", "codegen")  # generated source, or the table
     _timed(codegen, "compile_into", "CPython")
 
 

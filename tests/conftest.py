@@ -316,3 +316,14 @@ def _no_test_writes_into_the_repository() -> Iterator[None]:
 def _repository_changes_fixture():
     """:func:`repository_changes`, for the test of the guard itself."""
     return repository_changes
+
+
+@pytest.fixture(params=["source", "table"])
+def executor(request, monkeypatch) -> str:
+    """Run the test once with every plan as generated source and once as a table
+    (``flowgraph/compiler/table.py``), whatever the plan's size. Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("executor")``."""
+    from flowgraph.compiler import table
+
+    monkeypatch.setattr(table, "TABLE_THRESHOLD", -1 if request.param == "table" else 10**9)
+    return request.param

@@ -21,6 +21,7 @@ from contextlib import contextmanager, nullcontext
 
 from flowgraph.graph.bulk import collector_paused
 from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.site import gradient_sites, in_package, user_site
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math
 from flowgraph.ops.convert import convert_to_tensor
@@ -148,17 +149,28 @@ def backpropagate(between, grads: dict, stopped: set, wanted=None, colocate: boo
     """Run the gradient rules of the ops in ``between`` (graph ops, or the tape nodes of
     flowgraph.dynamic) from the last to the first, adding each input's contributions to
     ``grads`` (tensor -> list of gradients). ``wanted(t)``, when given, skips the inputs whose
-    gradient nobody needs (dynamic mode: tensors that do not require grad)."""
+    gradient nobody needs (dynamic mode: tensors that do not require grad).
+
+    Graph ops made for a forward op record it: their site is a GradientSite naming the user's
+    ``gradients`` line and the forward op (found once here, not per op)."""
+    call_site = user_site()
     for op in sorted(between, key=_creation_order, reverse=True):
-        outputs = op.outputs
-        out_grads = [summed(grads.get(t), t) for t in outputs]
-        if all(g is None for g in out_grads) or (stopped and any(t in stopped for t in outputs)):
-            continue
-        rule = _gradient_rule(op)
-        if rule is None:
-            continue
+        _backpropagate_op(op, grads, stopped, wanted, colocate, call_site)
+    return grads
+
+
+def _backpropagate_op(op, grads, stopped, wanted, colocate, call_site) -> None:
+    """Add the contributions of ``op``'s gradient rule to ``grads``."""
+    outputs = op.outputs
+    contributions = [grads.get(t) for t in outputs]
+    if not any(contributions) or (stopped and any(t in stopped for t in outputs)):
+        return
+    rule = _gradient_rule(op)
+    if rule is None:
+        return
+    with _recorded(op, rule, call_site):
         out_grads = [
-            g if g is not None else array.zeros_like(t) for g, t in zip(out_grads, outputs)
+            summed(c, t) if c else array.zeros_like(t) for c, t in zip(contributions, outputs)
         ]
         with _gradient_scope(op, colocate):
             in_grads = rule(op, *out_grads)
@@ -167,7 +179,22 @@ def backpropagate(between, grads: dict, stopped: set, wanted=None, colocate: boo
                 if g is None or not t.dtype.is_floating or (wanted is not None and not wanted(t)):
                     continue
                 grads.setdefault(t, []).append(_fit_to_input(g, t))
-    return grads
+
+
+_BUILT_IN: dict = {}  # gradient rule -> whether flowgraph defines it
+
+
+def _recorded(op, rule, call_site):
+    """Graph ops made for ``op``'s gradient record ``op`` (in their GradientSite). For a rule
+    of flowgraph's own they all get the ``gradients`` call's site, found once; a user's rule's
+    ops get the line in that rule, as any op the user writes. A tape node: nothing to name."""
+    if op.graph is None:
+        return nullcontext()
+    built_in = _BUILT_IN.get(rule)
+    if built_in is None:
+        filename = getattr(getattr(rule, "__code__", None), "co_filename", "")
+        built_in = _BUILT_IN[rule] = in_package(filename)
+    return gradient_sites(op, call_site if built_in else None)
 
 
 def _creation_order(op) -> int:

@@ -261,7 +261,7 @@ def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
     if node.inplace is not None:
         out = args[node.inplace]
         fn = namespace[callee]
-        args.append(out if _positional_out(fn, backend.xp) else f"out={out}")
+        args.append(out if positional_out(fn, backend.xp) else f"out={out}")
         note = " (in place)"
     call = f"{callee}({', '.join(args)})"
     comment = f"  # {_describe(node)}{note}  {_site_text(node.site)}"
@@ -346,7 +346,9 @@ def _site_text(site) -> str:
 _POSITIONAL_OUT: dict = {}  # ufunc -> whether it takes ``out`` by position without a warning
 
 
-def _positional_out(fn, xp) -> bool:
+def positional_out(fn, xp) -> bool:
+    """Whether ``fn`` (a kernel of ``xp``) takes ``out`` as its last positional argument
+    without a warning; asked once per function (generated plans and tables both use it)."""
     ok = _POSITIONAL_OUT.get(fn)
     if ok is None:
         try:

@@ -67,13 +67,20 @@ def plain(text) -> str:
 
 
 def site(creation_site) -> str:
-    """``model.py:12 in build`` for a CreationSite (``<unknown>`` for anything else)."""
+    """``model.py:12 in build`` for a CreationSite (``<unknown>`` for anything else); a
+    gradient op's adds its forward op: ``(gradient of Log 'Log' created at model.py:4 in f)``.
+    """
     try:
         filename, lineno, function = creation_site
         lineno = int(lineno)
     except (TypeError, ValueError):
         return "<unknown>"
-    return f"{plain(os.path.basename(str(filename)))}:{lineno} in {plain(function)}"
+    text = f"{plain(os.path.basename(str(filename)))}:{lineno} in {plain(function)}"
+    forward = getattr(creation_site, "forward_op", None)  # a gradient op's GradientSite
+    if forward is not None:
+        of = f"{plain(forward.type)} {quoted(forward.name)}"
+        text += f" (gradient of {of} created at {site(forward.site)})"
+    return text
 
 
 def check_line(line: str) -> str:

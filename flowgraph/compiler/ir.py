@@ -59,9 +59,13 @@ class Node:
         self.backend = backend  # the Backend that runs it (where its values live)
 
     @classmethod
-    def from_op(cls, op, inputs, control_inputs, backend=None) -> Node:
-        specs = tuple((t.dtype, t.shape) for t in op.outputs)
-        op_def = get_op_def(op.type)
+    def from_op(cls, op, inputs, control_inputs, backend=None, op_def=None) -> Node:
+        outputs = op.outputs
+        if len(outputs) == 1:  # (most ops: no generator)
+            specs = ((outputs[0].dtype, outputs[0].shape),)
+        else:
+            specs = tuple((t.dtype, t.shape) for t in outputs)
+        op_def = op_def or get_op_def(op.type)
         return cls(op.type, op_def, inputs, control_inputs, op.attrs, specs, op, op.name, backend)
 
     @classmethod
@@ -188,35 +192,6 @@ class IR:
         return pinned
 
 
-class Rewrites:
-    """Replacements ``(node, index) -> (node, index)`` made during one sweep of a pass.
-
-    A pass visits nodes in execution order and calls :meth:`update` on each before looking at
-    it, so the node sees its inputs' replacements (producers always come first).
-    """
-
-    def __init__(self) -> None:
-        self.map: dict = {}
-
-    def replace(self, old, new) -> None:
-        self.map[old] = new
-
-    def resolve(self, ref):
-        m = self.map
-        while ref in m:
-            ref = m[ref]
-        return ref
-
-    def update(self, node) -> None:
-        m = self.map
-        if m and any(r in m for r in node.inputs):
-            node.inputs = [self.resolve(r) for r in node.inputs]
-
-    def finish(self, ir: IR) -> None:
-        if self.map:
-            ir.outputs = [None if r is None else self.resolve(r) for r in ir.outputs]
-
-
 def op_device(op) -> str:
     """The device an op runs on: its own, but an update's (``Assign``, ``ApplyAdam``) is its
     variable's, so a variable's value is written where it lives (TF colocates them too)."""
@@ -241,15 +216,19 @@ def build_ir(ordered_ops, fetches, feeds, backend=None, placement=None) -> IR:
     node_of: dict = {}
     nodes = []
     for op in ordered_ops:
-        refs = get_op_def(op.type).ref_inputs
+        op_def = get_op_def(op.type)
+        refs = op_def.ref_inputs
         inputs = []
         for i, t in enumerate(op.inputs):
             if refs and i in refs:
                 continue
-            fed = feed_nodes.get(t)
+            fed = feed_nodes.get(t) if feed_nodes else None
             inputs.append((fed, 0) if fed is not None else (node_of[t.op], t.value_index))
-        controls = [node_of[c] for c in op.control_inputs if c in node_of]  # not frozen ones
-        node = Node.from_op(op, inputs, controls, backend_of(op))
+        controls = (  # (not frozen ones)
+            [node_of[c] for c in op.control_inputs if c in node_of] if op.control_inputs else []
+        )
+        node_backend = backend if placement is None else backend_of(op)
+        node = Node.from_op(op, inputs, controls, node_backend, op_def)
         node_of[op] = node
         nodes.append(node)
     outputs, required = [], []

@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
+from functools import partial
 
 from flowgraph import errors
 from flowgraph.backends import get_backend
+from flowgraph.compiler import table
 from flowgraph.compiler.codegen import GeneratedCode, generate
 from flowgraph.compiler.ir import IR, build_ir
 from flowgraph.compiler.passes import DEFAULT_LEVEL, PassResult, passes_for, run_passes
 from flowgraph.compiler.passes.transfers import Transfer, insert_transfers
 from flowgraph.compiler.prune import pruned_ops
+from flowgraph.compiler.table import TableCode
 from flowgraph.ops.execution import error_class, op_error
 from flowgraph.ops.registry import get_op_def
 
@@ -90,11 +93,11 @@ class Plan:
         return values
 
     def _op_error(self, exc: Exception) -> Exception:
-        node, frame_locals = self._failing_node(exc.__traceback__)
+        node, lookup = self._failing_node(exc)
         if node is None:
             return exc
         op = node.origin
-        inputs = ", ".join(_describe_value(frame_locals, r, self.code) for r in node.inputs)
+        inputs = ", ".join(_describe_value(lookup(r), r) for r in node.inputs)
         cls = error_class(exc, _ERROR_FOR.get(type(exc), errors.InvalidArgumentError))
         error = op_error(op, exc, inputs, cls)
         var_name = getattr(exc, "uninitialized_variable", None)
@@ -102,16 +105,22 @@ class Plan:
             error = cls(op=op, message=_uninitialized_message(var_name, op, error.message))
         return error
 
-    def _failing_node(self, tb):
-        """The node whose generated line raised, found from the traceback (costs nothing until
-        an error happens, unlike tracking the current op while running)."""
+    def _failing_node(self, exc):
+        """``(node, lookup)``: the node whose kernel raised ``exc`` and ``lookup(ref)`` giving
+        its input values (None where unknown). Generated code: found from the traceback (costs
+        nothing until an error happens, unlike tracking the current op while running); a
+        table: from what the table's loop recorded."""
+        if isinstance(self.code, TableCode):
+            node, values = self.code.failure(exc)
+            return node, values.get
+        tb = exc.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.code.filename:
                 node = self.code.line_to_node.get(tb.tb_lineno)
                 if node is not None:  # (in a chunked plan, ``run`` calls the failing part)
-                    return node, tb.tb_frame.f_locals
+                    return node, partial(_lookup, tb.tb_frame.f_locals, code=self.code)
             tb = tb.tb_next
-        return None, {}
+        return None, {}.get
 
 
 def _uninitialized_message(var_name: str, op, message: str) -> str:
@@ -135,19 +144,33 @@ def _uninitialized_message(var_name: str, op, message: str) -> str:
     )
 
 
+EXECUTORS = ("auto", "source", "table")
+
+
+def _make_code(ir, trace: bool, executor: str):
+    """The generated code of ``ir``, or its table (see ``compile_plan``)."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"Unknown executor {executor!r}; use one of {list(EXECUTORS)}")
+    if executor == "auto":
+        executor = "table" if len(ir.nodes) > table.TABLE_THRESHOLD and not trace else "source"
+    if executor == "table" and not trace:
+        return TableCode(ir)
+    return generate(ir, trace=trace)
+
+
 _ERROR_FOR = {
     MemoryError: errors.ResourceExhaustedError,
     NotImplementedError: errors.UnimplementedError,
 }
 
 
-def _describe_value(frame_locals, ref, code) -> str:
-    # Values live in locals named after their ops; look the input up by its generated name.
-    shape = getattr(_lookup(frame_locals, ref, code), "shape", None)
+def _describe_value(value, ref) -> str:
+    shape = getattr(value, "shape", None)
     return str(list(shape)) if shape is not None else str(ref[0].specs[ref[1]][1])
 
 
-def _lookup(frame_locals, ref, code):
+def _lookup(frame_locals, ref, code=None):
+    # Values live in locals named after their ops; look the input up by its generated name.
     name = code.value_names.get(ref)
     if name is None:
         return None
@@ -164,6 +187,7 @@ def compile_plan(
     trace: bool = False,
     placement=None,
     frozen=frozenset(),
+    executor: str = "auto",
 ) -> Plan:
     """Prune to what ``fetches`` need given ``feeds``, order, optimize at ``level``, insert
     the transfers between devices and generate code (``trace``: the instrumented variant, run
@@ -171,7 +195,9 @@ def compile_plan(
 
     ``fetches`` are Tensors or Operations; ``feeds`` the tensors whose values will be passed in.
     ``placement`` (a ``DevicePlacement``) maps the ops' devices to backends; without it every
-    op runs on ``backend``. ``frozen`` ops never run (see :func:`pruned_ops`). Raises
+    op runs on ``backend``. ``frozen`` ops never run (see :func:`pruned_ops`). ``executor``:
+    ``"source"`` (generated code), ``"table"`` (``compiler/table.py``) or ``"auto"``: a table
+    for a plan of more than ``TABLE_THRESHOLD`` ops (not traced), else source. Raises
     InvalidArgumentError for an unfed placeholder or a cycle,
     ValueError for an unknown level.
     """
@@ -189,7 +215,7 @@ def compile_plan(
         moved = insert_transfers(ir)
         if moved:
             results.append(PassResult("insert_transfers", before, len(ir.nodes), moved))
-        code = generate(ir, trace=trace)
+        code = _make_code(ir, trace, executor)
     finally:
         if collecting:
             gc.enable()

@@ -89,6 +89,18 @@ def as_dtype(value) -> DType:
     """
     if isinstance(value, DType):
         return value
+    if isinstance(value, np.dtype):  # every constant's value: looked up, not re-derived
+        found = _BY_NUMPY.get(value)
+        if found is None:
+            found = _BY_NUMPY[value] = _as_dtype(value)
+        return found
+    return _as_dtype(value)
+
+
+_BY_NUMPY: dict = {}
+
+
+def _as_dtype(value) -> DType:
     # Python's own types follow TF's choice: float -> float32, int -> int32.
     if value is float:
         return float32

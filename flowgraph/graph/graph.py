@@ -182,13 +182,19 @@ class Graph:
                     f"Graph is finalized and cannot be modified (adding {op_type} op {name!r} "
                     f"at {site}). Build the graph before finalize(), or use a new Graph."
                 )
-            inputs = [
-                t if t.graph is self else self._capture(t, op_type, name, site, i in ref_inputs)
-                for i, t in enumerate(inputs)
-            ]
-            control = [op for ops in self._control_stack for op in ops]
+            for t in inputs:
+                if t.graph is not self:  # (rare: a capture, or an error)
+                    inputs = [
+                        t
+                        if t.graph is self
+                        else self._capture(t, op_type, name, site, i in ref_inputs)
+                        for i, t in enumerate(inputs)
+                    ]
+                    break
+            stack = self._control_stack
+            control = [op for ops in stack for op in ops] if stack else []
             device = self._device_stack[-1] if self._device_stack else ""
-            if self._gradient_overrides.get(op_type):
+            if self._gradient_overrides and self._gradient_overrides.get(op_type):
                 attrs = dict(attrs, _gradient_op_type=self._gradient_overrides[op_type])
             name = self.unique_name(name)
             if attrs_at_creation is not None:
@@ -207,8 +213,13 @@ class Graph:
             )
             self._ops.append(op)
             self._ops_by_name[op.name] = op
+            consumers = self._consumers
             for t in inputs:
-                self._consumers.setdefault(id(t), []).append(op)
+                found = consumers.get(id(t))
+                if found is None:  # (setdefault would make a list for every input)
+                    consumers[id(t)] = [op]
+                else:
+                    found.append(op)
             self.version += 1
             return op
 

@@ -82,9 +82,12 @@ class Operation:
         self.device = device
         self.site = site
         self._id = op_id  # creation order within the graph; used for stable ordering
-        self.outputs = tuple(
-            Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs)
-        )
+        if len(output_specs) == 1:  # most ops: no generator to run
+            self.outputs = (Tensor(self, 0, *output_specs[0]),)
+        else:
+            self.outputs = tuple(
+                [Tensor(self, i, dt, shape) for i, (dt, shape) in enumerate(output_specs)]
+            )
 
     def get_attr(self, name: str):
         try:
@@ -110,6 +113,12 @@ class Operation:
                 "`with flowgraph.Session() as sess:` or pass session=."
             )
         session.run(self, feed_dict=feed_dict)
+
+    @property
+    def original_op(self):
+        """For a gradient op, the forward op it differentiates (TF1's ``_original_op``; its
+        site is a ``GradientSite``), else None."""
+        return getattr(self.site, "forward_op", None)
 
     def describe(self) -> str:
         """``'MatMul' op 'dense/MatMul' (created at model.py:12 in build)``: used in errors."""

@@ -145,9 +145,11 @@ def broadcast_shapes(a: TensorShape, b: TensorShape) -> TensorShape:
     >>> broadcast_shapes(TensorShape([None, 1, 3]), TensorShape([4, 3]))
     TensorShape([None, 4, 3])
     """
-    if a.rank is None or b.rank is None:
+    da, db = a._dims, b._dims
+    if da is None or db is None:
         return TensorShape(None)
-    da, db = a.dims, b.dims
+    if da == db:  # the common case, and its own broadcast (unknown dims included)
+        return a
     n = max(len(da), len(db))
     da = (1,) * (n - len(da)) + da
     db = (1,) * (n - len(db)) + db

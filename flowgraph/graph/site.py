@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import NamedTuple
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -22,19 +23,103 @@ class CreationSite(NamedTuple):
         return f"{os.path.basename(self.filename)}:{self.lineno} in {self.function}"
 
 
+def in_package(filename: str) -> bool:
+    """Whether code from ``filename`` is flowgraph's own (not the user's)."""
+    return filename.startswith(_PACKAGE_DIR) and not filename.endswith("_test.py")
+
+
 UNKNOWN_SITE = CreationSite("<unknown>", 0, "<unknown>")
 
 
+class GradientSite(CreationSite):
+    """Where a gradient op was created -- the user's ``gradients`` (or ``minimize``) line --
+    and ``forward_op``, the op it differentiates (TF1's ``_original_op``). ``str`` names both,
+    so every message that quotes an op's site says which forward op a failing gradient op
+    belongs to:
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float64, [2], name="x")
+    ...     y = fg.log(x, name="log_x")
+    ...     (dx,) = fg.gradients(y, [x])
+    >>> print(dx.op.site)  # doctest: +ELLIPSIS
+    <doctest ...>:4 in <module> (gradient of Log 'log_x' created at <doctest ...>:3 in <module>)
+    >>> dx.op.original_op.name
+    'log_x'
+    """
+
+    # No __slots__: the tuple subclass gets a __dict__ to hold ``forward_op``.
+    def __new__(cls, site: CreationSite, forward_op) -> GradientSite:
+        self = super().__new__(cls, *site)
+        self.forward_op = forward_op
+        return self
+
+    def __str__(self) -> str:
+        op = self.forward_op
+        return f"{CreationSite.__str__(self)} ({gradient_of(op)})"
+
+    def __eq__(self, other) -> bool:
+        return tuple.__eq__(self, other) and self.forward_op is getattr(other, "forward_op", None)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((tuple(self), id(self.forward_op)))
+
+    def __reduce__(self):  # pickled (a Dask worker's copy) as the plain site
+        return CreationSite, tuple(self)
+
+
+def gradient_of(op) -> str:
+    """``gradient of Log 'log_x' created at model.py:4 in <module>``."""
+    return f"gradient of {op.type} {op.name!r} created at {op.site}"
+
+
+class _Pinned(threading.local):
+    site = None  # returned by user_site as it is (gradients of built-in rules)
+    forward_op = None  # wraps what user_site finds (gradients made by a user's rule)
+
+
+_pinned = _Pinned()
+
+
+class gradient_sites:  # noqa: N801 - used as a function: ``with gradient_sites(op, site):``
+    """Ops created inside are gradient ops of ``forward_op``: their site is a GradientSite of
+    ``site`` (found once by the caller: the walk up the stack is then skipped for each op,
+    which matters on a 100,000-op graph) or, without ``site``, of the user's frame as usual.
+    (A class, not a generator: entered once per forward op of a gradient.)"""
+
+    __slots__ = ("forward_op", "site", "saved")
+
+    def __init__(self, forward_op, site: CreationSite | None = None) -> None:
+        self.forward_op = forward_op
+        self.site = GradientSite(site, forward_op) if site is not None else None
+
+    def __enter__(self) -> None:
+        self.saved = _pinned.site, _pinned.forward_op
+        _pinned.site, _pinned.forward_op = self.site, self.forward_op
+
+    def __exit__(self, *exc) -> None:
+        _pinned.site, _pinned.forward_op = self.saved
+
+
 def user_site(skip: int = 1) -> CreationSite:
-    """The innermost frame whose file is not part of the flowgraph package.
+    """The innermost frame whose file is not part of the flowgraph package (inside
+    :func:`gradient_sites`, a GradientSite).
 
     Walks frames with ``sys._getframe`` (cheap; a 100,000-op graph pays it per op).
     """
+    pinned = _pinned.site
+    if pinned is not None:
+        return pinned
     frame = sys._getframe(skip)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_PACKAGE_DIR) or filename.endswith("_test.py"):
-            return CreationSite(filename, frame.f_lineno, frame.f_code.co_name)
+            site = CreationSite(filename, frame.f_lineno, frame.f_code.co_name)
+            forward_op = _pinned.forward_op
+            return site if forward_op is None else GradientSite(site, forward_op)
         frame = frame.f_back
     return UNKNOWN_SITE
 

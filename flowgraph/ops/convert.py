@@ -138,10 +138,18 @@ def is_tensor_like(value) -> bool:
     return isinstance(value, Tensor) or hasattr(value, "_as_graph_tensor")
 
 
+_NUMBER = (int, float)  # exactly these types (not bool)
+_WIDE_FLOATS = ("float32", "float64")
+
+
 def to_numpy_value(value, dtype: DType | None) -> np.ndarray:
     """``value`` as a NumPy array of ``dtype`` (or TF's default dtype), refusing lossy casts."""
     if dtype is None:
         dtype = dtype_of_python_value(value)
+    elif type(value) in _NUMBER and dtype.name in _WIDE_FLOATS and abs(value) <= 2**53:
+        # A Python number for a float32/64 tensor (``x * 2``; every gradient's ``1 - y``):
+        # exact or rounded as the general path below would, without its checks.
+        return np.asarray(value, dtype=dtype.as_numpy_dtype)
     if dtype.is_string:
         try:
             return to_bytes_array(value)

@@ -179,8 +179,9 @@ def apply_op(
         # TF1 builds an op in its inputs' graph; while tracing a function (cond, while_loop)
         # it goes into the function's graph, which captures outer inputs.
         graph = inputs[0].graph
-        if any(t.graph is not graph for t in inputs):
-            raise ValueError(_mixed_graphs_message(op_type, name, inputs, user_site(2)))
+        for t in inputs:  # (a loop: cheaper than any() on this path, run for every op)
+            if t.graph is not graph:
+                raise ValueError(_mixed_graphs_message(op_type, name, inputs, user_site(2)))
     site = user_site(2)
     name = name or op_type
     try:

@@ -27,6 +27,7 @@ import numpy as np
 from flowgraph.backends import canonical_device
 from flowgraph.compiler.plan import compile_plan  # viz sits above the compiler
 from flowgraph.graph.operation import Operation
+from flowgraph.graph.site import gradient_of
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.registry import get_op_def
 from flowgraph.viz import styles
@@ -296,7 +297,11 @@ class _Drawing:
         if self.device_colors and "dashed" not in style["style"]:
             style.update(self._device_style(ops))
         types = sorted({op.type for op in ops})
-        tooltip = styles.escape(f"{'/'.join(group)}: {len(ops)} ops\ntypes: {', '.join(types)}")
+        text = f"{'/'.join(group)}: {len(ops)} ops\ntypes: {', '.join(types)}"
+        forward = {op.original_op for op in ops}
+        if len(forward) == 1 and None not in forward:  # one forward op's gradient scope
+            text += "\n" + gradient_of(forward.pop())
+        tooltip = styles.escape(text)
         return dict(style, label=styles.escape("\n".join(lines)), tooltip=tooltip)
 
     def _device_style(self, ops) -> dict:

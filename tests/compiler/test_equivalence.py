@@ -16,6 +16,9 @@ import pytest
 import flowgraph as fg
 from flowgraph.compiler.plan import compile_plan
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 S, T = (3, 4), (4, 3)
 
 

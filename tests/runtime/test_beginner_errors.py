@@ -9,6 +9,9 @@ import pytest
 import flowgraph as fg
 from flowgraph.runtime.notices import GraphGrowthWarning
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 
 def _line_of(marker: str) -> int:
     """The line number in this file of the line containing ``marker``."""

@@ -9,6 +9,9 @@ import flowgraph as fg
 from flowgraph import errors
 from flowgraph.runtime.debug import NonFiniteError, find_first_nonfinite, run_with_nan_check
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 
 def _line_of(marker: str) -> int:
     lines = Path(__file__).read_text().splitlines()

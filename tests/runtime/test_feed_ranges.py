@@ -7,6 +7,9 @@ import pytest
 
 import flowgraph as fg
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 
 @pytest.mark.parametrize(
     "dtype, value, first",

@@ -9,6 +9,9 @@ import pytest
 import flowgraph as fg
 from flowgraph import errors
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 
 @pytest.fixture
 def xy(graph):

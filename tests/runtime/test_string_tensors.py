@@ -10,6 +10,9 @@ import flowgraph.compat.v1 as tf
 from flowgraph.compiler.passes.cse import freeze
 from flowgraph.errors import DTypeError
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 
 @pytest.fixture(autouse=True)
 def graph():

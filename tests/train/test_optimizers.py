@@ -7,6 +7,9 @@ import flowgraph as fg
 from flowgraph import train
 from flowgraph.ops.registry import get_op_def
 
+# Every test here runs with plans as generated source and as a table (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("executor")
+
 # Each optimizer's update also runs on the strict array-API namespace (see tests/conftest.py).
 pytestmark = pytest.mark.usefixtures("backend")
 

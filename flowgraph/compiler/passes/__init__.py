@@ -1,7 +1,8 @@
 """The optimization passes and the pass manager that runs them by level.
 
 Each pass is a function ``pass(ir) -> changes``: it rewrites the IR (never the user's graph)
-and returns one line per change, for ``Session.explain``. Levels name the pass lists:
+and returns one line per change (or a callable making it), for ``Session.explain``. Levels
+name the pass lists:
 
 - ``O0``: none — the pruned graph runs as built (releasing each value after its last use);
 - ``O1`` (the default): constant folding, arithmetic simplification, common-subexpression
@@ -64,12 +65,23 @@ DEFAULT_LEVEL = "O1"
 
 @dataclass
 class PassResult:
-    """What one pass did: the op counts before and after it and one line per change."""
+    """What one pass did: the op counts before and after it and one line per change.
+
+    A pass may give a change as a callable that words it: ``changes`` calls it when first
+    read (a 300,000-op plan makes 100,000 changes that nobody may ever read).
+    """
 
     name: str
     ops_before: int
     ops_after: int
-    changes: list = field(default_factory=list)
+    raw_changes: list = field(default_factory=list)  # str, or a callable returning one
+
+    @property
+    def changes(self) -> list[str]:
+        raw = self.raw_changes
+        if any(not isinstance(c, str) for c in raw):
+            self.raw_changes = raw = [c if isinstance(c, str) else c() for c in raw]
+        return raw
 
 
 def passes_for(level) -> tuple:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.compiler.ir import Rewrites, is_volatile
+from flowgraph.compiler.ir import is_volatile
+from flowgraph.compiler.passes.rewrite import rewrite
 
 # Operand order does not change the result, bit for bit: ``add(a, b)`` merges with ``add(b, a)``.
 COMMUTATIVE = frozenset({"Add", "Mul", "Equal", "NotEqual", "LogicalAnd", "LogicalOr"})
@@ -30,43 +31,42 @@ def eliminate_common_subexpressions(ir) -> list[str]:
     the session's context, ops ordering side effects, and ops reading a variable directly (each
     read happens where its consumer runs, possibly after an assignment).
     """
-    pinned = ir.pinned()
-    rewrites = Rewrites()
-    seen: dict = {}
-    changes: list[str] = []
-    kept = []
-    for node in ir.nodes:
-        rewrites.update(node)
-        key = _key(node, pinned)
-        if key is None:
-            kept.append(node)
-            continue
-        first = seen.setdefault(key, node)
-        if first is node:
-            kept.append(node)
-            continue
-        for i in range(len(node.specs)):
-            rewrites.replace((node, i), (first, i))
-        changes.append(f"merged {node.describe()} into {first.describe()}")
-    rewrites.finish(ir)
-    ir.nodes = kept
-    return changes
+    return rewrite(ir, _RULES, _report)
 
 
-def _key(node, pinned):
+def _same_as_before(node, seen):
+    """Rule: the outputs of an earlier node computing the same expression, or None."""
+    key = _key(node)
+    if key is None:
+        return None
+    first = seen.setdefault(key, node)
+    if first is node:
+        return None
+    return [(first, i) for i in range(len(node.specs))], first
+
+
+def _report(node, refs, first) -> str:
+    return f"merged {node.describe()} into {first.describe()}"
+
+
+_RULES = {None: [_same_as_before]}
+
+
+def _key(node):
     op_def = node.op_def
-    if (
-        op_def is None
-        or op_def.stateful
-        or op_def.needs_context
-        or not node.specs
-        or node in pinned
-        or any(is_volatile(r) for r in node.inputs)
-    ):
+    if op_def is None or op_def.stateful or op_def.needs_context or not node.specs:
         return None
     inputs = tuple(node.inputs)  # (node, index) pairs: nodes hash and compare by identity
+    for r in inputs:
+        if is_volatile(r):
+            return None
     if node.type in COMMUTATIVE:
-        inputs = tuple(sorted(inputs, key=_identity))
+        if len(inputs) == 2:  # (the usual case, without sorted's overhead)
+            a, b = inputs
+            if _identity(a) > _identity(b):
+                inputs = (b, a)
+        else:
+            inputs = tuple(sorted(inputs, key=_identity))
     attrs = node.attrs
     frozen = tuple((k, freeze(attrs[k])) for k in sorted(attrs)) if attrs else ()
     return node.type, inputs, frozen, id(node.backend)  # one copy per device

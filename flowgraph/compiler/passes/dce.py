@@ -16,6 +16,8 @@ the folded op unused).
 
 from __future__ import annotations
 
+from functools import partial
+
 
 def remove_dead_code(ir) -> list[str]:
     """``unused = f(x) -> (nothing)``: remove each op whose outputs no kept op uses and that is
@@ -33,8 +35,12 @@ def remove_dead_code(ir) -> list[str]:
             live.update(n for n, _ in node.inputs)
             live.update(node.control_inputs)
         else:
-            changes.append(f"removed {node.describe()}: its result is not used")
+            changes.append(partial(_removed, node))
     kept.reverse()
     changes.reverse()
     ir.nodes = kept
     return changes
+
+
+def _removed(node) -> str:
+    return f"removed {node.describe()}: its result is not used"

@@ -18,7 +18,8 @@ import warnings
 
 import numpy as np
 
-from flowgraph.compiler.ir import Node, Rewrites, is_const
+from flowgraph.compiler.ir import Node
+from flowgraph.compiler.passes.rewrite import rewrite
 
 MAX_FOLDED_BYTES = 1 << 20  # a bigger result stays a computation: plans stay small
 
@@ -38,28 +39,26 @@ def fold_constants(ir) -> list[str]:
     raises or warns (it raises or warns when the plan runs, naming the op, as without
     folding), and results over ``MAX_FOLDED_BYTES``.
     """
-    pinned = ir.pinned()
-    rewrites = Rewrites()
-    changes: list[str] = []
-    kept = []
-    for node in ir.nodes:
-        rewrites.update(node)
-        values = _fold(node, pinned)
-        if values is None:
-            kept.append(node)
-            continue
-        for index, value in enumerate(values):
-            name = node.name if index == 0 else f"{node.name}_{index}"
-            const = Node.constant(value, node.origin, name, node.backend)
-            kept.append(const)
-            rewrites.replace((node, index), (const, 0))
-        changes.append(f"folded {node.describe()} into a constant {_show(values[0])}")
-    rewrites.finish(ir)
-    ir.nodes = kept
-    return changes
+    return rewrite(ir, _RULES, _report)
 
 
-def _fold(node, pinned):
+def _fold_rule(node, state):
+    """Rule: the node's outputs as new constants, or None."""
+    values = _fold(node)
+    if values is None:
+        return None
+    constants = [
+        Node.constant(value, node.origin, node.name if i == 0 else f"{node.name}_{i}", node.backend)
+        for i, value in enumerate(values)
+    ]
+    return constants, values[0]
+
+
+def _report(node, constants, first_value) -> str:
+    return f"folded {node.describe()} into a constant {_show(first_value)}"
+
+
+def _fold(node):
     """The output values of ``node`` computed now, or None when it must not be folded."""
     op_def = node.op_def
     if (
@@ -69,10 +68,16 @@ def _fold(node, pinned):
         or op_def.needs_context
         or op_def.read_at_use
         or not node.specs
-        or node in pinned
     ):
         return None
-    if all(is_const(r) for r in node.inputs):
+    for r in node.inputs:  # (a loop: cheaper than all() on a path every op takes)
+        source_def = r[0].op_def  # (None for a feed)
+        if source_def is None or not source_def.is_constant:
+            constant_inputs = False
+            break
+    else:
+        constant_inputs = True
+    if constant_inputs:
         args = [r[0].attrs["value"] for r in node.inputs]
     elif node.type in SHAPE_ONLY_OPS:
         dtype, shape = node.inputs[0][0].specs[node.inputs[0][1]]
@@ -104,6 +109,9 @@ def _fold(node, pinned):
         value.setflags(write=False)  # like any graph constant
         values.append(value)
     return values
+
+
+_RULES = {None: [_fold_rule]}  # every op type: the rule itself says which ops fold
 
 
 def _too_big(spec) -> bool:

@@ -35,7 +35,9 @@ Tanh 'b' writes into the buffer of Add 'Add'
 
 from __future__ import annotations
 
-from flowgraph.compiler.ir import broadcasts_into, spec
+from functools import partial
+
+from flowgraph.compiler.ir import broadcasts_into
 
 EXTERNAL = "external"  # the buffers of feeds, constants and variables
 _EXTERNAL_ONLY = frozenset([EXTERNAL])
@@ -59,29 +61,32 @@ def plan_memory(ir) -> list[str]:
     changes: list[str] = []
     for k, node in enumerate(ir.nodes):
         node.inplace = None
+        op_def = node.op_def
         target = _inplace_target(node, k, roots, owned, busy_until, escaped)
         if target is not None:
             node.inplace = target
             source = node.inputs[target]
-            changes.append(f"{node.describe()} writes into the buffer of {source[0].describe()}")
-        op_def = node.op_def
-        if op_def.stateful or op_def.needs_context:
+            changes.append(partial(_writes_into, node, source[0]))
+        keeps = op_def.stateful or op_def.needs_context
+        if keeps:
             for r in node.inputs:
                 escaped.update(roots[r])
+        external = op_def.is_constant or op_def.read_at_use
+        fresh = op_def.xp_name is not None or op_def.fresh_output
         for i, (_, shape) in enumerate(node.specs):
             ref = (node, i)
-            if op_def.is_constant or op_def.read_at_use:
+            if external:
                 roots[ref] = _EXTERNAL_ONLY
                 continue
-            if node.inplace is not None:
-                shared = roots[node.inputs[node.inplace]]
+            if target is not None:
+                shared = roots[node.inputs[target]]
                 owned.add(ref)
-            elif _fresh(node) and shape.rank:
-                shared = frozenset([ref])
+            elif fresh and shape._dims:  # (a rank above 0)
+                shared = (ref,)  # one buffer: its own (a tuple: cheaper than a frozenset)
                 owned.add(ref)
             else:
                 shared = frozenset().union(*(roots[r] for r in node.inputs))
-                if op_def.stateful or op_def.needs_context or not node.inputs:
+                if keeps or not node.inputs:
                     shared |= {EXTERNAL}
             roots[ref] = shared
             until = last.get(ref, -1)
@@ -93,18 +98,21 @@ def plan_memory(ir) -> list[str]:
 
 def _inplace_target(node, k, roots, owned, busy_until, escaped):
     """The position of the input ``node`` can write its result into, or None."""
-    xp_name = node.op_def.xp_name
+    specs = node.specs
     backend = node.backend
-    if len(node.specs) != 1 or backend is None or not backend.supports_out:
+    if len(specs) != 1 or backend is None or not backend.supports_out:
         return None
-    if not node.op_def.takes_out and (
-        xp_name is None or _arity(backend.xp, xp_name) != len(node.inputs)
-    ):
-        return None  # neither a ufunc nor a kernel taking ``out`` (np.where): no ``out``
-    dtype, shape = node.specs[0]
-    if not shape.rank:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
+    op_def = node.op_def
+    inputs = node.inputs
+    if not op_def.takes_out:
+        xp_name = op_def.xp_name
+        if xp_name is None or _arity(backend.xp, xp_name) != len(inputs):
+            return None  # neither a ufunc nor a kernel taking ``out`` (np.where): no ``out``
+    dtype, shape = specs[0]
+    rank = shape.rank
+    if not rank:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
         return None
-    for j, ref in enumerate(node.inputs):
+    for j, ref in enumerate(inputs):
         if ref not in owned or ref[0].backend is not backend:
             continue  # not the run's own buffer, or on another device
         shared = roots[ref]
@@ -113,15 +121,32 @@ def _inplace_target(node, k, roots, owned, busy_until, escaped):
         (buffer,) = shared
         if buffer in escaped or busy_until.get(buffer, -1) > k:
             continue
-        ref_dtype, ref_shape = spec(ref)
-        if ref_dtype is not dtype or ref_shape.rank != shape.rank:
+        ref_dtype, ref_shape = ref[0].specs[ref[1]]
+        if ref_dtype is not dtype or ref_shape.rank != rank:
             continue
-        others = [r for i, r in enumerate(node.inputs) if i != j and r != ref]  # x + x is fine
-        if any(buffer in roots[r] for r in others):
-            continue  # another operand overlaps the buffer in a different layout
-        if node.op_def.takes_out or all(broadcasts_into(spec(r)[1], ref_shape) for r in others):
-            return j  # (a ``takes_out`` kernel checks at run time that its inputs agree)
+        if len(inputs) == 1:
+            return j
+        if _others_allow(inputs, j, ref, buffer, roots, ref_shape, op_def.takes_out):
+            return j
     return None
+
+
+def _others_allow(inputs, j, ref, buffer, roots, ref_shape, takes_out) -> bool:
+    """Whether the operands other than ``inputs[j]`` let the op write into ``buffer``: none
+    overlaps it in a different layout (``x + x`` is fine), and each broadcasts into its shape
+    (a ``takes_out`` kernel checks at run time that its inputs agree)."""
+    for i, r in enumerate(inputs):
+        if i == j or r == ref:
+            continue
+        if buffer in roots[r]:
+            return False
+        if not takes_out and not broadcasts_into(r[0].specs[r[1]][1], ref_shape):
+            return False
+    return True
+
+
+def _writes_into(node, source) -> str:
+    return f"{node.describe()} writes into the buffer of {source.describe()}"
 
 
 _ARITY: dict = {}

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.compiler.ir import Rewrites, broadcasts_into, is_const, is_volatile, spec
+from flowgraph.compiler.ir import broadcasts_into, is_const, spec
+from flowgraph.compiler.passes.rewrite import rewrite
 
 
 def simplify_arithmetic(ir) -> list[str]:
@@ -37,36 +38,17 @@ def simplify_arithmetic(ir) -> list[str]:
     Ops with control dependencies (or that others depend on) are left alone, and a variable
     read is never substituted for an op's output: it would be read at a later point.
     """
-    pinned = ir.pinned()
-    rewrites = Rewrites()
-    changes: list[str] = []
-    kept = []
-    for node in ir.nodes:
-        rewrites.update(node)
-        rule = _RULES.get(node.type)
-        found = rule(node) if rule is not None and node not in pinned else None
-        if found is None:
-            kept.append(node)
-            continue
-        replacement, why = found
-        moved = [replacement] if isinstance(replacement, tuple) else replacement.inputs
-        if any(is_volatile(r) for r in moved):
-            kept.append(node)
-            continue
-        if isinstance(replacement, tuple):  # an existing value
-            rewrites.replace((node, 0), replacement)
-            target = "its input" if replacement == node.inputs[0] else replacement[0].name
-            changes.append(f"replaced {node.describe()} ({why}) by {target}")
-        else:  # a new, simpler node
-            kept.append(replacement)
-            rewrites.replace((node, 0), (replacement, 0))
-            changes.append(f"rewrote {node.describe()} ({why})")
-    rewrites.finish(ir)
-    ir.nodes = kept
-    return changes
+    return rewrite(ir, _RULES, _report)
 
 
-# ---- the rules: node -> (value ref or new node, reason) or None ----------------------------
+def _report(node, replacement, why) -> str:
+    if isinstance(replacement, tuple):  # an existing value
+        target = "its input" if replacement == node.inputs[0] else replacement[0].name
+        return f"replaced {node.describe()} ({why}) by {target}"
+    return f"rewrote {node.describe()} ({why})"  # a new, simpler node
+
+
+# ---- the rules: (node, state) -> (value ref or new node, reason) or None-------------------------
 
 
 def _all_equal(ref, number) -> bool:
@@ -95,42 +77,42 @@ def _identity_operand(node, neutral, positions, text):
     return None
 
 
-def _mul(node):
+def _mul(node, state=None):
     return _identity_operand(node, 1, [(0, 1), (1, 0)], "x * 1")
 
 
-def _div(node):
+def _div(node, state=None):
     return _identity_operand(node, 1, [(0, 1)], "x / 1")
 
 
-def _add(node):
+def _add(node, state=None):
     return _identity_operand(node, 0, [(0, 1), (1, 0)], "x + 0")
 
 
-def _sub(node):
+def _sub(node, state=None):
     return _identity_operand(node, 0, [(0, 1)], "x - 0")
 
 
-def _floordiv(node):
+def _floordiv(node, state=None):
     if not spec(node.inputs[0])[0].is_integer:
         return None
     return _identity_operand(node, 1, [(0, 1)], "x // 1")
 
 
-def _neg(node):
+def _neg(node, state=None):
     inner = node.inputs[0]
     if inner[0].type == "Neg" and _same_value_spec(node, inner[0].inputs[0]):
         return inner[0].inputs[0], "-(-x)"
     return None
 
 
-def _identity(node):
+def _identity(node, state=None):
     if _same_value_spec(node, node.inputs[0]):
         return node.inputs[0], node.type.lower()
     return None
 
 
-def _cast(node):
+def _cast(node, state=None):
     if spec(node.inputs[0])[0] is node.attrs["dtype"] and _same_value_spec(node, node.inputs[0]):
         return node.inputs[0], "cast to the same dtype"
     return None
@@ -141,7 +123,7 @@ def _perm(node, rank):
     return list(range(rank))[::-1] if perm is None else [p % rank for p in perm]
 
 
-def _transpose(node):
+def _transpose(node, state=None):
     inner = node.inputs[0]
     if inner[0].type != "Transpose":
         return None
@@ -157,7 +139,7 @@ def _transpose(node):
     return node.derived("Transpose", [source], {**node.attrs, "perm": tuple(composed)}), why
 
 
-def _reshape(node):
+def _reshape(node, state=None):
     if len(node.inputs) != 1:  # a run-time shape tensor: leave it
         return None
     x = source = node.inputs[0]
@@ -172,15 +154,15 @@ def _reshape(node):
 
 
 _RULES = {
-    "Mul": _mul,
-    "RealDiv": _div,
-    "Add": _add,
-    "Sub": _sub,
-    "FloorDiv": _floordiv,
-    "Neg": _neg,
-    "Identity": _identity,
-    "StopGradient": _identity,
-    "Cast": _cast,
-    "Transpose": _transpose,
-    "Reshape": _reshape,
+    "Mul": [_mul],
+    "RealDiv": [_div],
+    "Add": [_add],
+    "Sub": [_sub],
+    "FloorDiv": [_floordiv],
+    "Neg": [_neg],
+    "Identity": [_identity],
+    "StopGradient": [_identity],
+    "Cast": [_cast],
+    "Transpose": [_transpose],
+    "Reshape": [_reshape],
 }
