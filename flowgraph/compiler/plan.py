@@ -32,6 +32,8 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from flowgraph import errors
 from flowgraph.backends import get_backend
 from flowgraph.compiler.codegen import GeneratedCode, generate
@@ -62,6 +64,9 @@ class Plan:
     # Transfer from the session's backend to its own (None: none needed).
     feed_transfers: list | None = None
     single_backend: bool = True  # every fetched value is on the session's backend
+    # Some kernel may call BLAS (anything but elementwise ufuncs): the session then sets its
+    # BLAS thread count around runs; a plan of ufuncs only skips that (~0.4 us per run).
+    calls_blas: bool = True
 
     @property
     def source(self) -> str:
@@ -206,4 +211,15 @@ def compile_plan(
             None if b is default else Transfer(default, b) for b in plan.feed_backends
         ]
     plan.single_backend = all(b is default or b is None for b in plan.output_backends)
+    plan.calls_blas = not all(_elementwise(node, default) for node in ir.nodes)
     return plan
+
+
+def _elementwise(node, default) -> bool:
+    """Whether ``node`` runs no kernel or a NumPy elementwise ufunc (which never calls BLAS;
+    ``matmul`` is a ufunc too, with a signature)."""
+    if node.type in ("Const", "NoOp") or node.op_def.read_at_use:  # (a variable read)
+        return True
+    name = node.op_def.xp_name
+    fn = None if name is None else getattr((node.backend or default).xp, name, None)
+    return isinstance(fn, np.ufunc) and fn.signature is None
