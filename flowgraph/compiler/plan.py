@@ -197,7 +197,7 @@ def compile_plan(
         moved = insert_transfers(ir)
         if moved:
             results.append(PassResult("insert_transfers", before, len(ir.nodes), moved))
-        code = generate(ir, trace=trace)
+        code = generate(ir, trace=trace, keep_buffers=bool(passes))  # O0: none kept
     finally:
         if collecting:
             gc.enable()
