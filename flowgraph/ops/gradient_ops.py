@@ -115,6 +115,10 @@ def _mean_grad(xp, g, like, *, axis):
     # Elements per mean: the input's size over the result's (an empty input divides by 0,
     # as 0/0 is its mean). g is divided while still small, then broadcast (a view).
     count = prod(like.shape) // max(prod(kept), 1)
+    if len(kept) == len(axes) and getattr(xp, "__name__", None) == "numpy":
+        # The mean of everything (a loss): one array filled with g / count, in a fraction
+        # of broadcast_to's time (the step's tail is made of such small ops).
+        return xp.full(like.shape, g / count, dtype=g.dtype)
     return xp.broadcast_to(xp.reshape(g / count, kept), like.shape)
 
 
