@@ -202,10 +202,54 @@ def matrix_inverse(input, adjoint=False, name=None):
 # ---- einsum (built from transpose, reshape, multiply and reduce_sum) -------------------------
 
 
+def _expand_ellipses(equation: str, ranks: list[int | None]) -> str:
+    """``equation`` with each ``...`` spelled as letters the equation does not use.
+
+    The broadcast dimensions are aligned from the right, as NumPy aligns them: the last
+    dimension an ellipsis covers gets the same letter in every operand. An implicit output
+    puts the ellipsis first, as ``numpy.einsum`` does.
+    """
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    operands = lhs.split(",")
+    if len(operands) != len(ranks) or eq.count(".") != 3 * eq.count("..."):
+        return eq  # _parse_einsum names the fault
+    free = [c for c in reversed(string.ascii_letters) if c not in eq]
+    widths = []
+    for subs, rank in zip(operands, ranks):
+        if "..." not in subs:
+            widths.append(0)
+            continue
+        if rank is None:
+            raise ValueError(
+                f"einsum: an operand with '...' needs a known rank when the graph is built: "
+                f"{equation!r}"
+            )
+        widths.append(max(rank - (len(subs) - 3), 0))
+    broadcast = "".join(free[: max(widths, default=0)][::-1])
+
+    def spell(subs: str, width: int) -> str:
+        return subs.replace("...", broadcast[len(broadcast) - width :])
+
+    operands = [spell(subs, width) for subs, width in zip(operands, widths)]
+    if arrow and broadcast and "..." not in rhs:
+        raise ValueError(  # as numpy.einsum: broadcast dimensions are never summed implicitly
+            f"einsum: the output needs '...' for the dimensions '...' stands for: {equation!r}"
+        )
+    if arrow:
+        rhs = spell(rhs, len(broadcast))
+    else:
+        used = "".join(operands)
+        rhs = broadcast + "".join(
+            sorted(c for c in set(used) if used.count(c) == 1 and c not in broadcast)
+        )
+    return ",".join(operands) + "->" + rhs
+
+
 def _parse_einsum(equation: str, count: int) -> tuple[list[str], str]:
     eq = equation.replace(" ", "")
     if "." in eq:
-        raise ValueError(f"einsum: ellipses ('...') are not supported: {equation!r}")
+        raise ValueError(f"einsum: a '.' that is not part of '...': {equation!r}")
     lhs, arrow, rhs = eq.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != count:
@@ -233,15 +277,21 @@ def einsum(equation: str, *inputs, name=None):
     with broadcasting and summed over the letters missing from the output.
 
     Built from transpose, reshape, multiply and reduce_sum, so it differentiates through those
-    ops; ellipses and repeated letters within an operand are not supported (ValueError).
+    ops. ``...`` stands for broadcast dimensions as in NumPy (their ranks must be known when the
+    graph is built); a letter repeated within one operand (a diagonal) is not supported.
 
     >>> import flowgraph as fg
     >>> with fg.Graph().as_default():
     ...     fg.Session().run(einsum("i,i->", [1.0, 2.0], [3.0, 4.0]))
     np.float32(11.0)
+    >>> with fg.Graph().as_default():  # a batch of matrix products
+    ...     fg.Session().run(einsum("...ij,...jk->...ik", [[[1.0, 2.0]]], [[[3.0], [4.0]]]))
+    array([[[11.]]], dtype=float32)
     """
     tensors = [convert_to_tensor(t) for t in inputs]
-    subscripts, out = _parse_einsum(equation, len(tensors))
+    spelled = _expand_ellipses(equation, [t.shape.rank for t in tensors])
+    subscripts, out = _parse_einsum(spelled, len(tensors))
+    broadcast = set(spelled) - set(equation)  # letters standing for '...': 1 broadcasts
     letters = sorted(set("".join(subscripts)), key=lambda c: (c not in out, out.find(c), c))
     sizes: dict[str, int] = {}
     aligned = None
@@ -252,6 +302,8 @@ def einsum(equation: str, *inputs, name=None):
                 f"subscripts {subs!r} in {equation!r} name {len(subs)} dimensions"
             )
         for c, d in zip(subs, t.shape.dims if t.shape.rank is not None else ()):
+            if c in broadcast and d == 1:
+                continue
             if d is not None and sizes.setdefault(c, d) != d:
                 raise ShapeError(
                     f"einsum: letter {c!r} in {equation!r} has size {sizes[c]} in one operand "

@@ -33,7 +33,15 @@ def test_the_site_builds_with_every_page(site):
     html = site.html
     assert site.index.exists()
     guides = {p.stem for p in (html / "guides").glob("*.html")}
-    assert {"getting_started", "session_run", "autodiff", "security", "performance"} <= guides
+    assert {
+        "getting_started",
+        "session_run",
+        "autodiff",
+        "security",
+        "performance",
+        "tensorboard",
+        "onnx",
+    } <= guides
     ops = {p.stem for p in (html / "ops").glob("*.html")} - {"index"}
     assert ops == set(registry.registered_op_types())
     assert (html / "api" / "flowgraph.compat.v1.html").exists()

@@ -75,6 +75,12 @@ EINSUM = [
     ("i,j->ij", [(3,), (4,)]),
     ("ik,jk", [(2, 3), (4, 3)]),  # implicit output: "ij"
     ("abc,cd->dba", [(2, 3, 4), (4, 5)]),
+    ("...ij,...jk->...ik", [(2, 3, 4), (2, 4, 5)]),
+    ("...ij,jk->...ik", [(5, 2, 3, 4), (4, 2)]),
+    ("...ij,...jk", [(1, 3, 4), (2, 4, 5)]),  # implicit output: "...ik", size-1 broadcasts
+    ("i...->...", [(3, 2)]),
+    ("...,...->...", [(2, 3), (3,)]),
+    ("b...,b...->b...", [(2, 3, 4), (2, 3, 4)]),
 ]
 
 
@@ -101,8 +107,14 @@ def test_einsum_bad_equations_say_what_is_wrong():
         matrix.einsum("ij,jk->ik", a)
     with pytest.raises(ValueError, match="diagonal"):
         matrix.einsum("ii->i", fg.zeros([2, 2]))
-    with pytest.raises(ValueError, match="ellipses"):
+    with pytest.raises(ValueError, match="not part of '...'"):
+        matrix.einsum("..i->i", a)
+    with pytest.raises(ValueError, match="needs a known rank"):
+        matrix.einsum("...i->i", fg.placeholder(fg.float32))
+    with pytest.raises(ValueError, match="output needs '...'"):
         matrix.einsum("...i->i", a)
+    with pytest.raises(ShapeError, match="size 2 in one operand and 3"):
+        matrix.einsum("...i,...i->...i", fg.zeros([2, 4]), fg.zeros([3, 4]))
 
 
 @pytest.mark.parametrize(
