@@ -2,9 +2,10 @@
 
 A plan runs many times with arrays of the same shapes. A kernel that can compute into a given
 array (``OpDef.out_shape``: matmul) then gets the array its value used in the previous run,
-instead of allocating a new one each time, as a NumPy expert preallocates the buffers of a
-training step. The generated code takes one set of buffers at the start of a run and gives it
-back at the end::
+instead of allocating a new one each time, as a NumPy expert preallocates buffers. Only large
+results are kept (:data:`KEEP_FROM_BYTES`, 32 MiB): smaller ones cost nothing to allocate
+again, and a kept buffer is memory held between runs. The generated code takes one set of
+buffers at the start of a run and gives it back at the end::
 
     def run(ctx, x):
         _b = _buffers.take()  # arrays kept across runs (compiler/buffers.py)
@@ -14,7 +15,7 @@ back at the end::
         return (Add_1,)
 
 It is safe by construction: a value gets a kept buffer only when nothing that may share its
-memory can outlive the run (:func:`reusable_nodes`):
+memory can outlive the run (:func:`buffer_slots`):
 
 - it is not fetched, and neither is anything that may be a view of it or was computed into it
   in place (``reshape``, ``identity``, any kernel not known to return a new array);
@@ -38,7 +39,20 @@ True
 
 from __future__ import annotations
 
+import heapq
+from math import prod
+
+import numpy as np
+
 from flowgraph.ops.namespace import aligned_empty
+
+# Results from this size on are kept. Below it, glibc's malloc hands a freed block back to the
+# next allocation of its size without touching the OS (measured: a 10 MiB matmul result costs
+# the same fresh or kept); from 32 MiB, its largest threshold, every allocation is a new mmap
+# whose pages the kernel faults in and zeroes again on each run (a 39 MiB result: ~290 page
+# faults and ~1.5 ms, 10-15% of the matmul). Keeping buffers trades memory held between runs
+# for that time, so only where the time is real.
+KEEP_FROM_BYTES = 32 * 2**20
 
 
 class BufferPool:
@@ -61,6 +75,10 @@ class BufferPool:
     def give(self, buffers: list) -> None:
         self._free.append(buffers)
 
+    def nbytes(self) -> int:
+        """Bytes held by the kept buffers of the sets not in use now."""
+        return sum(a.nbytes for kept in list(self._free) for a in kept if a is not None)
+
 
 def reusing(kernel, out_shape, dtype, slot: int, xp):
     """``kernel`` called with ``out=`` the run's buffer ``slot`` (made or re-made when the
@@ -68,13 +86,19 @@ def reusing(kernel, out_shape, dtype, slot: int, xp):
     ``out_shape`` is None allocates as usual.
 
     >>> import numpy as np
-    >>> matmul = reusing(np.matmul, lambda a, b: (a.shape[0], b.shape[1]), np.float64, 0, np)
-    >>> buffers = [None]
-    >>> first = matmul(buffers, np.eye(2), np.ones((2, 3)))
-    >>> second = matmul(buffers, np.eye(2), np.full((2, 3), 2.0))
+    >>> matmul = reusing(np.matmul, lambda a, b: (a.shape[0], b.shape[1]), np.float32, 0, np)
+    >>> buffers, a = [None], np.ones((4096, 2), np.float32)
+    >>> first = matmul(buffers, a, np.ones((2, 2048), np.float32))  # 32 MiB: kept
+    >>> second = matmul(buffers, a, np.full((2, 2048), 2.0, np.float32))
     >>> second is first, float(second[0, 0]), first.ctypes.data % 64
-    (True, 2.0, 0)
+    (True, 4.0, 0)
+    >>> small = [None]
+    >>> _ = matmul(small, a[:2], np.ones((2, 3), np.float32))
+    >>> small  # a small result is made afresh: nothing kept
+    [None]
     """
+
+    itemsize = np.dtype(dtype).itemsize
 
     def call(buffers, *args):
         shape = out_shape(*args)
@@ -82,54 +106,85 @@ def reusing(kernel, out_shape, dtype, slot: int, xp):
             return kernel(*args)
         out = buffers[slot]
         if out is None or out.shape != shape:
+            if prod(shape) * itemsize < KEEP_FROM_BYTES:
+                return kernel(*args)  # small enough for malloc to recycle at no cost
             out = buffers[slot] = aligned_empty(xp, shape, dtype)
         return kernel(*args, out=out)
 
     return call
 
 
-def reusable_nodes(ir, fetched) -> list:
-    """The nodes whose (single) output may live in a buffer kept across runs: their kernel
-    computes into a given array, and nothing sharing its memory leaves the run."""
+def buffer_slots(ir, fetched) -> dict:
+    """``{node: slot}`` for the nodes whose (single) output may live in a buffer kept across
+    runs: their kernel computes into a given array, and nothing sharing its memory leaves the
+    run. Values whose lifetimes do not overlap and whose static dtype and shape agree share a
+    slot (a deep MLP keeps two activation buffers, not one per layer), so the plan holds no
+    more than the run's live set of them."""
+    position = {node: k for k, node in enumerate(ir.nodes)}
     readers: dict = {}  # value -> [(node, input position)] of the nodes that take it
     for node in ir.nodes:
         for j, ref in enumerate(node.inputs):
             readers.setdefault(ref, []).append((node, j))
-    return [
-        node
-        for node in ir.nodes
-        if node.op_def is not None
-        and node.op_def.out_shape is not None
+    slots: dict = {}
+    count = 0  # slots made
+    free: dict = {}  # (dtype, static dims) -> slots whose values are all dead
+    busy: list = []  # heap of (last read of any alias, slot, key)
+    for k, node in enumerate(ir.nodes):
+        while busy and busy[0][0] < k:
+            _, slot, key = heapq.heappop(busy)
+            free.setdefault(key, []).append(slot)
+        if not _computes_into_given_array(node):
+            continue
+        last = _last_read_in_run((node, 0), readers, fetched, position)
+        if last is None:
+            continue
+        dtype, shape = node.specs[0]
+        key = (dtype, shape.dims)
+        if free.get(key):
+            slot = free[key].pop()
+        else:
+            slot, count = count, count + 1
+        slots[node] = slot
+        heapq.heappush(busy, (max(last, k), slot, key))
+    return slots
+
+
+def _computes_into_given_array(node) -> bool:
+    op_def = node.op_def
+    return (
+        op_def is not None
+        and op_def.out_shape is not None
         and len(node.specs) == 1
         and node.backend is not None
         and node.backend.supports_out
-        and _stays_in_run((node, 0), readers, fetched)
-    ]
+    )
 
 
-def _stays_in_run(ref, readers, fetched) -> bool:
-    """Whether no value that may share ``ref``'s memory is fetched or handed to an op that
-    may keep it."""
-    stack, seen = [ref], set()
+def _last_read_in_run(ref, readers, fetched, position):
+    """The position of the last op reading ``ref`` or any value that may share its memory;
+    None when one of them is fetched or handed to an op that may keep it."""
+    stack, seen, last = [ref], set(), -1
     while stack:
         value = stack.pop()
         if value in seen:
             continue
         seen.add(value)
         if value in fetched:
-            return False
+            return None
         for node, j in readers.get(value, ()):
             op_def = node.op_def
             if op_def is None:  # a transfer between devices: maybe the same array
                 stack.extend((node, i) for i in range(len(node.specs)))
+                last = max(last, position[node])
                 continue
             if j in op_def.shape_only_inputs:
-                continue
+                continue  # (reads the shape: the array object keeps it, whatever is written)
+            last = max(last, position[node])
             if op_def.stateful or op_def.needs_context:
                 if op_def.reads_inputs_only and j not in op_def.ref_inputs:
                     continue
-                return False
+                return None
             fresh = op_def.xp_name is not None or op_def.fresh_output
             if node.inplace == j or not fresh:  # computed into it, or maybe a view of it
                 stack.extend((node, i) for i in range(len(node.specs)))
-    return True
+    return last

@@ -113,7 +113,7 @@ def generate(ir, trace: bool = False, keep_buffers: bool = False) -> GeneratedCo
     fetched = set(ir.outputs)
     slots = {}  # node -> its buffer kept across runs (not in chunked plans: see chunking.py)
     if keep_buffers and len(ir.nodes) * (4 if trace else 2) < CHUNK_THRESHOLD:
-        slots = {node: k for k, node in enumerate(buffers.reusable_nodes(ir, fetched))}
+        slots = buffers.buffer_slots(ir, fetched)
     dying, read = _deaths(ir, fetched)
     local: set = set()  # names assigned by statements (the ones ``del`` may release)
     stale: dict = {}  # name -> names of dead values still bound to the same buffer
@@ -166,7 +166,7 @@ def generate(ir, trace: bool = False, keep_buffers: bool = False) -> GeneratedCo
         namespace["_clock"] = perf_counter_ns
     prelude = [f"{name} = ctx.on({ref})" for name, ref in contexts.values()]
     if slots:
-        namespace["_buffers"] = buffers.BufferPool(len(slots))
+        namespace["_buffers"] = buffers.BufferPool(max(slots.values()) + 1)
         prelude.append("_b = _buffers.take()  # arrays kept across runs (compiler/buffers.py)")
     if len(body) > CHUNK_THRESHOLD:
         lines, line_to_node = chunked_source(params, prelude, body, returned)

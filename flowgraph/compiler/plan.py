@@ -72,6 +72,13 @@ class Plan:
     def source(self) -> str:
         return self.code.source
 
+    @property
+    def kept_bytes(self) -> int:
+        """Bytes this plan holds between runs in buffers it keeps for values that never leave
+        a run (``compiler/buffers.py``); 0 before its first run."""
+        pool = self.code.function.__globals__.get("_buffers")
+        return 0 if pool is None else pool.nbytes()
+
     def run(self, ctx, feed_values):
         """Execute; a failing kernel becomes an OpError naming its op (original chained)."""
         try:

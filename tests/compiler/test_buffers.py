@@ -7,8 +7,17 @@ import numpy as np
 import pytest
 
 import flowgraph as fg
+from flowgraph.compiler import buffers
 
 KEPT = "(into a kept buffer)"
+
+
+@pytest.fixture(autouse=True)
+def keep_every_size(monkeypatch, request):
+    """Kept buffers for results of any size (by default only from 32 MiB), so that these small
+    tests exercise them; the test of the default says so by name."""
+    if "default" not in request.node.name:
+        monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 0)
 
 
 def _model():
@@ -127,3 +136,43 @@ def test_a_failed_run_and_concurrent_runs_use_their_own_buffers():
             for t in threads:
                 t.join()
     assert errors == []
+
+
+def test_by_default_only_large_results_keep_their_buffers():
+    with fg.Graph().as_default():
+        x = fg.placeholder(fg.float32, [None, 2], name="x")
+        w = fg.Variable(np.ones((2, 2048), np.float32))
+        y = fg.matmul(fg.matmul(x, w), np.ones((2048, 1), np.float32))  # the first one dies
+        with fg.Session() as sess:
+            sess.run(w.initializer)
+            sess.run(y, {x: np.ones((8, 2), np.float32)})  # 64 KiB: made afresh
+            (plan,) = [p for p in sess._plans.values() if p.feeds]
+            assert KEPT in plan.source and plan.kept_bytes == 0
+            big = np.ones((4096, 2), np.float32)  # a 32 MiB product: kept
+            for _ in range(2):
+                np.testing.assert_array_equal(sess.run(y, {x: big}), np.full((4096, 1), 4096.0))
+            assert plan.kept_bytes == 4096 * 2048 * 4
+
+
+def test_values_that_do_not_overlap_share_a_kept_buffer():
+    """A deep chain keeps two buffers (ping-pong), not one per layer."""
+    with fg.Graph().as_default():
+        x = fg.placeholder(fg.float64, [None, 4], name="x")
+        h = x
+        for i in range(6):
+            h = fg.tanh(fg.matmul(h, fg.constant(np.eye(4) * 0.5, name=f"w{i}")))
+        out = fg.reduce_sum(h, axis=1)
+        with fg.Session() as sess:
+            sess.run(out, {x: np.ones((3, 4))})
+            (plan,) = sess._plans.values()
+            assert plan.source.count(KEPT) == 5  # the last is computed into in place, then summed
+            assert plan.kept_bytes == 2 * 3 * 4 * 8
+            np.testing.assert_allclose(
+                sess.run(out, {x: np.ones((3, 4))}), np.full(3, 4 * _tanh_chain(1.0, 6))
+            )
+
+
+def _tanh_chain(value, n):
+    for _ in range(n):
+        value = np.tanh(value * 0.5)
+    return value
