@@ -37,6 +37,7 @@ line. A graph file is untrusted input, and this source is executed.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import linecache
 import re
@@ -49,14 +50,15 @@ from itertools import count
 from time import perf_counter_ns
 
 from flowgraph.backends import get_backend
-from flowgraph.compiler import encode
+from flowgraph.compiler import buffers, encode
 from flowgraph.compiler.chunking import CHUNK_THRESHOLD, chunked_source, compile_into
 from flowgraph.compiler.passes.memory import may_alias_external
+from flowgraph.ops.namespace import dtype_of
 
 _plan_ids = count()
 _STALE_BATCH = 32  # names of one in-place chain released per ``del``
 # Names the generated code itself uses (``_L``, ``_part<k>``: chunked plans).
-_RESERVED = ("ctx", "run", "_trace", "_clock", "_nbytes", "_copy", "_t0", "_L")
+_RESERVED = ("ctx", "run", "_trace", "_clock", "_nbytes", "_copy", "_t0", "_L", "_b", "_buffers")
 _RESERVED_PATTERN = re.compile(r"_part\d+")
 
 
@@ -90,9 +92,11 @@ class _Names:
         return name
 
 
-def generate(ir, trace: bool = False) -> GeneratedCode:
+def generate(ir, trace: bool = False, keep_buffers: bool = False) -> GeneratedCode:
     """Compile ``ir`` into ``run(ctx, *feed_values) -> tuple of fetched values`` (with
-    ``trace``: ``run(ctx, *feed_values, _trace)``, appending one record per op to ``_trace``).
+    ``trace``: ``run(ctx, *feed_values, _trace)``, appending one record per op to ``_trace``;
+    with ``keep_buffers``: values that never leave a run reuse their buffers across runs,
+    see ``compiler/buffers.py``).
     """
     names = _Names()
     prefixes = _prefixes(ir)
@@ -107,6 +111,9 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
         value_of[(f, 0)] = name = names.make(f.name)
         params.append(name)
     fetched = set(ir.outputs)
+    slots = {}  # node -> its buffer kept across runs (not in chunked plans: see chunking.py)
+    if keep_buffers and len(ir.nodes) * (4 if trace else 2) < CHUNK_THRESHOLD:
+        slots = buffers.buffer_slots(ir, fetched)
     dying, read = _deaths(ir, fetched)
     local: set = set()  # names assigned by statements (the ones ``del`` may release)
     stale: dict = {}  # name -> names of dead values still bound to the same buffer
@@ -114,7 +121,9 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
     traced: list = []
     for k, node in enumerate(ir.nodes):
         unread = not trace and node not in read and (node, 0) not in fetched
-        statement = _statement(node, value_of, names, namespace, prefixes, contexts, unread)
+        statement = _statement(
+            node, value_of, names, namespace, prefixes, contexts, unread, slots.get(node)
+        )
         if statement is not None:
             if trace:
                 body.append(("_t0 = _clock()", None))
@@ -156,6 +165,9 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
         namespace["_nbytes"] = _nbytes
         namespace["_clock"] = perf_counter_ns
     prelude = [f"{name} = ctx.on({ref})" for name, ref in contexts.values()]
+    if slots:
+        namespace["_buffers"] = buffers.BufferPool(max(slots.values()) + 1)
+        prelude.append("_b = _buffers.take()  # arrays kept across runs (compiler/buffers.py)")
     if len(body) > CHUNK_THRESHOLD:
         lines, line_to_node = chunked_source(params, prelude, body, returned)
     else:
@@ -165,6 +177,8 @@ def generate(ir, trace: bool = False) -> GeneratedCode:
             lines.append("    " + statement)
             if node is not None:
                 line_to_node[len(lines)] = node
+        if slots:
+            lines.append("    _buffers.give(_b)")
         lines.append(f"    return ({returned},)" if returned else "    return ()")
     lines = [encode.check_line(line) for line in lines]
     line_to_op = {line: node.origin for line, node in line_to_node.items()}
@@ -230,9 +244,10 @@ def _contexts(ir, prefixes, names, namespace) -> dict:
     return contexts
 
 
-def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
+def _statement(node, value_of, names, namespace, prefixes, contexts, unread, slot=None):
     """One line of code for ``node`` (or None when it needs none), naming its outputs
-    (``unread``: nobody reads them, so a single output needs no name)."""
+    (``unread``: nobody reads them, so a single output needs no name; ``slot``: its kept
+    buffer's position in ``_b``)."""
     op_def = node.op_def
     backend = node.backend or _DEFAULT
     if op_def.is_constant:
@@ -254,6 +269,9 @@ def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
         namespace[callee] = op_def.bind(backend.xp, node.attrs)
         if op_def.needs_context:
             args.insert(0, contexts[id(backend)][0] if id(backend) in contexts else "ctx")
+        elif slot is not None:
+            namespace[callee] = _reusing(namespace[callee], node, backend, slot)
+            args.insert(0, "_b")
     if op_def.read_at_use:
         value_of[(node, 0)] = f"{callee}({', '.join(args)})"
         return None
@@ -263,6 +281,8 @@ def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
         fn = namespace[callee]
         args.append(out if positional_out(fn, backend.xp) else f"out={out}")
         note = " (in place)"
+    elif slot is not None:
+        note = " (into a kept buffer)"
     call = f"{callee}({', '.join(args)})"
     comment = f"  # {_describe(node)}{note}  {_site_text(node.site)}"
     n = len(node.specs)
@@ -275,6 +295,14 @@ def _statement(node, value_of, names, namespace, prefixes, contexts, unread):
         value_of[(node, i)] = name = names.make(node.name if i == 0 else f"{node.name}_{i}")
         outputs.append(name)
     return f"{', '.join(outputs)} = {call}{comment}"
+
+
+def _reusing(kernel, node, backend, slot: int):
+    """``kernel`` computing into the run's kept buffer ``slot`` (see compiler/buffers.py)."""
+    attrs = {k: v for k, v in node.attrs.items() if not k.startswith("_")}
+    out_shape = functools.partial(node.op_def.out_shape, **attrs)
+    dtype = dtype_of(backend.xp, node.specs[0][0])
+    return buffers.reusing(kernel, out_shape, dtype, slot, backend.xp)
 
 
 def _transfer(node, source, value_of, names, namespace) -> str:

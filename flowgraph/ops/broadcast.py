@@ -24,6 +24,8 @@ def _sum_to_shape(xp, g, like):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(like.shape) if n == 1 and g.shape[lead + i] != 1
     )
+    if lead and len(axes) == lead and hasattr(g, "sum"):
+        return g.sum(axis=axes, dtype=g.dtype)  # only added axes (a bias gradient): no reshape
     summed = xp.sum(g, axis=axes, keepdims=True, dtype=g.dtype) if axes else g
     return xp.reshape(summed, like.shape)
 

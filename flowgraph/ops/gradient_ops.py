@@ -22,12 +22,13 @@ from __future__ import annotations
 from math import prod
 
 from flowgraph.graph.shape import TensorShape
+from flowgraph.ops import rules
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.math import multiply, real_div, subtract
 from flowgraph.ops.registry import apply_op, define_op, gradient
 from flowgraph.ops.rules import normalize_axis, same_as_input
 
-__all__ = ["keep_reduced_dims", "prod_of_others", "stop_gradient"]
+__all__ = ["keep_reduced_dims", "mean_grad", "prod_of_others", "stop_gradient"]
 
 
 # ---- StopGradient --------------------------------------------------------------------------
@@ -107,6 +108,64 @@ def _keep_reduced_dims_grad(op, grad):
 
     # The restored axes have size 1, so summing over them only drops them again.
     return [reduce_sum(grad, axis=op.attrs["axis"]), None]
+
+
+def _mean_grad_infer(inputs, attrs):
+    g, like = inputs
+    rules.require_kind(g, "float", "gradient")
+    return [(g.dtype, like.shape)]
+
+
+def _mean_grad(xp, g, like, *, axis):
+    axes = _axes(axis, like.ndim)
+    kept = tuple(1 if i in axes else n for i, n in enumerate(like.shape))
+    # Elements per mean: the input's size over the result's (an empty input divides by 0,
+    # as 0/0 is its mean). g is divided while still small, then broadcast (a view).
+    count = prod(like.shape) // max(prod(kept), 1)
+    if len(kept) == len(axes) and getattr(xp, "__name__", None) == "numpy":
+        # The mean of everything (a loss): one array filled with g / count, in a fraction
+        # of broadcast_to's time (the step's tail is made of such small ops).
+        return xp.full(like.shape, g / count, dtype=g.dtype)
+    return xp.broadcast_to(xp.reshape(g / count, kept), like.shape)
+
+
+define_op(
+    "MeanGrad",
+    _mean_grad_infer,
+    kernel=_mean_grad,
+    attrs={"axis": None},
+    shape_only_inputs=(1,),
+)
+
+
+def mean_grad(g, like, axis, name=None):
+    """``reduce_mean(like, axis)``'s gradient in one op: ``g`` (shaped like the mean, with or
+    without the reduced axes) divided by the number of elements averaged, broadcast to
+    ``like``'s run-time shape. One op instead of the six a gradient of sizes, casts, reshapes
+    and broadcasts takes: small ops dominate the tail of a training step.
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float32, [None, 2])
+    ...     g = mean_grad(fg.constant([1.0, 4.0]), x, axis=(0,))
+    ...     fg.Session().run(g, {x: [[0, 0], [0, 0]]})
+    array([[0.5, 2. ],
+           [0.5, 2. ]], dtype=float32)
+    """
+    axis = None if axis is None else tuple(axis)
+    inputs = [convert_to_tensor(g), convert_to_tensor(like)]
+    return apply_op("MeanGrad", inputs, {"axis": axis}, name=name or "MeanGrad")
+
+
+@gradient("MeanGrad")
+def _mean_grad_grad(op, grad):
+    """MeanGrad is linear in g, and its adjoint is the mean itself: dg = mean of the upstream
+    gradient over the averaged axes, reshaped to g's shape; none for the shape source."""
+    from flowgraph.ops.array import reshape, shape
+    from flowgraph.ops.reduce import reduce_mean  # reduce.py builds on this module
+
+    g = op.inputs[0]
+    return [reshape(reduce_mean(grad, axis=op.attrs["axis"]), shape(g)), None]
 
 
 def _exclusive_cumprod(xp, flat):

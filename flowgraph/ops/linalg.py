@@ -46,12 +46,19 @@ def _matmul_infer(inputs, attrs):
     return [(a.dtype, TensorShape(batch.dims + (m, n)))]
 
 
-def _matmul_kernel(xp, a, b, *, transpose_a, transpose_b):
+def _matmul_kernel(xp, a, b, *, transpose_a, transpose_b, out=None):
     if transpose_a:
         a = namespace.matrix_transpose(xp, a)
     if transpose_b:
         b = namespace.matrix_transpose(xp, b)
-    return xp.matmul(a, b)
+    return xp.matmul(a, b) if out is None else xp.matmul(a, b, out=out)
+
+
+def _matmul_out_shape(a, b, *, transpose_a, transpose_b):
+    """The product's shape for two matrices (None for batches: no buffer reuse there)."""
+    if a.ndim != 2 or b.ndim != 2:
+        return None
+    return (a.shape[1 if transpose_a else 0], b.shape[0 if transpose_b else 1])
 
 
 define_op(
@@ -61,6 +68,7 @@ define_op(
     attrs={"transpose_a": False, "transpose_b": False},
     fresh_output=True,
     specs_only_infer=True,
+    out_shape=_matmul_out_shape,
 )
 
 

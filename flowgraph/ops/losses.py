@@ -64,6 +64,10 @@ def _xent_infer(inputs, attrs):
 
 
 def _xent_kernel(xp, logits, labels, *, axis):
+    if namespace.numpy_like(xp) and logits.shape == labels.shape:
+        loss, backprop = _xent_in_place(xp, logits, labels, axis)
+        if xp.isfinite(loss).all():
+            return loss, backprop
     nlp = neg_log_softmax(xp, logits, axis)
     loss = xp.sum(labels * nlp, axis=axis)
     if not xp.all(xp.isfinite(loss)):
@@ -73,6 +77,23 @@ def _xent_kernel(xp, logits, labels, *, axis):
     # d loss / d logits = softmax * sum(labels) - labels (TF assumes sum(labels) == 1).
     backprop = xp.exp(-nlp) * xp.sum(labels, axis=axis, keepdims=True) - labels
     return loss, backprop
+
+
+def _xent_in_place(xp, logits, labels, axis):
+    """The same two results with two temporaries, each computed in place (this op sits in
+    every classifier's training step): ``s = x - max(x)``, ``p = exp(s) / sum(exp(s))``, then
+    ``s`` becomes ``-log_softmax = log(sum(exp(s))) - s``. Array methods, not ``xp.max`` /
+    ``xp.sum``: a microsecond less per call on small batches."""
+    s = logits - logits.max(axis=axis, keepdims=True)
+    p = xp.exp(s)
+    total = p.sum(axis=axis, keepdims=True)
+    p /= total
+    xp.subtract(xp.log(total, out=total), s, out=s)
+    s *= labels
+    loss = s.sum(axis=axis)
+    p *= labels.sum(axis=axis, keepdims=True)
+    p -= labels
+    return loss, p
 
 
 define_op(

@@ -98,6 +98,41 @@ def copy(xp, x):
     return array(x, copy=True) if array is not None else xp.asarray(x, copy=True)
 
 
+ALIGNMENT = 64  # bytes: a cache line, and the widest vector load (TF's allocator aligns so too)
+
+
+def aligned_empty(xp, shape: tuple, dtype):
+    """An uninitialized array whose data starts on an :data:`ALIGNMENT` boundary on NumPy
+    (whose own allocator gives 16 bytes; vector loops over large arrays run ~5% faster
+    aligned); other namespaces' ``empty``, whose allocators align already.
+
+    >>> import numpy as np
+    >>> aligned_empty(np, (3, 5), np.float32).ctypes.data % ALIGNMENT
+    0
+    """
+    if getattr(xp, "__name__", None) != "numpy":
+        return xp.empty(shape, dtype=dtype)
+    dtype = xp.dtype(dtype)
+    size = 1
+    for n in shape:
+        size *= n
+    raw = xp.empty(size * dtype.itemsize + ALIGNMENT, dtype=xp.uint8)
+    start = -raw.ctypes.data % ALIGNMENT
+    return raw[start : start + size * dtype.itemsize].view(dtype).reshape(shape)
+
+
+def aligned_copy(xp, x):
+    """:func:`copy`, aligned as :func:`aligned_empty` for numeric NumPy arrays of a page or
+    more (what a variable stores: the optimizers then update aligned arrays)."""
+    if getattr(x, "nbytes", 0) < 4096 or getattr(xp, "__name__", None) != "numpy":
+        return copy(xp, x)
+    if x.dtype.kind not in "biufc":
+        return copy(xp, x)
+    out = aligned_empty(xp, x.shape, x.dtype)
+    xp.copyto(out, x)
+    return out
+
+
 def is_floating(xp, dtype) -> bool:
     """Whether the namespace dtype ``dtype`` is a real floating-point type."""
     kind = getattr(dtype, "kind", None)  # NumPy and CuPy dtypes

@@ -27,10 +27,10 @@ from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import array, math, namespace, rules
+from flowgraph.ops import math, namespace, rules
 from flowgraph.ops.broadcast import broadcast_to_shape_of
 from flowgraph.ops.convert import convert_to_tensor
-from flowgraph.ops.gradient_ops import keep_reduced_dims, prod_of_others
+from flowgraph.ops.gradient_ops import keep_reduced_dims, mean_grad, prod_of_others
 from flowgraph.ops.registry import apply_op, define_op, gradient
 
 __all__ = [
@@ -386,17 +386,12 @@ def _sum_grad(op, grad):
 
 @gradient("Mean")
 def _mean_grad(op, grad):
-    """dx = g broadcast over the reduced axes, divided by their size."""
-    x, y = op.inputs[0], op.outputs[0]
+    """dx = g divided by the number of elements averaged, broadcast over the reduced axes
+    (one MeanGrad op)."""
+    x = op.inputs[0]
     if not x.dtype.is_floating:
         return [None]
-    n_in, n_out = x.shape.num_elements(), y.shape.num_elements()
-    if n_in is not None and n_out is not None:
-        count = float(n_in // max(n_out, 1))
-    else:
-        n_out = math.maximum(array.size(y), 1)  # an empty input has a mean of 0/0 anyway
-        count = math.cast(math.floordiv(array.size(x), n_out), x.dtype)
-    return [math.real_div(_sum_grad(op, grad)[0], count)]
+    return [mean_grad(grad, x, op.attrs["axis"])]
 
 
 def _min_or_max_grad(op, grad):

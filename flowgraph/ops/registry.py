@@ -80,6 +80,14 @@ class OpDef:
     overwrites_variable: bool = False  # Assign: replaces the value of the variable it names
     is_no_op: bool = False  # computes nothing: only its control inputs matter
     stops_gradient: bool = False  # stop_gradient: gradients never pass it
+    # Cross-run buffer reuse (compiler/buffers.py). out_shape(*input_values, **attrs): the
+    # result's shape from the inputs, for a kernel taking ``out=`` of any such array (None at
+    # run time: not this time); the plan then keeps one buffer per such value that never
+    # leaves a run. reads_inputs_only: a stateful kernel that reads its ordinary (non-ref)
+    # inputs during the call and keeps no reference to them (the optimizers' fused updates),
+    # so handing it a value does not let that value escape the run.
+    out_shape: Callable | None = None
+    reads_inputs_only: bool = False
 
     def bind(self, xp, attrs: dict) -> Callable:
         """The callable the executor invokes with the op's input values (attrs fixed); see

@@ -129,7 +129,7 @@ def _assign_infer(inputs, attrs):
 def _assign(ctx, value, *, var_name, validate_shape, use_locking=False):
     # Copy: the stored value must not alias a fed array or another variable. Storing it is
     # one dict assignment, atomic with or without use_locking.
-    value = namespace.copy(ctx.xp, value)
+    value = namespace.aligned_copy(ctx.xp, value)
     if use_locking:
         with ctx.locked((var_name,)):
             ctx.variables[var_name] = value

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import PlanCache
+from flowgraph.ops.namespace import aligned_empty
 
 
 class RunContext:
@@ -59,7 +60,7 @@ class RunContext:
         key = (like.shape, like.dtype)
         buffer = buffers.get(key)
         if buffer is None:
-            buffer = buffers[key] = self.xp.empty_like(like)
+            buffer = buffers[key] = aligned_empty(self.xp, like.shape, like.dtype)
         return buffer
 
     @contextmanager

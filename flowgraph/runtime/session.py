@@ -160,7 +160,11 @@ class Session(SessionLifetime):
         if plan.feed_transfers is not None:  # a placeholder placed on another device
             feed_values = _moved(feed_values, plan.feed_transfers)
         saved_fp = fpenv.enter() if self.flush_denormals else None
-        saved_blas = threads.enter(self.intra_op_parallelism_threads or threads.resolve(0))
+        saved_blas = (
+            threads.enter(self.intra_op_parallelism_threads or threads.resolve(0))
+            if plan.calls_blas
+            else None
+        )
         try:
             if traced:
                 values = self._run_traced(plan, feed_values, run_metadata)
@@ -238,8 +242,12 @@ class Session(SessionLifetime):
         return feeds
 
     def _plan_for(self, elements: tuple, feeds: dict, traced: bool = False):
+        key = (elements, frozenset(feeds), traced)
+        plan = self._plans.get(key)  # the usual case, without making a closure
+        if plan is not None:
+            return plan
         return self._plans.get_or_compile(
-            (elements, frozenset(feeds), traced),
+            key,
             lambda: compile_plan(
                 list(elements), list(feeds), self._backend, self.level, traced, self._placement
             ),

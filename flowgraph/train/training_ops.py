@@ -94,6 +94,7 @@ def define_training_op(
         differentiable=False,
         needs_context=True,
         ref_inputs=tuple(range(n_refs)),
+        reads_inputs_only=True,  # the gradient and scalars are read, never kept
     )
 
 

@@ -218,6 +218,13 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
             static=False,
         ),
     ],
+    "MeanGrad": [
+        GradCase(lambda g, x: gradient_ops.mean_grad(g, x, (1,)), ((3,), (3, 4))),
+        GradCase(lambda g, x: gradient_ops.mean_grad(g, x, None), ((), (2, 3))),
+        GradCase(
+            lambda g, x: gradient_ops.mean_grad(g, x, (0, -1)), ((3,), (2, 3, 4)), static=False
+        ),
+    ],
     "ProdOfOthers": [
         GradCase(lambda x: gradient_ops.prod_of_others(x, (1,)), ((3, 4),), ("nonzero",)),
         GradCase(lambda x: gradient_ops.prod_of_others(x, None), ((2, 3),), ("nonzero",)),

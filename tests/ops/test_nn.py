@@ -495,3 +495,21 @@ def test_l2_normalize_gradient():
 def test_nn_namespace():
     assert set(nn.__all__) >= {"relu", "conv2d", "max_pool", "softmax_cross_entropy_with_logits_v2"}
     assert all(callable(getattr(nn, name)) for name in nn.__all__)
+
+
+def test_softmax_xent_huge_logits_and_broadcast_labels_leave_the_in_place_path():
+    """The kernel's in-place path gives NaN where a label of 0 meets an overflowed logit, and
+    cannot broadcast labels of one row: both take the exact path, whose results are checked."""
+    logits = fg.placeholder(fg.float32, [None, 3])
+    labels = fg.placeholder(fg.float32, [None, 3])
+    loss = nn.softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits)
+    (d_logits,) = gradients(fg.reduce_sum(loss), [logits])
+    huge = np.array([[3e38, -3e38, 0.0], [1.0, 2.0, 3.0]], np.float32)
+    one_hot = np.array([[1, 0, 0], [0, 0, 1]], np.float32)
+    value, grad = run([loss, d_logits], {logits: huge, labels: one_hot})
+    expected = -(one_hot * np_log_softmax(huge.astype(np.float64), -1)).sum(-1)
+    np.testing.assert_allclose(value, expected, rtol=1e-6)
+    assert np.isfinite(grad).all()
+    row = np.array([[0.0, 0.0, 1.0]], np.float32)
+    value = run(loss, {logits: huge[1:].repeat(2, 0), labels: row})
+    np.testing.assert_allclose(value, np.full(2, expected[1]), rtol=1e-6)

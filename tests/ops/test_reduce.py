@@ -453,3 +453,36 @@ def test_kernels_compute_through_the_namespace_they_are_given(op_type, value, at
     xp = _RecordingNamespace()
     get_op_def(op_type).bind(xp, attrs)(value)
     assert xp_function in xp.used
+
+
+@pytest.mark.parametrize(
+    "g_shape, x_shape, axis, keepdims",
+    [((3,), (3, 4), (1,), False), ((), (2, 3), None, False), ((1, 3, 1), (2, 3, 4), (0, 2), True)],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mean_grad_is_g_over_the_count_broadcast(g_shape, x_shape, axis, keepdims, dtype):
+    """MeanGrad (reduce_mean's gradient in one op) against NumPy: g / count, broadcast."""
+    from flowgraph.ops.gradient_ops import mean_grad
+
+    g_value, x_value = make_input(dtype, g_shape, 1), make_input(dtype, x_shape, 2)
+    axes = tuple(range(len(x_shape))) if axis is None else axis
+    count = np.prod([x_shape[a] for a in axes])
+    expected = np.broadcast_to(np.expand_dims(g_value, axes) if not keepdims else g_value, x_shape)
+    with fg.Graph().as_default():
+        g = fg.placeholder(dtype, g_shape)
+        x = fg.placeholder(dtype, [None] * len(x_shape))
+        run_and_check(
+            mean_grad(g, x, axis), {g: g_value, x: x_value}, expected / dtype(count), False
+        )
+        with pytest.raises(DTypeError, match="gradient"):
+            mean_grad(fg.constant([1, 2]), x, axis)
+
+
+def test_reduce_mean_gradient_is_one_op():
+    with fg.Graph().as_default() as graph:
+        x = fg.placeholder(fg.float32, [None, 3])
+        (dx,) = fg.gradients(fg.reduce_mean(x * 2.0), [x])
+        types = [op.type for op in graph.get_operations()]
+        assert types.count("MeanGrad") == 1 and "KeepReducedDims" not in types
+        value = np.arange(6, dtype=np.float32).reshape(2, 3)
+        np.testing.assert_allclose(fg.Session().run(dx, {x: value}), np.full((2, 3), 2 / 6))

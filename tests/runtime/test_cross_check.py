@@ -70,7 +70,7 @@ def test_the_seed_step_agrees_on_numpy_and_the_strict_namespace(graph):
     report = cross_check([loss, grads, train], feed, session=sess)
     assert report.ok and report.first_mismatch is None
     assert report.backends == ("numpy", "array_api_strict")
-    assert len(report.comparisons) > 50  # every intermediate, not just the fetches
+    assert len(report.comparisons) > 30  # every intermediate, not just the 3 fetched values
     numpy_loss, strict_loss = report.values["numpy"][0], report.values["array_api_strict"][0]
     np.testing.assert_allclose(strict_loss, numpy_loss, rtol=1e-6)
     np.testing.assert_allclose(numpy_loss, sess.run(loss, feed), rtol=1e-6)

@@ -9,6 +9,7 @@ import flowgraph as fg
 from flowgraph.ops import registry
 from flowgraph.ops.rules import same_as_input
 from flowgraph.runtime import fpenv, threads
+from flowgraph.runtime.feeds import feed_value
 
 TINY = np.float32(1e-30)  # TINY * 1e-10 = 1e-40 is a float32 denormal
 needs_ftz = pytest.mark.skipif(not fpenv.supported(), reason="no flush-to-zero on this platform")
@@ -182,3 +183,35 @@ def test_tf1_config_idioms_run():
         for c in (config, other):
             with tf.Session(config=c) as sess:
                 assert sess.run(total) == 3.0
+
+
+def test_a_plan_of_elementwise_ufuncs_leaves_blas_alone(monkeypatch):
+    """Part of the fixed cost of a run: BLAS threads are read and set only around plans with a
+    kernel that may call BLAS; elementwise ufuncs never do."""
+    calls = []
+    enter = threads.enter
+    monkeypatch.setattr(threads, "enter", lambda n: calls.append(n) or enter(n))
+    with fg.Graph().as_default():
+        x = fg.placeholder(fg.float32, [2, 2])
+        w = fg.Variable(np.eye(2, dtype=np.float32))
+        elementwise, product = fg.tanh(x * 2.0 + 1.0), fg.matmul(x, w)
+        config = fg.ConfigProto(intra_op_parallelism_threads=1)
+        with fg.Session(config=config) as sess:
+            sess.run(w.initializer)
+            calls.clear()
+            sess.run(elementwise, {x: np.ones((2, 2))})
+            assert calls == []
+            sess.run(product, {x: np.ones((2, 2))})
+            assert calls == [1]
+
+
+def test_a_fed_array_of_the_right_dtype_is_used_as_is_and_its_shape_checked():
+    with fg.Graph().as_default():
+        x = fg.placeholder(fg.float32, [None, 3], name="x")
+        value = np.ones((2, 3), np.float32)
+        with fg.Session() as sess:
+            assert np.shares_memory(sess.run(fg.identity(x), {x: value}), value) is False
+            assert feed_value(x, value) is value
+            for bad in (np.ones((2, 4), np.float32), np.ones(3, np.float32)):
+                with pytest.raises(ValueError, match=r"shape \[.*\] for tensor 'x:0'"):
+                    sess.run(x * 2.0, {x: bad})

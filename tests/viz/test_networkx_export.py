@@ -23,7 +23,7 @@ def test_nodes_carry_type_device_dtype_and_shape(mlp):
     assert xent["num_outputs"] == 2 and xent["shapes"] == "[?],[?,10]"
     update = G.nodes["Adam/update_layer1/W1/ApplyAdam"]
     assert (update["dtype"], update["category"], update["section"]) == ("", "update", "optimizer")
-    assert G.nodes["gradients/loss_grad/Size"]["section"] == "gradients"
+    assert G.nodes["gradients/loss_grad/MeanGrad"]["section"] == "gradients"
     assert G.nodes["layer1/W1/Adam"]["scope"] == "Adam/state"
 
 
