@@ -24,7 +24,7 @@ from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.site import gradient_sites, in_package, user_site
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math
-from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.convert import convert_to_tensor, shared_constants
 from flowgraph.ops.registry import get_gradient, get_op_def
 
 
@@ -92,7 +92,7 @@ def gradients(
         if t.graph is not graph:
             raise ValueError(f"gradients: {t.name!r} is not in the same graph as ys[0]")
     stopped = set(_as_tensor_list(stop_gradients, "stop_gradients"))
-    with collector_paused(), graph.as_default(), graph.name_scope(name):
+    with collector_paused(), shared_constants(), graph.as_default(), graph.name_scope(name):
         seeds = _seed_gradients(ys, grad_ys)
         between = ops_between(ys, xs, stopped)
         grads = backpropagate(between, seeds, stopped, None, colocate_gradients_with_ops)

@@ -147,6 +147,14 @@ class Graph:
         finally:
             self._control_stack.pop()
 
+    def device_in_effect(self) -> str:
+        """The device an op created now is placed on (``""``: none given)."""
+        return self._device_stack[-1] if self._device_stack else ""
+
+    def control_inputs_in_effect(self) -> bool:
+        """Whether an op created now gets control inputs (``control_dependencies``)."""
+        return any(self._control_stack)
+
     @contextmanager
     def gradient_override_map(self, op_type_map: dict[str, str]):
         """Inside, ops of type ``k`` are differentiated with the gradient registered as ``v``."""

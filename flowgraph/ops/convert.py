@@ -16,10 +16,15 @@ array([[ 5,  2],
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 
+from flowgraph.graph.context import get_default_graph
 from flowgraph.graph.dtypes import DType, as_dtype, dtype_of_python_value, to_bytes_array
 from flowgraph.graph.shape import TensorShape, as_shape
+from flowgraph.graph.site import user_site
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op
 
@@ -44,7 +49,54 @@ def convert_to_tensor(value, dtype=None, name: str | None = None) -> Tensor:
         return convert_to_tensor(as_tensor(), dtype, name)
     if isinstance(value, (list, tuple)) and first_tensor(value) is not None:
         return _autopack(value, dtype, name)
+    if _sharing.constants is not None and name is None and type(value) in _NUMBER and dtype:
+        return _shared_constant(value, dtype)
     return constant(value, dtype=dtype, name=name or "Const")
+
+
+class _Sharing(threading.local):
+    constants = None  # {key: Const tensor} inside ``shared_constants``
+
+
+_sharing = _Sharing()
+
+
+@contextmanager
+def shared_constants():
+    """Inside, a Python number converted to a tensor of a given dtype (``1 - y * y``) gives
+    one Const per graph, device, dtype, value and line of code, made the first time, instead
+    of a new Const each time. ``gradients`` builds its rules inside: the rule of each of a
+    chain's 50,000 ``tanh`` ops would otherwise add its own ``1``, which only costs time to
+    build and to compile (CSE merges them again). Never shared: a named constant, and one
+    made under ``control_dependencies`` (it gets control inputs of its own).
+
+    >>> import flowgraph as fg
+    >>> with fg.Graph().as_default():
+    ...     x = fg.placeholder(fg.float64, [2], name="x")
+    ...     with shared_constants():
+    ...         ones = [1 - x, 1 - x * x]   # (one line)
+    >>> ones[0].op.inputs[0] is ones[1].op.inputs[0]
+    True
+    """
+    saved = _sharing.constants
+    _sharing.constants = {}
+    try:
+        yield
+    finally:
+        _sharing.constants = saved
+
+
+def _shared_constant(value, dtype: DType) -> Tensor:
+    graph = get_default_graph()
+    if graph.control_inputs_in_effect() or value != value:  # (NaN: no key equals it)
+        return constant(value, dtype=dtype)
+    site = user_site(3)
+    number = value.hex() if type(value) is float else value  # (-0.0 is not 0.0)
+    key = (graph, graph.device_in_effect(), dtype, number, site.filename, site.lineno)
+    found = _sharing.constants.get(key)
+    if found is None:
+        found = _sharing.constants[key] = constant(value, dtype=dtype)
+    return found
 
 
 # ---- Const --------------------------------------------------------------------------------
