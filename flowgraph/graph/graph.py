@@ -46,7 +46,8 @@ class Graph:
         self._ops: list[Operation] = []
         self._ops_by_name: dict[str, Operation] = {}
         self._names_in_use: dict[str, int] = {}
-        self._consumers: dict[int, list[Operation]] = {}  # id(tensor) -> consuming ops
+        # id(tensor) -> its consuming op, or a list of them if several
+        self._consumers: dict[int, Operation | list[Operation]] = {}
         self._collections: dict[str, list] = {}
         self._name_scope = ""  # "" at the root, else "outer/inner/"
         self._control_stack: list[list[Operation]] = []
@@ -224,10 +225,12 @@ class Graph:
             consumers = self._consumers
             for t in inputs:
                 found = consumers.get(id(t))
-                if found is None:  # (setdefault would make a list for every input)
-                    consumers[id(t)] = [op]
-                else:
+                if found is None:  # most tensors have one consumer: no list for it
+                    consumers[id(t)] = op
+                elif type(found) is list:
                     found.append(op)
+                else:
+                    consumers[id(t)] = [found, op]
             self.version += 1
             return op
 
@@ -305,7 +308,10 @@ class Graph:
         return obj
 
     def consumers_of(self, tensor) -> list[Operation]:
-        return list(self._consumers.get(id(tensor), ()))
+        found = self._consumers.get(id(tensor))
+        if found is None:
+            return []
+        return list(found) if type(found) is list else [found]
 
     # ---- collections ---------------------------------------------------------------------
     def add_to_collection(self, name: str, value) -> None:

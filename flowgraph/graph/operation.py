@@ -35,6 +35,9 @@ class FrozenAttrs(dict):
         return FrozenAttrs, (dict(self),)
 
 
+_NO_ATTRS = FrozenAttrs()  # shared by the many ops without attributes (it never changes)
+
+
 class Operation:
     """A node of a :class:`~flowgraph.graph.Graph`.
 
@@ -78,7 +81,7 @@ class Operation:
         self.name = name
         self.inputs = tuple(inputs)
         self.control_inputs = list(control_inputs)
-        self.attrs = FrozenAttrs(attrs)
+        self.attrs = FrozenAttrs(attrs) if attrs else _NO_ATTRS
         self.device = device
         self.site = site
         self._id = op_id  # creation order within the graph; used for stable ordering

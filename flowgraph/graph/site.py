@@ -115,13 +115,21 @@ def user_site(skip: int = 1) -> CreationSite:
         return pinned
     frame = sys._getframe(skip)
     while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIR) or filename.endswith("_test.py"):
-            site = CreationSite(filename, frame.f_lineno, frame.f_code.co_name)
+        code = frame.f_code
+        if not _is_library(code):
+            key = (code, frame.f_lineno)
+            site = _sites.get(key)
+            if site is None:  # (a loop building 100,000 ops shares one site per line)
+                if len(_sites) > 100_000:  # code made on the fly (exec) without end
+                    _sites.clear()
+                site = _sites[key] = CreationSite(code.co_filename, key[1], code.co_name)
             forward_op = _pinned.forward_op
             return site if forward_op is None else GradientSite(site, forward_op)
         frame = frame.f_back
     return UNKNOWN_SITE
+
+
+_sites: dict = {}  # (code, line) -> its CreationSite (immutable, so shared)
 
 
 def user_stacklevel() -> int:
