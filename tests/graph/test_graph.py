@@ -177,3 +177,25 @@ def test_an_ops_attrs_are_fixed_once_created(graph):
     assert (r.op.attrs["seed"], r.op.attrs["seed2"], r.op.attrs["key"]) == (5, 3, "draw")
     copy = pickle.loads(pickle.dumps(r.op.attrs))  # Dask ships attrs to workers
     assert copy == r.op.attrs and type(copy) is type(r.op.attrs)
+
+
+def test_consumers_of_a_tensor_with_none_one_and_several(graph):
+    x = fg.placeholder(fg.float32, [2], name="x")
+    assert x.consumers == []
+    unused = fg.exp(x, name="unused")
+    assert unused.consumers == [] and x.consumers == [unused.op]
+    a = fg.tanh(x, name="a")
+    assert x.consumers == [unused.op, a.op]
+    b = fg.negative(x, name="b")
+    c = x + x  # one op consuming x twice
+    assert x.consumers == [unused.op, a.op, b.op, c.op, c.op]
+    assert graph.consumers_of(a) == [] and graph.consumers_of(x) is not graph.consumers_of(x)
+
+
+def test_ops_without_attrs_share_nothing_they_could_change(graph):
+    a = fg.tanh(fg.constant(1.0), name="a")
+    b = fg.tanh(a, name="b")
+    assert a.op.attrs == {} and b.op.attrs == {}
+    with pytest.raises(TypeError, match="fixed when it is created"):
+        a.op.attrs["x"] = 1
+    assert b.op.attrs == {}
