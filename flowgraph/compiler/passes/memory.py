@@ -54,15 +54,16 @@ def plan_memory(ir) -> list[str]:
     if not any(b.supports_out for b in ir.backends()):
         return []
     last = _last_uses(ir)
+    # value -> the buffers it may share memory with: a 1-tuple exactly for a value holding a
+    # buffer of its own (new, or reused in place), else a frozenset.
     roots: dict = {(f, 0): _EXTERNAL_ONLY for f in ir.feeds}
-    owned: set = set()  # values holding a buffer of their own (new, or reused in place)
     busy_until: dict = {}  # buffer -> the last position where a value sharing it is used
     escaped: set = set()  # buffers some stateful op may keep
     changes: list[str] = []
     for k, node in enumerate(ir.nodes):
         node.inplace = None
         op_def = node.op_def
-        target = _inplace_target(node, k, roots, owned, busy_until, escaped)
+        target = _inplace_target(node, k, roots, busy_until, escaped)
         if target is not None:
             node.inplace = target
             source = node.inputs[target]
@@ -79,11 +80,9 @@ def plan_memory(ir) -> list[str]:
                 roots[ref] = _EXTERNAL_ONLY
                 continue
             if target is not None:
-                shared = roots[node.inputs[target]]
-                owned.add(ref)
+                shared = roots[node.inputs[target]]  # (a 1-tuple: its buffer)
             elif fresh and shape._dims:  # (a rank above 0)
-                shared = (ref,)  # one buffer: its own (a tuple: cheaper than a frozenset)
-                owned.add(ref)
+                shared = (ref,)  # one buffer: its own
             else:
                 shared = frozenset().union(*(roots[r] for r in node.inputs))
                 if keeps or not node.inputs:
@@ -96,7 +95,7 @@ def plan_memory(ir) -> list[str]:
     return changes
 
 
-def _inplace_target(node, k, roots, owned, busy_until, escaped):
+def _inplace_target(node, k, roots, busy_until, escaped):
     """The position of the input ``node`` can write its result into, or None."""
     specs = node.specs
     backend = node.backend
@@ -109,20 +108,20 @@ def _inplace_target(node, k, roots, owned, busy_until, escaped):
         if xp_name is None or _arity(backend.xp, xp_name) != len(inputs):
             return None  # neither a ufunc nor a kernel taking ``out`` (np.where): no ``out``
     dtype, shape = specs[0]
-    rank = shape.rank
-    if not rank:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
+    dims = shape._dims
+    if not dims:  # unknown rank, or a 0-d result (a NumPy scalar, not an array)
         return None
+    rank = len(dims)
     for j, ref in enumerate(inputs):
-        if ref not in owned or ref[0].backend is not backend:
-            continue  # not the run's own buffer, or on another device
         shared = roots[ref]
-        if len(shared) != 1:
-            continue
-        (buffer,) = shared
-        if buffer in escaped or busy_until.get(buffer, -1) > k:
+        if type(shared) is not tuple or ref[0].backend is not backend:
+            continue  # not the run's own buffer, or on another device
+        buffer = shared[0]
+        if busy_until.get(buffer, -1) > k or buffer in escaped:
             continue
         ref_dtype, ref_shape = ref[0].specs[ref[1]]
-        if ref_dtype is not dtype or ref_shape.rank != rank:
+        ref_dims = ref_shape._dims
+        if ref_dtype is not dtype or ref_dims is None or len(ref_dims) != rank:
             continue
         if len(inputs) == 1:
             return j
@@ -140,7 +139,9 @@ def _others_allow(inputs, j, ref, buffer, roots, ref_shape, takes_out) -> bool:
             continue
         if buffer in roots[r]:
             return False
-        if not takes_out and not broadcasts_into(r[0].specs[r[1]][1], ref_shape):
+        if takes_out:
+            continue
+        if not broadcasts_into(r[0].specs[r[1]][1], ref_shape):
             return False
     return True
 
@@ -155,10 +156,12 @@ _ARITY: dict = {}
 def _arity(xp, name: str):
     """The number of inputs of the ufunc ``xp.<name>`` with one output, else None."""
     key = (id(xp), name)
-    if key not in _ARITY:
+    try:
+        return _ARITY[key]
+    except KeyError:
         fn = getattr(xp, name, None)
-        _ARITY[key] = getattr(fn, "nin", None) if getattr(fn, "nout", None) == 1 else None
-    return _ARITY[key]
+        arity = _ARITY[key] = getattr(fn, "nin", None) if getattr(fn, "nout", None) == 1 else None
+        return arity
 
 
 def _fresh(node) -> bool:
@@ -171,6 +174,10 @@ def _last_uses(ir) -> dict:
     last: dict = {}
     for k, node in enumerate(ir.nodes):
         shape_only = node.op_def.shape_only_inputs
+        if not shape_only:  # (most ops)
+            for ref in node.inputs:
+                last[ref] = k
+            continue
         for j, ref in enumerate(node.inputs):
             if j not in shape_only:
                 last[ref] = k
