@@ -148,8 +148,10 @@ def broadcast_shapes(a: TensorShape, b: TensorShape) -> TensorShape:
     da, db = a._dims, b._dims
     if da is None or db is None:
         return TensorShape(None)
-    if da == db:  # the common case, and its own broadcast (unknown dims included)
+    if da == db or not db:  # the common cases (``x * 2``: a scalar), unknown dims included
         return a
+    if not da:
+        return b
     n = max(len(da), len(db))
     da = (1,) * (n - len(da)) + da
     db = (1,) * (n - len(db)) + db
