@@ -23,6 +23,8 @@ so what runs is always traceable to a line the user wrote.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops.registry import get_op_def
@@ -147,6 +149,8 @@ def broadcasts_into(small, big) -> bool:
     s, b = small.dims, big.dims
     if s is None or b is None or len(s) > len(b):
         return False
+    if s == b:  # (the usual case: equal shapes) surely the same unless a dim is unknown
+        return None not in s
     for d, e in zip(reversed(s), reversed(b)):
         if d != 1 and (e is None or d != e):
             return False
@@ -175,10 +179,12 @@ class IR:
 
     def backends(self) -> list:
         """The distinct backends the nodes run on, the session's first."""
-        found = {id(self.backend): self.backend} if self.backend is not None else {}
-        for node in (*self.feeds, *self.nodes):
-            if node.backend is not None:
-                found.setdefault(id(node.backend), node.backend)
+        default = self.backend
+        found = {id(default): default} if default is not None else {}
+        for node in chain(self.feeds, self.nodes):
+            backend = node.backend
+            if backend is not default and backend is not None:  # (most nodes: the default)
+                found.setdefault(id(backend), backend)
         return list(found.values())
 
     def pinned(self) -> set:

@@ -188,6 +188,7 @@ def _build(ir):
     slot_of: dict = {}  # value ref -> slot
     reads: dict = {}  # read_at_use node -> (its bound reader, its context slot)
     kernels: dict = {}
+    keyword_out: dict = {}  # kernel -> whether it takes ``out`` only as a keyword
     owned: set = set()  # slots holding op outputs (reusable once their value dies)
     reading: set = set()  # steps that read a variable for the next step
     contexts, context_slot = [], {}
@@ -248,7 +249,7 @@ def _build(ir):
             args = []
         released = []
         for ref in node.inputs:
-            read = reads.get(ref[0])
+            read = reads.get(ref[0]) if reads else None
             if read is not None:
                 slot = take()
                 # (A failing read is reported as its reader's failure, as in generated code,
@@ -272,7 +273,10 @@ def _build(ir):
         out = released[0] if released else -2
         if node.inplace is not None:
             buffer = args[len(args) - len(node.inputs) + node.inplace]
-            if not positional_out(fn, backend.xp):
+            keyword = keyword_out.get(fn)
+            if keyword is None:
+                keyword = keyword_out[fn] = not positional_out(fn, backend.xp)
+            if keyword:
                 fn = _with_out_keyword(fn)
             args.append(buffer)
             if buffer in released:  # else still read for its shape (``shape_only_inputs``)
