@@ -221,8 +221,12 @@ def build_ir(ordered_ops, fetches, feeds, backend=None, placement=None) -> IR:
     feed_nodes = {t: Node.feed(t, backend_of(t.op)) for t in feeds}
     node_of: dict = {}
     nodes = []
+    op_defs: dict = {}
     for op in ordered_ops:
-        op_def = get_op_def(op.type)
+        op_type = op.type
+        op_def = op_defs.get(op_type)
+        if op_def is None:
+            op_def = op_defs[op_type] = get_op_def(op_type)
         refs = op_def.ref_inputs
         inputs = []
         for i, t in enumerate(op.inputs):
@@ -230,11 +234,16 @@ def build_ir(ordered_ops, fetches, feeds, backend=None, placement=None) -> IR:
                 continue
             fed = feed_nodes.get(t) if feed_nodes else None
             inputs.append((fed, 0) if fed is not None else (node_of[t.op], t.value_index))
-        controls = (  # (not frozen ones)
-            [node_of[c] for c in op.control_inputs if c in node_of] if op.control_inputs else []
+        controls = (  # (not frozen ones; no list for the many ops without any)
+            [node_of[c] for c in op.control_inputs if c in node_of] if op.control_inputs else ()
         )
         node_backend = backend if placement is None else backend_of(op)
-        node = Node.from_op(op, inputs, controls, node_backend, op_def)
+        outputs = op.outputs
+        if len(outputs) == 1:  # (most ops; Node.from_op, inlined: run for every op)
+            specs = ((outputs[0].dtype, outputs[0]._shape),)
+        else:
+            specs = tuple((t.dtype, t.shape) for t in outputs)
+        node = Node(op_type, op_def, inputs, controls, op.attrs, specs, op, op.name, node_backend)
         node_of[op] = node
         nodes.append(node)
     outputs, required = [], []
