@@ -5,14 +5,15 @@ Each graph is the dispatch benchmark's chain (``y = tanh(y)`` and ``y = y + x`` 
 Four phases are timed separately:
 
 - build: creating the ``n`` forward ops (shape rules, names, creation sites);
-- gradients: the symbolic backward graph (about as many ops again, and then some);
+- gradients: the symbolic backward graph (1.5 ops per forward op: ``tanh``'s gradient is
+  ``g * (1 - y * y)``, its ``1`` one constant shared by all of them);
 - compile: pruning, ordering, passes and code generation for fetching ``[y, dy/dx]``
   (``Session.make_callable`` compiles the plan the later ``run`` reuses), split into
   prune (pruning and ordering), IR (building the compiler's nodes), passes, codegen (writing
   the Python source, or for a plan over ``TABLE_THRESHOLD`` ops -- both sizes here -- building
   the table of ``compiler/table.py``) and CPython (``compile``/``exec`` of generated source:
-  0 for a table). What the parts leave out of the compile time is mostly the cyclic garbage
-  collector's first pass over the objects the compiler made (it is paused while compiling);
+  0 for a table). The cyclic garbage collector is paused while compiling, and the objects the
+  compiler made go straight to its oldest generation after (``flowgraph/graph/bulk.py``);
 - first run: the first ``Session.run`` of that plan.
 
 Times are CPU seconds of this process (on a shared machine wall time adds the wait for a
