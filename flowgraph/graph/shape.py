@@ -58,6 +58,8 @@ class TensorShape:
         return n
 
     def is_compatible_with(self, other) -> bool:
+        if other is self:
+            return True
         other = as_shape(other)
         if self._dims is None or other._dims is None:
             return True
@@ -94,6 +96,8 @@ class TensorShape:
         return self._dims[key]
 
     def __eq__(self, other) -> bool:
+        if type(other) is TensorShape:  # (the usual case, asked for every gradient)
+            return self._dims == other._dims
         try:
             other = as_shape(other)
         except (TypeError, ValueError):
