@@ -66,21 +66,27 @@ def rewrite(ir, rules: dict, report) -> list:
                 if r in replaced:
                     node.inputs = [_resolve(replaced, r) for r in inputs]
                     break
-        if node in pinned:
+        if pinned and node in pinned:
             kept.append(node)
             continue
         fns = table.get(node.type, generic)
+        found = _first_match(node, fns, state) if fns else None
+        if found is None:  # (most nodes: no rule applies)
+            kept.append(node)
+            continue
         current = node
-        for _ in range(MAX_REWRITES_PER_NODE):
-            found = _first_match(current, fns, state) if fns else None
-            if found is None:
-                break
+        for rewrites in range(1, MAX_REWRITES_PER_NODE + 1):
             replacement, why = found
             changes.append(partial(report, current, replacement, why))  # worded when read
             if isinstance(replacement, Node):  # offered to the rules again
                 _replace_outputs(replaced, current, replacement)
                 current = replacement
                 fns = table.get(current.type, generic)
+                if rewrites == MAX_REWRITES_PER_NODE:
+                    break
+                found = _first_match(current, fns, state) if fns else None
+                if found is None:
+                    break
                 continue
             if isinstance(replacement, tuple):
                 replaced[(current, 0)] = replacement
