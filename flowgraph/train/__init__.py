@@ -16,7 +16,6 @@
 
 from flowgraph.train.adagrad import AdagradOptimizer
 from flowgraph.train.adam import AdamOptimizer
-from flowgraph.train import adam_group  # noqa: F401 - registers ApplyAdamGroup (the compiler's)
 from flowgraph.train.checkpoint_management import CheckpointState, checkpoint_exists
 from flowgraph.train.global_step import (
     create_global_step,

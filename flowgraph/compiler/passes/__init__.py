@@ -6,8 +6,7 @@ name the pass lists:
 
 - ``O0``: none — the pruned graph runs as built (releasing each value after its last use);
 - ``O1`` (the default): constant folding, arithmetic simplification, common-subexpression
-  elimination, dead-code removal, one Adam update for consecutive updates of small variables
-  (``group_updates.py``), and memory planning (in-place elementwise ops).
+  elimination, dead-code removal, and memory planning (in-place elementwise ops).
 
 No pass changes a result: tests run O1 against O0 on many random graphs and training steps.
 
@@ -36,7 +35,6 @@ from dataclasses import dataclass, field
 from flowgraph.compiler.passes.cse import eliminate_common_subexpressions
 from flowgraph.compiler.passes.dce import remove_dead_code
 from flowgraph.compiler.passes.fold import fold_constants
-from flowgraph.compiler.passes.group_updates import group_adam_updates
 from flowgraph.compiler.passes.memory import plan_memory
 from flowgraph.compiler.passes.simplify import simplify_arithmetic
 
@@ -45,7 +43,6 @@ __all__ = [
     "PassResult",
     "eliminate_common_subexpressions",
     "fold_constants",
-    "group_adam_updates",
     "optimized",
     "plan_memory",
     "remove_dead_code",
@@ -60,7 +57,6 @@ LEVELS = {
         simplify_arithmetic,
         eliminate_common_subexpressions,
         remove_dead_code,
-        group_adam_updates,
         plan_memory,  # last: it plans for the final order of the nodes
     ),
 }
