@@ -20,7 +20,7 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 
 from flowgraph.graph.bulk import collector_paused
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.site import gradient_sites, in_package, user_site
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math

@@ -104,7 +104,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Run this op in ``session`` or the default session (TF1's ``Operation.run``)."""
-        from flowgraph.graph.context import get_default_session
+        from flowgraph.graph.default_stacks import get_default_session
 
         session = session or get_default_session()
         if session is None:

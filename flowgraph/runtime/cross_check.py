@@ -28,13 +28,13 @@ import numpy as np
 
 from flowgraph.backends import get_backend, to_numpy
 from flowgraph.compiler.prune import pruned_ops
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.operation import Operation
 from flowgraph.ops.execution import bind, describe_op
 from flowgraph.ops.registry import get_op_def
-from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import flatten
+from flowgraph.runtime.run_context import RunContext
 
 # Default tolerances per floating dtype: float32 kernels of two libraries sum in different
 # orders (cuBLAS against OpenBLAS), which moves the last few digits.
