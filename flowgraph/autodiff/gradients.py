@@ -239,7 +239,7 @@ def _check_rule_result(op, in_grads) -> None:
     if len(in_grads) != len(op.inputs):
         raise ValueError(
             f"The gradient rule for {op.type} returned {len(in_grads)} gradients for "
-            f"{len(op.inputs)} inputs (op {op.name!r})"
+            f"{len(op.inputs)} inputs ({op.describe()})"
         )
 
 
