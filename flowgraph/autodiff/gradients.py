@@ -20,7 +20,7 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 
 from flowgraph.graph.bulk import collector_paused
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.site import gradient_sites, in_package, user_site
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math
@@ -81,7 +81,7 @@ def gradients(
     ...     y = fg.cast(fg.argmax(x, 0), fg.float64, name="y")
     ...     print(fg.explain_gradient(y, x))  # doctest: +ELLIPSIS
     No gradient flows from 'y:0' to 'x:0': every path is blocked.
-      'ArgMax' op 'ArgMax' (created at ...) is not differentiable
+      ArgMax op 'ArgMax' (created at ...) is not differentiable
     """
     ys = _as_tensor_list(ys, "ys")
     xs = _as_tensor_list(xs, "xs")
@@ -239,7 +239,7 @@ def _check_rule_result(op, in_grads) -> None:
     if len(in_grads) != len(op.inputs):
         raise ValueError(
             f"The gradient rule for {op.type} returned {len(in_grads)} gradients for "
-            f"{len(op.inputs)} inputs (op {op.name!r})"
+            f"{len(op.inputs)} inputs ({op.describe()})"
         )
 
 

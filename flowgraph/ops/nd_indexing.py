@@ -1,6 +1,5 @@
 """Ops that address tensors by position: running sums along an axis, N-d gather and scatter,
-and top-k. Each op's kernel, shape rule and gradient live here; the public functions are also
-re-exported by :mod:`flowgraph.ops.composite`.
+and top-k. Each op's kernel, shape rule and gradient live here.
 
 - ``Cumsum`` — running sums along an axis (exclusive / reverse); its gradient is the running
   sum of the gradient in the other direction;
@@ -129,7 +128,7 @@ def _coordinates(xp, indices, shape, what):
     rows = xp.reshape(indices, (-1, depth))
     outside = xp.any((rows < 0) | (rows >= bounds), axis=1)
     if bool(xp.any(outside)):
-        bad = rows[int(xp.argmax(outside))]
+        bad = rows[int(xp.argmax(namespace.astype(xp, outside, xp.int8))), ...]  # (numbers)
         raise InvalidArgumentError(
             message=f"{what}: index {[int(i) for i in bad]} is not inside shape {list(shape)}"
         )
