@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.dtypes import DType, as_dtype, dtype_of_python_value, to_bytes_array
 from flowgraph.graph.shape import TensorShape, as_shape
 from flowgraph.graph.site import user_site
