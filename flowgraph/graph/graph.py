@@ -205,7 +205,7 @@ class Graph:
                     f"at {site}). Build the graph before finalize(), or use a new Graph."
                 )
             for t in inputs:
-                if t.graph is not self:  # (rare: a capture, or an error)
+                if t.op.graph is not self:  # (rare: a capture, or an error)
                     inputs = [
                         t
                         if t.graph is self
