@@ -346,6 +346,21 @@ def clear_prepared() -> None:
     """Forget every remembered shape-rule result and bound kernel (after a kernel changed)."""
     _PREPARED.clear()
     _SPECS.clear()
+    for cache in _OTHER_CACHES:
+        cache.clear()
+
+
+_OTHER_CACHES: list = []  # what other modules remember that clear_prepared() forgets too
+
+
+def forget_with_prepared(cache: dict) -> None:
+    """``clear_prepared()`` clears ``cache`` too (a module's own remembered kernels)."""
+    _OTHER_CACHES.append(cache)
+
+
+def cpu_kernel(op_def, attrs):
+    """``op_def``'s kernel bound to NumPy and ``attrs`` (ops without a context only)."""
+    return bind(op_def, CPU_PLACE.xp, attrs)
 
 
 _SPECS: dict = {}  # (op type, input shapes and dtypes, attrs) -> the shape rule's result
