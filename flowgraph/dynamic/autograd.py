@@ -125,10 +125,14 @@ def _backpropagate_nodes(nodes, grads: dict) -> None:
         if rule is None:
             continue
         in_grads = rule(node, *out_grads)
-        _check_rule_result(node, in_grads)
-        for t, g in zip(node.inputs, in_grads):
+        inputs = node.inputs
+        if len(in_grads) != len(inputs):
+            _check_rule_result(node, in_grads)  # raises, naming the rule
+        for t, g in zip(inputs, in_grads):
             if g is not None and t._requires_grad and t.dtype.is_floating:
-                grads.setdefault(t, []).append(_fit_to_input(g, t))
+                if g.dtype is not t.dtype or g.shape != t.shape:  # (a Size is fully known)
+                    g = _fit_to_input(g, t)
+                grads.setdefault(t, []).append(g)
 
 
 def _node_id(node) -> int:
