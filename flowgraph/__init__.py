@@ -50,24 +50,11 @@ from flowgraph.ops.assertions import (
     assert_positive,
     map_fn,
 )
+from flowgraph.ops.checks import Assert, is_variable_initialized, report_uninitialized_variables
 from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
-from flowgraph.ops.composite import (
-    Assert,
-    boolean_mask,
-    cumsum,
-    embedding_lookup,
-    eye,
-    gather_nd,
-    is_variable_initialized,
-    reciprocal,
-    reduce_logsumexp,
-    report_uninitialized_variables,
-    scatter_nd,
-    top_k,
-)
-from flowgraph.ops.control import Print, control_dependencies, group, no_op
 from flowgraph.ops.control_flow import case, cond, while_loop
 from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.derived import eye, reciprocal, reduce_logsumexp
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.math import *  # noqa: F403
 from flowgraph.ops.matrix import (
@@ -80,12 +67,15 @@ from flowgraph.ops.matrix import (
     tensordot,
     trace,
 )
+from flowgraph.ops.nd_indexing import cumsum, gather_nd, scatter_nd, top_k
 from flowgraph.ops.numerics import add_check_numerics_ops, check_numerics
+from flowgraph.ops.ordering import Print, control_dependencies, group, no_op
 from flowgraph.ops.random import *  # noqa: F403
 from flowgraph.ops.reduce import *  # noqa: F403
 from flowgraph.ops.registry import RegisterGradient, no_gradient
 from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
 from flowgraph.ops.search import count_nonzero, in_top_k, sequence_mask, unique
+from flowgraph.ops.selection import boolean_mask, embedding_lookup
 from flowgraph.ops.state import (
     Variable,
     assign,

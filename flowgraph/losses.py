@@ -19,7 +19,7 @@ to ``GraphKeys.REGULARIZATION_LOSSES`` are included by ``get_total_loss``.
 from __future__ import annotations
 
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.site import user_site
 from flowgraph.ops import array, math, reduce

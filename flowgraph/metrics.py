@@ -23,7 +23,7 @@ them. A metric with nothing counted yet is 0.
 from __future__ import annotations
 
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.site import user_site
 from flowgraph.ops import array, math, reduce

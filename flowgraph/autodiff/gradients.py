@@ -20,7 +20,7 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 
 from flowgraph.graph.bulk import collector_paused
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.site import gradient_sites, in_package, user_site
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, broadcast, math
@@ -239,7 +239,7 @@ def _check_rule_result(op, in_grads) -> None:
     if len(in_grads) != len(op.inputs):
         raise ValueError(
             f"The gradient rule for {op.type} returned {len(in_grads)} gradients for "
-            f"{len(op.inputs)} inputs (op {op.name!r})"
+            f"{len(op.inputs)} inputs ({op.describe()})"
         )
 
 

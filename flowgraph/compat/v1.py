@@ -123,24 +123,16 @@ from flowgraph.ops.assertions import (
     assert_positive,
     map_fn,
 )
+from flowgraph.ops.checks import Assert, is_variable_initialized, report_uninitialized_variables
 from flowgraph.ops.clipping import clip_by_global_norm, clip_by_norm, global_norm
-from flowgraph.ops.composite import (
-    Assert,
-    boolean_mask,
-    cumsum,
-    embedding_lookup,
+from flowgraph.ops.derived import (
     eye,
-    gather_nd,
-    is_variable_initialized,
     reciprocal,
     reduce_logsumexp,
-    report_uninitialized_variables,
-    scatter_nd,
     to_double,
     to_float,
     to_int32,
     to_int64,
-    top_k,
 )
 from flowgraph.ops.math import (
     abs,
@@ -194,6 +186,7 @@ from flowgraph.ops.matrix import (
     tensordot,
     trace,
 )
+from flowgraph.ops.nd_indexing import cumsum, gather_nd, scatter_nd, top_k
 from flowgraph.ops.random import (
     multinomial,
     random_normal,
@@ -217,6 +210,7 @@ from flowgraph.ops.registry import no_gradient as NoGradient
 from flowgraph.ops.registry import no_gradient as NotDifferentiable
 from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
 from flowgraph.ops.search import count_nonzero, div, in_top_k, sequence_mask, unique
+from flowgraph.ops.selection import boolean_mask, embedding_lookup
 from flowgraph.ops.statistics import (
     logical_xor,
     reduce_std,

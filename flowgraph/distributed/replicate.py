@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 
 
 @dataclass

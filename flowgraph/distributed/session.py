@@ -43,7 +43,7 @@ from flowgraph.compiler.ir import op_device
 from flowgraph.compiler.passes import DEFAULT_LEVEL
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import PlanCache
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.ops.execution import failure_message
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.feeds import feed_key, feed_value

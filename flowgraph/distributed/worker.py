@@ -6,7 +6,7 @@ A segment is a list of instructions ``(op_type, attrs, inputs, n_outputs)``; eac
 (item ``index`` of the ``arg``-th value handed to the task: another segment's exports, or a
 fed array when ``index`` is None). The segment returns a tuple of its exported values.
 
-Each worker keeps one :class:`~flowgraph.runtime.context.RunContext` per distributed session
+Each worker keeps one :class:`~flowgraph.runtime.run_context.RunContext` per distributed session
 (an attribute of the Dask ``Worker`` object, so it outlives tasks and is not in
 ``worker.data``): its ``variables`` dict is where the variables placed on this worker live.
 """
@@ -19,7 +19,7 @@ from flowgraph import errors
 from flowgraph.backends import get_backend
 from flowgraph.ops.execution import bind
 from flowgraph.ops.registry import get_op_def
-from flowgraph.runtime.context import RunContext
+from flowgraph.runtime.run_context import RunContext
 
 _STATE_ATTR = "_flowgraph_contexts"
 

@@ -72,14 +72,14 @@ from flowgraph.dynamic.devices import (  # noqa: F401
     get_default_device,
     set_default_device,
 )
-from flowgraph.dynamic.functions import *  # noqa: F403
-from flowgraph.dynamic.functions import clone, neg  # noqa: F401
 from flowgraph.dynamic.mathfns import *  # noqa: F403
 from flowgraph.dynamic.serialization import load, save  # noqa: F401
 from flowgraph.dynamic.tape import Node, eager, is_grad_enabled
 from flowgraph.dynamic.tape import call as executing
 from flowgraph.dynamic.tensor import EagerTensor, Parameter, Size
 from flowgraph.dynamic.to_graph import tape_to_graph
+from flowgraph.dynamic.torch_functions import *  # noqa: F403
+from flowgraph.dynamic.torch_functions import clone, neg  # noqa: F401
 from flowgraph.graph import dtypes as _dtypes
 from flowgraph.runtime.fpenv import set_flush_denormal
 from flowgraph.runtime.threads import get_num_threads, set_num_threads
@@ -96,7 +96,7 @@ for _name in (
 del _name
 
 # ---- the PyTorch-style layers on top: torch.nn, torch.optim, nn.functional, a DataLoader ------
-from flowgraph.dynamic import autograd, compare, data, functional, nn, optim, utils  # noqa: E402
+from flowgraph.dynamic import autograd, compare, data, nn, optim, utils  # noqa: E402
 from flowgraph.dynamic.tracing import (  # noqa: E402
     ConcreteFunction,
     RetracingWarning,

@@ -16,7 +16,7 @@ import functools
 import numpy as np
 
 from flowgraph.dynamic import devices
-from flowgraph.dynamic import functions as F
+from flowgraph.dynamic import torch_functions as torch_fns
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
@@ -46,7 +46,7 @@ def placed(fn):
 
 
 def _floating(dtype):
-    return as_dtype(dtype) if dtype is not None else F.default_float()
+    return as_dtype(dtype) if dtype is not None else torch_fns.default_float()
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> EagerTensor:
@@ -55,51 +55,51 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) ->
         raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
     dtype = _floating(dtype)
     values = np.linspace(float(start), float(end), int(steps)).astype(dtype.as_numpy_dtype)
-    return F.tensor(values, requires_grad=requires_grad)
+    return torch_fns.tensor(values, requires_grad=requires_grad)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad=False):
     """``base ** linspace(start, end, steps)``."""
     dtype = _floating(dtype)
     values = np.logspace(float(start), float(end), int(steps), base=base)
-    return F.tensor(values.astype(dtype.as_numpy_dtype), requires_grad=requires_grad)
+    return torch_fns.tensor(values.astype(dtype.as_numpy_dtype), requires_grad=requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """A tensor of ``size`` (zeros here: flowgraph does not hand out uninitialised memory)."""
-    return F.zeros(*size, dtype=dtype, requires_grad=requires_grad)
+    return torch_fns.zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
 def empty_like(input, dtype=None, requires_grad: bool = False):  # noqa: A002
     """A tensor shaped like ``input`` (zeros)."""
-    return F.zeros_like(input, dtype=dtype, requires_grad=requires_grad)
+    return torch_fns.zeros_like(input, dtype=dtype, requires_grad=requires_grad)
 
 
 def normal(mean, std, size=None, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """Normal samples: ``mean`` and ``std`` numbers with ``size``, or tensors (elementwise)."""
-    rng = F.context.rng
+    rng = torch_fns.cpu_run_context.rng
     m = np.asarray(mean._value if isinstance(mean, EagerTensor) else mean)
     s = np.asarray(std._value if isinstance(std, EagerTensor) else std)
     shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
     if isinstance(mean, EagerTensor) and dtype is None:
         dtype = mean.dtype
     values = rng.normal(m, s, size=shape).astype(_floating(dtype).as_numpy_dtype)
-    return F.tensor(values, requires_grad=requires_grad)
+    return torch_fns.tensor(values, requires_grad=requires_grad)
 
 
 def rand_like(input, dtype=None, requires_grad=False):  # noqa: A002
     """Uniform [0, 1) samples shaped like ``input``."""
-    return F.rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return torch_fns.rand(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, requires_grad=False):  # noqa: A002
     """Standard-normal samples shaped like ``input``."""
-    return F.randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+    return torch_fns.randn(*input.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randint_like(input, low, high=None, dtype=None):  # noqa: A002
     """Random integers in ``[low, high)`` shaped like ``input``."""
-    return F.randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
+    return torch_fns.randint(low, high, tuple(input.shape), dtype=dtype or input.dtype)
 
 
 def _legacy(dtype, name):
@@ -107,11 +107,11 @@ def _legacy(dtype, name):
         """``{name}(data)`` copies a list/array; ``{name}(2, 3)`` is an uninitialised tensor
         (zeros here) of that size."""
         if not args:
-            return F.zeros(0, dtype=dtype)
+            return torch_fns.zeros(0, dtype=dtype)
         if all(isinstance(a, (int, np.integer)) for a in args):
-            return F.zeros(*args, dtype=dtype)
+            return torch_fns.zeros(*args, dtype=dtype)
         if len(args) == 1 and not isinstance(args[0], (int, float)):
-            return F.tensor(args[0], dtype=dtype)
+            return torch_fns.tensor(args[0], dtype=dtype)
         raise TypeError(f"{name}(): expected a sequence or sizes, got {args!r}")
 
     construct.__name__ = construct.__qualname__ = name

@@ -26,7 +26,7 @@ import numpy as np
 
 from flowgraph.datasets.mnist import load_arrays
 from flowgraph.dynamic import tape
-from flowgraph.dynamic.functions import as_tensor
+from flowgraph.dynamic.torch_functions import as_tensor
 
 __all__ = [
     "DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "mnist",
@@ -162,7 +162,7 @@ def random_split(dataset, lengths, generator=None) -> list:
 
 def _rng(generator):
     if generator is None:
-        return tape.context.rng
+        return tape.cpu_run_context.rng
     return getattr(generator, "rng", generator)
 
 

@@ -19,12 +19,12 @@ import operator
 
 import numpy as np
 
-from flowgraph.dynamic import functions as F
-from flowgraph.dynamic.functions import ReturnTypes
+from flowgraph.dynamic import torch_functions as torch_fns
 from flowgraph.dynamic.promotion import promoted
 from flowgraph.dynamic.tape import call
 from flowgraph.dynamic.tensor import EagerTensor
-from flowgraph.ops import array, composite, math, nd_indexing, reduce
+from flowgraph.dynamic.torch_functions import ReturnTypes
+from flowgraph.ops import array, derived, math, nd_indexing, reduce
 
 __all__ = [
     "add", "addmm", "all", "allclose", "any", "argsort", "bmm", "ceil", "chunk", "concat",
@@ -40,7 +40,7 @@ _LN2, _LN10 = _math.log(2.0), _math.log(10.0)
 
 
 def _as(x) -> EagerTensor:
-    return x if isinstance(x, EagerTensor) else F.tensor(x)
+    return x if isinstance(x, EagerTensor) else torch_fns.tensor(x)
 
 
 def sin(input):  # noqa: A002
@@ -60,22 +60,22 @@ def tan(input):  # noqa: A002
 
 def exp2(input):  # noqa: A002
     """``2 ** x``, as ``exp(x ln 2)``."""
-    return F.exp(_float(input) * _LN2)
+    return torch_fns.exp(_float(input) * _LN2)
 
 
 def expm1(input):  # noqa: A002
     """``exp(x) - 1``, elementwise."""
-    return F.exp(input) - 1.0
+    return torch_fns.exp(input) - 1.0
 
 
 def log2(input):  # noqa: A002
     """Base-2 logarithm, elementwise."""
-    return F.log(_float(input)) / _LN2
+    return torch_fns.log(_float(input)) / _LN2
 
 
 def log10(input):  # noqa: A002
     """Base-10 logarithm, elementwise."""
-    return F.log(_float(input)) / _LN10
+    return torch_fns.log(_float(input)) / _LN10
 
 
 def log1p(input):  # noqa: A002
@@ -107,7 +107,7 @@ def floor(input):  # noqa: A002
     """The largest integer <= x (``x - floormod(x, 1)``; its gradient is zero)."""
     if not input.dtype.is_floating:
         return input
-    return input - call(math.floormod, input, F.tensor(1.0, dtype=input.dtype))
+    return input - call(math.floormod, input, torch_fns.tensor(1.0, dtype=input.dtype))
 
 
 def round(input, decimals: int = 0):  # noqa: A001, A002
@@ -120,8 +120,8 @@ def round(input, decimals: int = 0):  # noqa: A001, A002
     down = floor(x)
     up = down + 1.0
     diff = x - down
-    odd = call(math.floormod, down, F.tensor(2.0, dtype=down.dtype)) == 1.0
-    out = F.where((diff > 0.5) | ((diff == 0.5) & odd), up, down)
+    odd = call(math.floormod, down, torch_fns.tensor(2.0, dtype=down.dtype)) == 1.0
+    out = torch_fns.where((diff > 0.5) | ((diff == 0.5) & odd), up, down)
     return out / scale if decimals else out
 
 
@@ -137,7 +137,7 @@ def ceil(input):  # noqa: A002
 
 def _float(x):
     x = _as(x)
-    return x if x.dtype.is_floating else x.to(F.default_float())
+    return x if x.dtype.is_floating else x.to(torch_fns.default_float())
 
 
 # ---- arithmetic functions --------------------------------------------------------------------
@@ -194,19 +194,19 @@ def dot(input, other):  # noqa: A002
 
 def outer(input, vec2):  # noqa: A002
     """The outer product of two 1-D tensors."""
-    return F.unsqueeze(input, 1) * F.unsqueeze(vec2, 0)
+    return torch_fns.unsqueeze(input, 1) * torch_fns.unsqueeze(vec2, 0)
 
 
 def bmm(input, mat2):  # noqa: A002
     """Batched matrix product of ``[B, n, m]`` and ``[B, m, p]``."""
     if len(input.shape) != 3 or len(mat2.shape) != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor (got {input.shape} and {mat2.shape})")
-    return F.matmul(input, mat2)
+    return torch_fns.matmul(input, mat2)
 
 
 def addmm(input, mat1, mat2, beta=1, alpha=1):  # noqa: A002
     """``beta * input + alpha * (mat1 @ mat2)``."""
-    return input * beta + F.matmul(mat1, mat2) * alpha
+    return input * beta + torch_fns.matmul(mat1, mat2) * alpha
 
 
 # ---- reductions --------------------------------------------------------------------------------
@@ -226,8 +226,8 @@ def prod(input, dim=None, keepdim=False):  # noqa: A002
 def var(input, dim=None, unbiased=True, keepdim=False, correction=None):  # noqa: A002
     """The variance over ``dim``, with Bessel's correction unless ``unbiased=False``."""
     correction = (1 if unbiased else 0) if correction is None else correction
-    mean = F.mean(input, dim, keepdim=True)
-    squares = F.sum((input - mean) ** 2, dim, keepdim)
+    mean = torch_fns.mean(input, dim, keepdim=True)
+    squares = torch_fns.sum((input - mean) ** 2, dim, keepdim)
     count = input.numel() if dim is None else _math.prod(
         input.shape[d] for d in (dim if isinstance(dim, (list, tuple)) else [dim])
     )  # fmt: skip
@@ -236,23 +236,27 @@ def var(input, dim=None, unbiased=True, keepdim=False, correction=None):  # noqa
 
 def std(input, dim=None, unbiased=True, keepdim=False, correction=None):  # noqa: A002
     """The standard deviation over ``dim`` (``sqrt(var(...))``)."""
-    return F.sqrt(var(input, dim, unbiased, keepdim, correction))
+    return torch_fns.sqrt(var(input, dim, unbiased, keepdim, correction))
 
 
 def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
     """The ``p``-norm (2 / "fro" by default, 1, or inf) over ``dim`` or all elements."""
     if p in ("fro", 2, 2.0):
-        return F.sqrt(F.sum(input * input, dim, keepdim))
+        return torch_fns.sqrt(torch_fns.sum(input * input, dim, keepdim))
     if p in (1, 1.0):
-        return F.sum(abs(input), dim, keepdim)
+        return torch_fns.sum(abs(input), dim, keepdim)
     if p == float("inf"):
-        return F.max(abs(input)) if dim is None else F.max(abs(input), dim, keepdim).values
-    return F.sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
+        return (
+            torch_fns.max(abs(input))
+            if dim is None
+            else torch_fns.max(abs(input), dim, keepdim).values
+        )
+    return torch_fns.sum(abs(input) ** p, dim, keepdim) ** (1.0 / p)
 
 
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
     """``log(sum(exp(x), dim))``, computed stably."""
-    return call(composite.reduce_logsumexp, input, _axis(dim), keepdim)
+    return call(derived.reduce_logsumexp, input, _axis(dim), keepdim)
 
 
 def all(input, dim=None):  # noqa: A001, A002
@@ -372,7 +376,7 @@ def gather(input, dim, index):  # noqa: A002
     """``out[i][j] = input[i][index[i][j]]`` for ``dim=1`` (any rank and dim)."""
     dim, index = _checked_index(input, dim, index, "gather")
     grid = _grid(index, dim) % np.asarray(input.shape, dtype=np.int64)
-    return call(nd_indexing.gather_nd, input, F.tensor(grid))
+    return call(nd_indexing.gather_nd, input, torch_fns.tensor(grid))
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002
@@ -381,7 +385,7 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     src = _as(src)
     src = src[tuple(slice(0, n) for n in index.shape)]
     grid = _grid(index, dim) % np.asarray(input.shape, dtype=np.int64)
-    added = call(nd_indexing.scatter_nd, F.tensor(grid), src, list(input.shape))
+    added = call(nd_indexing.scatter_nd, torch_fns.tensor(grid), src, list(input.shape))
     return input + added
 
 
@@ -391,13 +395,13 @@ def scatter(input, dim, index, src=None, value=None):  # noqa: A002
     if src is None:
         src = value
     if not isinstance(src, EagerTensor):
-        src = F.full(tuple(index.shape), src, dtype=input.dtype)
+        src = torch_fns.full(tuple(index.shape), src, dtype=input.dtype)
     src = src[tuple(slice(0, n) for n in index.shape)]
     grid = _grid(index, dim) % np.asarray(input.shape, dtype=np.int64)
-    ones = F.ones(*index.shape, dtype=input.dtype)
-    hit = call(nd_indexing.scatter_nd, F.tensor(grid), ones, list(input.shape))
-    written = call(nd_indexing.scatter_nd, F.tensor(grid), src, list(input.shape))
-    return F.where(hit > 0, written, input)
+    ones = torch_fns.ones(*index.shape, dtype=input.dtype)
+    hit = call(nd_indexing.scatter_nd, torch_fns.tensor(grid), ones, list(input.shape))
+    written = call(nd_indexing.scatter_nd, torch_fns.tensor(grid), src, list(input.shape))
+    return torch_fns.where(hit > 0, written, input)
 
 
 def index_select(input, dim, index):  # noqa: A002
@@ -407,8 +411,8 @@ def index_select(input, dim, index):  # noqa: A002
 
 def masked_fill(input, mask, value):  # noqa: A002
     """``input`` with ``value`` where ``mask`` is true."""
-    fill = value if isinstance(value, EagerTensor) else F.tensor(value, dtype=input.dtype)
-    return F.where(mask, fill.to(input.dtype), input)
+    fill = value if isinstance(value, EagerTensor) else torch_fns.tensor(value, dtype=input.dtype)
+    return torch_fns.where(mask, fill.to(input.dtype), input)
 
 
 def flip(input, dims):  # noqa: A002
@@ -416,24 +420,24 @@ def flip(input, dims):  # noqa: A002
     out = input
     for d in [dims] if isinstance(dims, int) else dims:
         n = input.shape[d]
-        out = call(array.gather, out, F.arange(n - 1, -1, -1), d % len(input.shape))
+        out = call(array.gather, out, torch_fns.arange(n - 1, -1, -1), d % len(input.shape))
     return out
 
 
 # ---- joining and splitting ---------------------------------------------------------------------
 
-concat = concatenate = F.cat
+concat = concatenate = torch_fns.cat
 
 
 def hstack(tensors):
     """Join along dimension 1 (0 for 1-D tensors)."""
     tensors = list(tensors)
-    return F.cat(tensors, 0 if len(tensors[0].shape) == 1 else 1)
+    return torch_fns.cat(tensors, 0 if len(tensors[0].shape) == 1 else 1)
 
 
 def vstack(tensors):
     """Join as rows (1-D tensors become rows)."""
-    return F.cat([t if len(t.shape) > 1 else t.reshape(1, -1) for t in tensors], 0)
+    return torch_fns.cat([t if len(t.shape) > 1 else t.reshape(1, -1) for t in tensors], 0)
 
 
 def split(tensor, split_size_or_sections, dim=0):

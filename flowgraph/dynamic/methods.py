@@ -1,7 +1,7 @@
 """Methods and Python operators of eager tensors, with PyTorch's names and semantics.
 
 Installed on :class:`EagerTensor` as ``ops/operators.py`` installs graph-tensor operators: each
-is a function of ``flowgraph/dynamic/functions.py`` or an op function run eagerly. Differences
+is a function of ``flowgraph/dynamic/torch_functions.py`` or an op function run eagerly. Differences
 from graph tensors: ``==`` and ``!=`` compare elementwise (tensors still hash by identity), ``/``
 of two integer tensors gives float32, ``x[idx]`` with an int tensor or list gathers rows.
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.dynamic import autograd, inplace
-from flowgraph.dynamic import functions as F
+from flowgraph.dynamic import torch_functions as torch_fns
 from flowgraph.dynamic.promotion import promote
 from flowgraph.dynamic.tape import call, direct_op, execute, grad_mode
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
@@ -49,7 +49,7 @@ def _operand(self: EagerTensor, other):
     (PyTorch's promotion); anything else goes through the library's conversion."""
     kind = type(other)
     if kind is float:
-        return _scalar(other, self.dtype if self.dtype.is_floating else F.default_float())
+        return _scalar(other, self.dtype if self.dtype.is_floating else torch_fns.default_float())
     if kind is int and (self.dtype.is_floating or self.dtype in (dtypes.int64, dtypes.int32)):
         if self.dtype.is_floating or -(2**31) <= other < 2**31:
             return _scalar(other, self.dtype)
@@ -82,7 +82,7 @@ def _binary(fn):
 def _int_division(x, y):
     x, y = math.binary_operands("RealDiv", x, y)
     if x.dtype.is_integer and y.dtype.is_integer:  # PyTorch: int / int -> float32
-        x, y = math.cast(x, F.default_float()), math.cast(y, F.default_float())
+        x, y = math.cast(x, torch_fns.default_float()), math.cast(y, torch_fns.default_float())
     return math.divide(x, y)
 
 
@@ -94,7 +94,7 @@ def _logical_xor(x, y):
 _BINARY = {
     **BINARY_OPERATORS,
     "truediv": _int_division,
-    "matmul": F.matmul_op,
+    "matmul": torch_fns.matmul_op,
     "xor": _logical_xor,
 }
 _COMPARISONS = {**COMPARISON_OPERATORS, "eq": math.equal, "ne": math.not_equal}
@@ -118,7 +118,7 @@ def _comparison(fn):
 
 def _getitem(self, key):
     if isinstance(key, list) or (isinstance(key, np.ndarray) and key.dtype.kind in "iu"):
-        key = F.tensor(key, dtype=dtypes.int64)
+        key = torch_fns.tensor(key, dtype=dtypes.int64)
     if isinstance(key, EagerTensor) and key.dtype.is_integer and key.shape:
         return call(array.gather, self, key, 0)  # x[idx]: rows idx (PyTorch's index_select)
     return call(array.getitem, self, key)
@@ -154,13 +154,13 @@ def _setitem(self, key, value) -> None:
     positions = np.arange(self.shape.num_elements()).reshape(tuple(self.shape))[key]
 
     def assigned(old):
-        v = value if isinstance(value, EagerTensor) else F.tensor(value, dtype=old.dtype)
+        v = value if isinstance(value, EagerTensor) else torch_fns.tensor(value, dtype=old.dtype)
         v = v if v.dtype is old.dtype else v.to(old.dtype)
-        v = call(math.add, v, F.zeros(*positions.shape, dtype=old.dtype))  # broadcast
-        pool = F.cat([old.reshape(-1), v.reshape(-1)])
+        v = call(math.add, v, torch_fns.zeros(*positions.shape, dtype=old.dtype))  # broadcast
+        pool = torch_fns.cat([old.reshape(-1), v.reshape(-1)])
         select = np.arange(positions.size + old.numel()).astype(np.int64)[: old.numel()]
         select[positions.reshape(-1)] = old.numel() + np.arange(positions.size)
-        return call(array.gather, pool, F.tensor(select), 0).reshape(tuple(old.shape))
+        return call(array.gather, pool, torch_fns.tensor(select), 0).reshape(tuple(old.shape))
 
     inplace.apply(self, assigned, "index assignment")
 
@@ -187,7 +187,7 @@ def _sub(x, other, alpha=1):
 
 def _random_fill(draw):
     def compute(x, *args, **kwargs):
-        return inplace.fill_value(x, draw(F.context.rng, x, *args, **kwargs))
+        return inplace.fill_value(x, draw(torch_fns.cpu_run_context.rng, x, *args, **kwargs))
 
     return compute
 
@@ -198,19 +198,19 @@ _IN_PLACE = {
     "mul_": lambda x, other: x * other,
     "div_": lambda x, other: x / other,
     "pow_": lambda x, exponent: x**exponent,
-    "clamp_": lambda x, min=None, max=None: F.clamp(x, min, max),  # noqa: A006
+    "clamp_": lambda x, min=None, max=None: torch_fns.clamp(x, min, max),  # noqa: A006
     "neg_": lambda x: -x,
     "abs_": lambda x: abs(x),
-    "exp_": lambda x: F.exp(x),
-    "log_": lambda x: F.log(x),
-    "sqrt_": lambda x: F.sqrt(x),
-    "relu_": lambda x: F.relu(x),
-    "sigmoid_": lambda x: F.sigmoid(x),
-    "tanh_": lambda x: F.tanh(x),
+    "exp_": lambda x: torch_fns.exp(x),
+    "log_": lambda x: torch_fns.log(x),
+    "sqrt_": lambda x: torch_fns.sqrt(x),
+    "relu_": lambda x: torch_fns.relu(x),
+    "sigmoid_": lambda x: torch_fns.sigmoid(x),
+    "tanh_": lambda x: torch_fns.tanh(x),
     "zero_": lambda x: inplace.fill_value(x, 0),
     "fill_": inplace.fill_value,
     "copy_": inplace.copy_value,
-    "masked_fill_": lambda x, mask, value: F.where(mask, inplace.fill_value(x, value), x),
+    "masked_fill_": lambda x, mask, value: torch_fns.where(mask, inplace.fill_value(x, value), x),
     "normal_": _random_fill(lambda rng, x, mean=0.0, std=1.0: rng.normal(mean, std, x.shape)),
     "uniform_": _random_fill(lambda rng, x, a=0.0, b=1.0: rng.uniform(a, b, x.shape)),
 }
@@ -249,7 +249,7 @@ def _cast_to(dtype):
 
 
 def _view(self, *shape):
-    return F.reshape(self, *shape)
+    return torch_fns.reshape(self, *shape)
 
 
 def _t(self):
@@ -265,35 +265,35 @@ def _backward(self, gradient=None, retain_graph=None, create_graph=False):
 
 
 _METHODS = {
-    "sum": F.sum,
-    "mean": F.mean,
-    "max": F.max,
-    "min": F.min,
-    "argmax": F.argmax,
-    "argmin": F.argmin,
-    "exp": F.exp,
-    "log": F.log,
-    "relu": F.relu,
-    "sigmoid": F.sigmoid,
-    "tanh": F.tanh,
-    "abs": F.abs,
-    "sqrt": F.sqrt,
-    "neg": F.neg,
-    "square": F.square,
-    "pow": F.pow,
-    "matmul": F.matmul,
-    "mm": F.matmul,
-    "clamp": F.clamp,
-    "softmax": F.softmax,
-    "log_softmax": F.log_softmax,
-    "reshape": F.reshape,
+    "sum": torch_fns.sum,
+    "mean": torch_fns.mean,
+    "max": torch_fns.max,
+    "min": torch_fns.min,
+    "argmax": torch_fns.argmax,
+    "argmin": torch_fns.argmin,
+    "exp": torch_fns.exp,
+    "log": torch_fns.log,
+    "relu": torch_fns.relu,
+    "sigmoid": torch_fns.sigmoid,
+    "tanh": torch_fns.tanh,
+    "abs": torch_fns.abs,
+    "sqrt": torch_fns.sqrt,
+    "neg": torch_fns.neg,
+    "square": torch_fns.square,
+    "pow": torch_fns.pow,
+    "matmul": torch_fns.matmul,
+    "mm": torch_fns.matmul,
+    "clamp": torch_fns.clamp,
+    "softmax": torch_fns.softmax,
+    "log_softmax": torch_fns.log_softmax,
+    "reshape": torch_fns.reshape,
     "view": _view,
-    "transpose": F.transpose,
-    "permute": F.permute,
-    "unsqueeze": F.unsqueeze,
-    "squeeze": F.squeeze,
-    "flatten": F.flatten,
-    "clone": F.clone,
+    "transpose": torch_fns.transpose,
+    "permute": torch_fns.permute,
+    "unsqueeze": torch_fns.unsqueeze,
+    "squeeze": torch_fns.squeeze,
+    "flatten": torch_fns.flatten,
+    "clone": torch_fns.clone,
     "t": _t,
     "to": _to,
     "type": _to,
@@ -305,10 +305,10 @@ _METHODS = {
     "bool": _cast_to(dtypes.bool_),
     "backward": _backward,
     "cpu": lambda self: self,
-    "view_as": lambda self, other: F.reshape(self, other.shape),
-    "reshape_as": lambda self, other: F.reshape(self, other.shape),
+    "view_as": lambda self, other: torch_fns.reshape(self, other.shape),
+    "reshape_as": lambda self, other: torch_fns.reshape(self, other.shape),
     "type_as": lambda self, other: _to(self, other.dtype),
-    "expand_as": lambda self, other: call(math.add, self, F.zeros_like(other, self.dtype)),
+    "expand_as": lambda self, other: call(math.add, self, torch_fns.zeros_like(other, self.dtype)),
     "add": lambda self, other: self + other,
     "sub": lambda self, other: self - other,
     "mul": lambda self, other: self * other,

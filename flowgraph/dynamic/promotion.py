@@ -44,7 +44,7 @@ def result_dtype(*tensors):
             names = [np.dtype(d.as_numpy_dtype) for d in group]
             return dtypes.as_dtype(np.result_type(*names))
     if top == 2:
-        from flowgraph.dynamic.functions import default_float
+        from flowgraph.dynamic.torch_functions import default_float
 
         return default_float()
     return _DEFAULT[top]

@@ -131,7 +131,7 @@ def _decode(node: dict, arrays: dict):
     if kind == "float":
         return float(node["value"])
     if kind in ("tensor", "parameter"):
-        from flowgraph.dynamic.functions import from_numpy
+        from flowgraph.dynamic.torch_functions import from_numpy
 
         value = np.array(arrays[node["array"]])  # writable, owned
         if kind == "parameter":

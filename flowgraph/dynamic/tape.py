@@ -77,7 +77,7 @@ class grad_mode_set:  # noqa: N801 - used as a function: with grad_mode_set(Fals
 # The context ``needs_context`` kernels get on the CPU (flowgraph/dynamic/devices.py), and
 # where tensors live unless moved.
 CPU_PLACE = devices.CPU_PLACE
-context = CPU_PLACE.context
+cpu_run_context = CPU_PLACE.context
 
 
 # ---- the tape ----------------------------------------------------------------------------------

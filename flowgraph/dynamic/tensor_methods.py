@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.dynamic import devices, mathfns
-from flowgraph.dynamic import functions as F
+from flowgraph.dynamic import torch_functions as torch_fns
 from flowgraph.dynamic.function import Function
 from flowgraph.dynamic.tape import call
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
@@ -51,7 +51,9 @@ def _getitem(self, key):
     except IndexError as e:
         raise IndexError(f"{e} (indexing a tensor of shape {list(self.shape)})") from None
     flat = call(array.reshape, self, [-1])
-    index = F.tensor(positions.reshape(-1))  # (computed on the host: moved to self's device)
+    index = torch_fns.tensor(
+        positions.reshape(-1)
+    )  # (computed on the host: moved to self's device)
     index = index if self.device is devices.CPU else _to(index, self.device)
     picked = call(array.gather, flat, index, 0)
     return call(array.reshape, picked, list(positions.shape))
@@ -87,7 +89,7 @@ def _to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, **
         out = ToDevice.apply(self, device)
         copy = False
     if dtype is None or as_dtype(dtype) is out.dtype:
-        return F.clone(out) if copy else out
+        return torch_fns.clone(out) if copy else out
     return call(math.cast, out, as_dtype(dtype))
 
 
@@ -169,7 +171,7 @@ def _expand(self, *sizes):
     sizes = _sizes(sizes)
     lead = len(sizes) - len(self.shape)
     target = [self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)]
-    return self + F.zeros(*target, dtype=self.dtype)
+    return self + torch_fns.zeros(*target, dtype=self.dtype)
 
 
 def _repeat(self, *sizes):
@@ -205,10 +207,10 @@ _METHODS = {
     "contiguous": lambda self, memory_format=None: self,
     "is_contiguous": lambda self, memory_format=None: True,
     "element_size": lambda self: np.dtype(self.dtype.as_numpy_dtype).itemsize,
-    "new_zeros": lambda self, *size, **kw: _new(self, F.zeros)(*size, **kw),
-    "new_ones": lambda self, *size, **kw: _new(self, F.ones)(*size, **kw),
-    "new_full": lambda self, size, value, **kw: _new(self, F.full)(size, value, **kw),
-    "new_tensor": lambda self, data, **kw: _new(self, F.tensor)(data, **kw),
+    "new_zeros": lambda self, *size, **kw: _new(self, torch_fns.zeros)(*size, **kw),
+    "new_ones": lambda self, *size, **kw: _new(self, torch_fns.ones)(*size, **kw),
+    "new_full": lambda self, size, value, **kw: _new(self, torch_fns.full)(size, value, **kw),
+    "new_tensor": lambda self, data, **kw: _new(self, torch_fns.tensor)(data, **kw),
     "add": lambda self, other, alpha=1: mathfns.add(self, other, alpha),
     "sub": lambda self, other, alpha=1: mathfns.sub(self, other, alpha),
     "div": mathfns.div,

@@ -4,7 +4,7 @@ This layer knows nothing about arrays or kernels; the op library builds on it.
 """
 
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import (
+from flowgraph.graph.default_stacks import (
     get_default_graph,
     get_default_session,
     reset_default_graph,

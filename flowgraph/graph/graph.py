@@ -18,7 +18,7 @@ import threading
 from contextlib import contextmanager
 
 from flowgraph.errors import echo
-from flowgraph.graph import context
+from flowgraph.graph import default_stacks
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.site import CreationSite
 
@@ -62,7 +62,7 @@ class Graph:
     # ---- default graph -------------------------------------------------------------------
     def as_default(self):
         """Context manager making this the default graph: ``with g.as_default(): ...``."""
-        return context.default_graph(self)
+        return default_stacks.default_graph(self)
 
     # ---- names ---------------------------------------------------------------------------
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:

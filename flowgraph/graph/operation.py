@@ -104,7 +104,7 @@ class Operation:
 
     def run(self, feed_dict=None, session=None) -> None:
         """Run this op in ``session`` or the default session (TF1's ``Operation.run``)."""
-        from flowgraph.graph.context import get_default_session
+        from flowgraph.graph.default_stacks import get_default_session
 
         session = session or get_default_session()
         if session is None:
@@ -121,8 +121,9 @@ class Operation:
         return getattr(self.site, "forward_op", None)
 
     def describe(self) -> str:
-        """``'MatMul' op 'dense/MatMul' (created at model.py:12 in build)``: used in errors."""
-        return f"{self.type!r} op {self.name!r} (created at {self.site})"
+        """``MatMul op 'dense/MatMul' (created at model.py:12 in build)``: how every error and
+        report names a graph op (a gradient op's site also names its forward op)."""
+        return f"{self.type} op {self.name!r} (created at {self.site})"
 
     def __repr__(self) -> str:
         return f"<flowgraph.Operation '{self.name}' type={self.type}>"

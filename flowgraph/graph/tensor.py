@@ -8,7 +8,7 @@ layer does not import the ops above it.
 
 from __future__ import annotations
 
-from flowgraph.graph.context import get_default_session
+from flowgraph.graph.default_stacks import get_default_session
 from flowgraph.graph.dtypes import DType
 from flowgraph.graph.shape import TensorShape
 

@@ -11,7 +11,7 @@ ops before it in the graph.
 from __future__ import annotations
 
 from flowgraph.errors import echo
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.site import user_site

@@ -12,7 +12,7 @@ functional layers: the first call creates the layer's variables in its own varia
 
 from __future__ import annotations
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.layers.convolutional import conv2d, conv2d_transpose
 from flowgraph.layers.core import dense, dropout, flatten

@@ -244,7 +244,7 @@ def _freeze_variables(ctx: ExportContext, variables: list, session) -> None:
     if not variables:
         return
     if session is None:
-        from flowgraph.graph.context import get_default_session
+        from flowgraph.graph.default_stacks import get_default_session
 
         session = get_default_session()
     if session is None:

@@ -1,6 +1,5 @@
 """Ops that check the program or the session's state rather than compute values; all are
-stateful and have no gradient. The public functions are also re-exported by
-:mod:`flowgraph.ops.composite`.
+stateful and have no gradient.
 
 - ``Assert`` — raises InvalidArgumentError when its condition is false;
 - ``IsVariableInitialized`` / ``ReportUninitializedVariables`` — read which variables the

@@ -45,7 +45,6 @@ __all__ = [
     "bind",
     "call_with",
     "current_executor",
-    "describe_op",
     "error_class",
     "executing_eagerly",
     "executing_with",
@@ -85,11 +84,6 @@ def run(op_def, xp, attrs, values, op, name=None, site=None, context=None):
         if isinstance(op, str):
             raise kernel_error(e, op, name, site, shapes) from e
         raise op_error(op, e, shapes) from e
-
-
-def describe_op(op) -> str:
-    """``Log op 'log_x' (created at model.py:3 in f)``: how reports name a graph op."""
-    return f"{op.type} op {op.name!r} (created at {op.site})"
 
 
 def failure_message(op_type: str, name: str, site, detail: str, shapes=None) -> str:

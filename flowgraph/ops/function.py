@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops import array, namespace

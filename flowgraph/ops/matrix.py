@@ -18,8 +18,8 @@ import string
 from flowgraph.errors import ShapeError
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops import array, math, reduce, rules
-from flowgraph.ops.composite import eye
 from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.derived import eye
 from flowgraph.ops.linalg import matmul
 from flowgraph.ops.registry import apply_op, define_op, gradient
 

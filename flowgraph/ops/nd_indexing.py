@@ -1,6 +1,5 @@
 """Ops that address tensors by position: running sums along an axis, N-d gather and scatter,
-and top-k. Each op's kernel, shape rule and gradient live here; the public functions are also
-re-exported by :mod:`flowgraph.ops.composite`.
+and top-k. Each op's kernel, shape rule and gradient live here.
 
 - ``Cumsum`` — running sums along an axis (exclusive / reverse); its gradient is the running
   sum of the gradient in the other direction;

@@ -35,7 +35,6 @@ from flowgraph.ops.activations import (
     softplus,
 )
 from flowgraph.ops.broadcast import broadcast_to_shape_of
-from flowgraph.ops.composite import embedding_lookup, top_k
 from flowgraph.ops.conv import conv2d, conv2d_backprop_filter, conv2d_backprop_input
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.losses import (
@@ -46,9 +45,11 @@ from flowgraph.ops.losses import (
     sparse_softmax_cross_entropy_with_logits,
 )
 from flowgraph.ops.math import relu, sigmoid, tanh
+from flowgraph.ops.nd_indexing import top_k
 from flowgraph.ops.pooling import avg_pool, max_pool
 from flowgraph.ops.registry import apply_op, define_op, gradient
 from flowgraph.ops.search import in_top_k
+from flowgraph.ops.selection import embedding_lookup
 
 __all__ = [
     "avg_pool",

@@ -23,10 +23,10 @@ CheckNumerics op 'CheckNumerics' failed: log of x : Tensor had NaN values
 from __future__ import annotations
 
 from flowgraph.errors import InvalidArgumentError
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.ops import rules
-from flowgraph.ops.control import group
 from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.ordering import group
 from flowgraph.ops.registry import REQUIRED, apply_op, define_op, get_op_def, gradient
 
 

@@ -37,7 +37,7 @@ import operator
 
 from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.shape import TensorShape
 from flowgraph.graph.tensor import Tensor

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flowgraph.errors import ShapeError
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.func_graph import FuncGraph
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import execution

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from flowgraph.errors import FailedPreconditionError, InvalidArgumentError, ShapeError
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape, as_shape
@@ -330,7 +330,7 @@ def trainable_variables(scope: str | None = None) -> list[Variable]:
 
 def variables_initializer(var_list, name: str = "init"):
     """One op that runs the initializers of ``var_list``."""
-    from flowgraph.ops.control import group
+    from flowgraph.ops.ordering import group
 
     return group(*[v.initializer for v in var_list], name=name)
 

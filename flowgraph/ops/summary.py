@@ -30,7 +30,7 @@ import numpy as np
 
 from flowgraph.errors import InvalidArgumentError, ShapeError
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import TensorShape
 from flowgraph.ops import summary_proto

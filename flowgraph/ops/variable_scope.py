@@ -46,7 +46,7 @@ import threading
 import weakref
 
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.dtypes import as_dtype
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.shape import as_shape

@@ -18,8 +18,8 @@ import numbers
 
 from flowgraph.graph import dtypes
 from flowgraph.ops import array, math
-from flowgraph.ops.composite import top_k
 from flowgraph.ops.convert import convert_to_tensor
+from flowgraph.ops.nd_indexing import top_k
 
 __all__ = ["argsort", "linspace", "matrix_transpose", "reverse", "slice", "sort"]
 

@@ -28,13 +28,13 @@ import numpy as np
 
 from flowgraph.backends import get_backend, to_numpy
 from flowgraph.compiler.prune import pruned_ops
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.operation import Operation
-from flowgraph.ops.execution import bind, describe_op
+from flowgraph.ops.execution import bind
 from flowgraph.ops.registry import get_op_def
-from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import flatten
+from flowgraph.runtime.run_context import RunContext
 
 # Default tolerances per floating dtype: float32 kernels of two libraries sum in different
 # orders (cuBLAS against OpenBLAS), which moves the last few digits.
@@ -59,7 +59,7 @@ class Comparison:
     problem: str = ""  # a dtype or shape difference, or an exception on one side
 
     def describe(self) -> str:
-        where = describe_op(self.op)
+        where = self.op.describe()
         output = f", output {self.index}" if len(self.op.outputs) > 1 else ""
         if self.problem:
             return f"{where}{output}: {self.problem}"

@@ -36,7 +36,7 @@ from flowgraph import errors
 from flowgraph.compiler.ir import op_device
 from flowgraph.compiler.prune import pruned_ops
 from flowgraph.graph.operation import Operation
-from flowgraph.ops.execution import bind, describe_op, op_error
+from flowgraph.ops.execution import bind, op_error
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import flatten
@@ -62,7 +62,7 @@ class NonFiniteReport:
     ops_total: int = 0
 
     def __str__(self) -> str:
-        where = describe_op(self.op)
+        where = self.op.describe()
         if self.source == "feed":
             head = f"{self.kind} was fed: the value given for {self.tensor.name!r}"
         elif self.source == "variable":

@@ -18,7 +18,7 @@ RuntimeError: Attempted to use a closed Session.
 
 from __future__ import annotations
 
-from flowgraph.graph import context
+from flowgraph.graph import default_stacks
 
 
 class SessionLifetime:
@@ -47,10 +47,10 @@ class SessionLifetime:
 
     def as_default(self):
         """Context manager making this the default session (for ``Tensor.eval()``)."""
-        return context.default_session(self)
+        return default_stacks.default_session(self)
 
     def __enter__(self):
-        self._default_cm = context.default_session(self)
+        self._default_cm = default_stacks.default_session(self)
         self._default_cm.__enter__()
         return self
 

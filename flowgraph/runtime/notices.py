@@ -163,7 +163,7 @@ def _skipped_message(op) -> str:
     if op.type not in _EFFECT and "var_name" in op.attrs and get_op_def(op.type).ref_inputs:
         effect = "so the update of variable {var} did not happen"  # ApplyAdam and friends
     return (
-        f"{op.type} op {op.name!r}, created at {op.site}, did not run: it was created after the "
+        f"{op.describe()} did not run: it was created after the "
         f"previous Session.run and nothing this run fetched depends on it, "
         f"{effect.format(var=var)}. TF1 graphs run only what the fetches need. To run it, "
         f"fetch it (sess.run([..., {op.name!r}])) or make it a control dependency of what you "

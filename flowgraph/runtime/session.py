@@ -22,16 +22,16 @@ from flowgraph.compiler.explain import Explanation
 from flowgraph.compiler.passes import DEFAULT_LEVEL, passes_for
 from flowgraph.compiler.plan import compile_plan
 from flowgraph.compiler.plan_cache import MAX_PLANS, PlanCache
-from flowgraph.graph import context
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph import default_stacks
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime import fpenv, threads
-from flowgraph.runtime.context import RunContext
 from flowgraph.runtime.feeds import feed_key, feed_value
 from flowgraph.runtime.fetches import as_fetch_element, flatten
 from flowgraph.runtime.lifetime import SessionLifetime
 from flowgraph.runtime.notices import GrowthWatch
 from flowgraph.runtime.profiling import wants_trace
+from flowgraph.runtime.run_context import RunContext
 
 
 def _may_alias_state(op) -> bool:
@@ -350,8 +350,8 @@ class InteractiveSession(Session):
     @functools.wraps(Session.__init__)  # the same arguments (and signature in help())
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        context.push_session(self)
+        default_stacks.push_session(self)
 
     def close(self) -> None:
-        context.pop_session(self)
+        default_stacks.pop_session(self)
         super().close()

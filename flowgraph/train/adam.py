@@ -23,7 +23,7 @@ multiplied by them after every step, so at step t they hold ``beta1**t`` and ``b
 from __future__ import annotations
 
 from flowgraph.ops import math
-from flowgraph.ops.control import group
+from flowgraph.ops.ordering import group
 from flowgraph.train.optimizer import Optimizer
 from flowgraph.train.training_ops import apply_training_op, define_training_op, stored
 

@@ -18,7 +18,7 @@
 from __future__ import annotations
 
 from flowgraph.graph import dtypes
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.ops.state import Variable
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 
 from flowgraph.errors import NotFoundError
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.io import graph_json
 

@@ -22,10 +22,10 @@ averages follow quickly.
 
 from __future__ import annotations
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
-from flowgraph.ops import array, control, math, state
+from flowgraph.ops import array, math, ordering, state
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.variable_scope import root_graph
 
@@ -107,7 +107,7 @@ class ExponentialMovingAverage:
             self._averages[key] = shadow
             decay = self._decay_tensor(value.dtype)
             updates.append(state.assign_sub(shadow, (shadow - value) * (1.0 - decay)))
-        return control.group(*updates, name=self._name)
+        return ordering.group(*updates, name=self._name)
 
     def variables_to_restore(self, moving_avg_variables=None) -> dict:
         """``{name in a checkpoint: variable}`` that restores each averaged variable from its

@@ -24,12 +24,12 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from flowgraph.autodiff import explain_gradient, gradients
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
 from flowgraph.ops import array, math
-from flowgraph.ops.control import group
 from flowgraph.ops.convert import convert_to_tensor, is_tensor_like
+from flowgraph.ops.ordering import group
 from flowgraph.ops.state import Variable, assign_add, constant
 from flowgraph.train.training_ops import locking, variable_tensor
 

@@ -38,7 +38,7 @@ from flowgraph.errors import (
     NotFoundError,
     UnimplementedError,
 )
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import GraphKeys
 from flowgraph.graph.tensor import Tensor
 from flowgraph.io import checkpoint

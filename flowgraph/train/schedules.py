@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.dtypes import dtype_of_python_value
 from flowgraph.ops import array, math
 from flowgraph.ops.convert import convert_to_tensor, is_tensor_like

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.graph.graph import Graph
 from flowgraph.graph.operation import Operation
 from flowgraph.graph.tensor import Tensor

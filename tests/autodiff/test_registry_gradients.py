@@ -20,7 +20,7 @@ import pytest
 
 import flowgraph as fg
 from flowgraph.autodiff.gradients import gradients
-from flowgraph.ops import broadcast, control, gradient_ops, linalg, math, numerics, reduce
+from flowgraph.ops import broadcast, gradient_ops, linalg, math, numerics, ordering, reduce
 from flowgraph.ops.registry import get_op_def, registered_op_types
 from flowgraph.testing import check_gradients
 
@@ -149,12 +149,12 @@ def _cast_round_trip(x):
 
 
 def _print(x, y):
-    return control.Print(x, [x, y], message="gradient check: ")
+    return ordering.Print(x, [x, y], message="gradient check: ")
 
 
 LOOSE = {"eps": 1e-2, "atol": 1e-4, "rtol": 1e-4}
 
-# ---- ops of math.py, reduce.py, linalg.py, control.py, gradient_ops.py, broadcast.py -------
+# ---- ops of math.py, reduce.py, linalg.py, ordering.py, gradient_ops.py, broadcast.py -------
 
 GRADIENT_CASES: dict[str, list[GradCase]] = {
     "Add": _binary_cases(math.add),
@@ -516,33 +516,33 @@ GRADIENT_CASES.update(
 )
 
 
-from flowgraph.ops import composite  # noqa: E402
+from flowgraph.ops import nd_indexing  # noqa: E402
 
 GRADIENT_CASES.update(
     {
         "Cumsum": [
-            GradCase(lambda x: composite.cumsum(x, 1), ((3, 4),)),
+            GradCase(lambda x: nd_indexing.cumsum(x, 1), ((3, 4),)),
             GradCase(
-                lambda x: composite.cumsum(x, 0, exclusive=True, reverse=True),
+                lambda x: nd_indexing.cumsum(x, 0, exclusive=True, reverse=True),
                 ((3, 2),),
                 static=False,
             ),
         ],
         "GatherNd": [
-            GradCase(lambda x: composite.gather_nd(x, [[0, 1], [2, 0], [0, 1]]), ((3, 2),)),
-            GradCase(lambda x: composite.gather_nd(x, [[[1]], [[0]]]), ((2, 3),), static=False),
+            GradCase(lambda x: nd_indexing.gather_nd(x, [[0, 1], [2, 0], [0, 1]]), ((3, 2),)),
+            GradCase(lambda x: nd_indexing.gather_nd(x, [[[1]], [[0]]]), ((2, 3),), static=False),
         ],
         "ScatterNd": [
-            GradCase(lambda u: composite.scatter_nd([[1], [3], [1]], u, [5, 2]), ((3, 2),)),
+            GradCase(lambda u: nd_indexing.scatter_nd([[1], [3], [1]], u, [5, 2]), ((3, 2),)),
             GradCase(
-                lambda u: composite.scatter_nd([[0, 1], [1, 0]], u, [2, 2, 3]),
+                lambda u: nd_indexing.scatter_nd([[0, 1], [1, 0]], u, [2, 2, 3]),
                 ((2, 3),),
                 static=False,
             ),
         ],
         "TopKV2": [
-            GradCase(lambda x: composite.top_k(x, 2).values, ((3, 4),)),
-            GradCase(lambda x: composite.top_k(x, 3).values, ((2, 2, 5),), static=False),
+            GradCase(lambda x: nd_indexing.top_k(x, 2).values, ((3, 4),)),
+            GradCase(lambda x: nd_indexing.top_k(x, 3).values, ((2, 2, 5),), static=False),
         ],
     }
 )
@@ -786,6 +786,6 @@ def test_print_passes_the_gradient_to_its_first_input_only():
     with fg.Graph().as_default():
         x = fg.placeholder(fg.float64, [2])
         d = fg.placeholder(fg.float64, [2])
-        dx, dd = gradients(math.multiply(control.Print(x, [d]), 3.0), [x, d])
+        dx, dd = gradients(math.multiply(ordering.Print(x, [d]), 3.0), [x, d])
         assert dd is None
         np.testing.assert_array_equal(fg.Session().run(dx, {x: [1.0, 2.0], d: [0.0, 0.0]}), [3, 3])

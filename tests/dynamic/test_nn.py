@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import flowgraph.dynamic as torch
-import flowgraph.dynamic.functional as F
 import flowgraph.dynamic.nn as nn
+import flowgraph.dynamic.nn.functional as F
 import flowgraph.dynamic.optim as optim
 from flowgraph.datasets.synthetic import blobs
 from flowgraph.dynamic.data import DataLoader, TensorDataset

@@ -2,7 +2,7 @@
 
 ``Module`` (parameters, submodules, train/eval, state_dict), layers with PyTorch's layouts and
 default initialisation, and loss modules. All computation goes through
-:mod:`flowgraph.dynamic.functional`, i.e. the op library shared with graph mode.
+:mod:`flowgraph.dynamic.nn.functional`, i.e. the op library shared with graph mode.
 
 >>> import flowgraph.dynamic as torch
 >>> import flowgraph.dynamic.nn as nn

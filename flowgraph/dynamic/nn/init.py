@@ -27,7 +27,7 @@ __all__ = [
 
 def random_generator():
     """The NumPy generator that ``manual_seed`` reseeds (looked up on each use)."""
-    return tape.context.rng
+    return tape.cpu_run_context.rng
 
 
 def _fill(tensor, values):

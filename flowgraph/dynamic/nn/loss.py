@@ -1,5 +1,5 @@
 """Loss modules: ``CrossEntropyLoss``, ``NLLLoss`` and ``MSELoss`` (thin wrappers of the
-functions in :mod:`flowgraph.dynamic.functional`).
+functions in :mod:`flowgraph.dynamic.nn.functional`).
 
 >>> import flowgraph.dynamic as torch
 >>> criterion = CrossEntropyLoss()
@@ -9,7 +9,7 @@ functions in :mod:`flowgraph.dynamic.functional`).
 
 from __future__ import annotations
 
-from flowgraph.dynamic import functional as F
+from flowgraph.dynamic.nn import functional as F
 from flowgraph.dynamic.nn.module import Module
 
 __all__ = ["CrossEntropyLoss", "MSELoss", "NLLLoss"]

@@ -273,7 +273,7 @@ class Module:
         """``OrderedDict`` of dotted parameter and buffer names to tensors holding copies of
         their values (detached: they do not require grad), as PyTorch's ``state_dict``
         prints them (``sd["fc.weight"].size()``); ``torch.save`` writes it."""
-        from flowgraph.dynamic.functions import tensor
+        from flowgraph.dynamic.torch_functions import tensor
 
         return OrderedDict((name, tensor(param.value)) for name, param in self._all_named_params())
 

@@ -1,7 +1,7 @@
 """Layers: ``Linear``, ``Conv2d``, ``MaxPool2d``, ``Flatten``, ``Dropout``, activations and
 ``Sequential``, with PyTorch's shapes, layouts (NCHW) and default initialisation.
 
-Each forward is one call into :mod:`flowgraph.dynamic.functional`, so every layer runs the op
+Each forward is one call into :mod:`flowgraph.dynamic.nn.functional`, so every layer runs the op
 library's kernels and differentiates with its gradient rules.
 
 >>> import flowgraph.dynamic as torch
@@ -17,11 +17,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from flowgraph.dynamic import functional as F
-from flowgraph.dynamic.functions import as_tensor
+from flowgraph.dynamic.nn import functional as F
 from flowgraph.dynamic.nn import init
 from flowgraph.dynamic.nn.module import Module
 from flowgraph.dynamic.tensor import Parameter
+from flowgraph.dynamic.torch_functions import as_tensor
 
 __all__ = [
     "Conv2d",

@@ -15,8 +15,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from flowgraph.dynamic import functional as F
-from flowgraph.dynamic import functions
+from flowgraph.dynamic import torch_functions
+from flowgraph.dynamic.nn import functional as F
 from flowgraph.dynamic.nn import init
 from flowgraph.dynamic.nn.loss import Loss
 from flowgraph.dynamic.nn.module import Module
@@ -44,9 +44,9 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", functions.zeros(self.num_features))
-            self.register_buffer("running_var", functions.ones(self.num_features))
-            self.register_buffer("num_batches_tracked", functions.tensor(0))
+            self.register_buffer("running_mean", torch_functions.zeros(self.num_features))
+            self.register_buffer("running_var", torch_functions.ones(self.num_features))
+            self.register_buffer("num_batches_tracked", torch_functions.tensor(0))
 
     def forward(self, input):  # noqa: A002
         if len(input.shape) not in self._ranks:
@@ -61,7 +61,7 @@ class _BatchNorm(Module):
             )
         use_batch = self.training or not self.track_running_stats
         if self.training and self.track_running_stats:
-            with functions.no_grad():
+            with torch_functions.no_grad():
                 self.num_batches_tracked.add_(1)
         return F.batch_norm(
             input,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.dynamic import functions
+from flowgraph.dynamic import torch_functions
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector"]
 
@@ -31,7 +31,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     Returns the total norm before clipping (a 0-d tensor)."""
     params = _with_grads(parameters)
     if not params:
-        return functions.tensor(0.0)
+        return torch_functions.tensor(0.0)
     grads = [np.asarray(p.grad.value, dtype=np.float64) for p in params]
     if norm_type == float("inf"):
         total = max(float(np.abs(g).max()) for g in grads)
@@ -43,7 +43,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     if coef < 1:
         for p in params:
             p.grad.value[...] = p.grad.value * np.asarray(coef, dtype=p.grad.value.dtype)
-    return functions.tensor(total, dtype=params[0].dtype)
+    return torch_functions.tensor(total, dtype=params[0].dtype)
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:
@@ -54,4 +54,4 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
 
 def parameters_to_vector(parameters):
     """The parameters flattened and joined into one 1-D tensor."""
-    return functions.cat([p.reshape(-1) for p in parameters])
+    return torch_functions.cat([p.reshape(-1) for p in parameters])

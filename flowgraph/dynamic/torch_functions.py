@@ -23,11 +23,18 @@ import numpy as np
 
 from flowgraph.dynamic import devices
 from flowgraph.dynamic import tensor as tensor_module
-from flowgraph.dynamic.tape import call, context, direct_op, execute, grad_mode, mixing_error
+from flowgraph.dynamic.tape import (
+    call,
+    cpu_run_context,
+    direct_op,
+    execute,
+    grad_mode,
+    mixing_error,
+)
 from flowgraph.dynamic.tensor import EagerTensor, as_array, new_tensor
 from flowgraph.graph import dtypes
 from flowgraph.graph.dtypes import as_dtype
-from flowgraph.ops import activations, array, composite, linalg, math, random, reduce
+from flowgraph.ops import activations, array, derived, linalg, math, random, reduce
 
 __all__ = [
     "abs", "arange", "argmax", "argmin", "as_tensor", "cat", "clamp", "enable_grad", "exp", "eye",
@@ -228,13 +235,13 @@ def arange(start, end=None, step=1, dtype=None, requires_grad: bool = False) -> 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> EagerTensor:
     """The ``n x m`` identity matrix (square by default)."""
-    out = call(composite.eye, n, m, dtype=as_dtype(dtype or default_float()))
+    out = call(derived.eye, n, m, dtype=as_dtype(dtype or default_float()))
     return _finish(out, requires_grad)
 
 
 def manual_seed(seed: int) -> None:
     """Seed the generator behind ``randn``, ``rand``, ``randint``, ``randperm`` and dropout."""
-    context.seed(int(seed))
+    cpu_run_context.seed(int(seed))
 
 
 def randn(*size, dtype=None, requires_grad: bool = False) -> EagerTensor:

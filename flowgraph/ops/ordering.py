@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from flowgraph.graph.context import get_default_graph
+from flowgraph.graph.default_stacks import get_default_graph
 from flowgraph.ops.convert import convert_to_tensor
 from flowgraph.ops.registry import apply_op, define_op, gradient
 from flowgraph.ops.rules import same_as_input

@@ -1,6 +1,7 @@
-"""More of ``torch.nn.functional``: batch norm, adaptive pooling, 2-D dropout, leaky ReLU, the
-binary and robust losses, embeddings, ``one_hot`` — compositions of registry ops, so every
-gradient comes from the ops' own rules (re-exported by :mod:`flowgraph.dynamic.functional`).
+"""The functional forms of the layers beyond the MLP/CNN core of ``torch.nn.functional``: batch
+norm, adaptive pooling, 2-D dropout, the ELU family of activations, the binary and robust
+losses, embeddings and ``one_hot``. Compositions of registry ops, so every gradient comes from
+the ops' own rules; :mod:`flowgraph.dynamic.nn.functional` re-exports them all.
 
 >>> import flowgraph.dynamic as torch
 >>> import flowgraph.dynamic.nn.functional as F
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowgraph.dynamic import functions as fn
-from flowgraph.dynamic.functional import apply_reduction, eagerly
-from flowgraph.dynamic.functions import as_tensor
+from flowgraph.dynamic import torch_functions as fn
+from flowgraph.dynamic.nn.functional import apply_reduction, eagerly
 from flowgraph.dynamic.tape import call
+from flowgraph.dynamic.torch_functions import as_tensor
 from flowgraph.ops import activations, array, creation, losses, math, reduce
 
 __all__ = [
@@ -129,7 +130,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return x
-    keep = fn.context.rng.random((x.shape[0], x.shape[1]) + (1,) * (len(x.shape) - 2)) >= p
+    keep = fn.cpu_run_context.rng.random((x.shape[0], x.shape[1]) + (1,) * (len(x.shape) - 2)) >= p
     scale = keep.astype(x.dtype.as_numpy_dtype) / np.float32(1.0 - p) if p < 1 else keep * 0.0
     return x * fn.tensor(scale.astype(x.dtype.as_numpy_dtype))
 
