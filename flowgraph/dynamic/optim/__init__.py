@@ -250,8 +250,11 @@ class Adam(Optimizer):
         flats = self.__dict__.setdefault("_flat", {})
         flat = flats.get(id(group))
         if flat is None or not flat.holds(params, states):
-            if len({state.get("step", 0) for state in states}) != 1:
-                return super()._step_group(group)  # step counts differ: per parameter
+            if len({state.get("step", 0) for state in states}) != 1 or any(
+                state and state["exp_avg"].shape != p.value.shape
+                for p, state in zip(params, states)
+            ):  # step counts differ, or a parameter changed shape: per parameter
+                return super()._step_group(group)
             flat = flats[id(group)] = grouped.FlatMoments(params, states)
         grouped.adam_step(flat, params, states, group)
         for param in params:

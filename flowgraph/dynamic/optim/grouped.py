@@ -55,12 +55,12 @@ class FlatMoments:
 
     def holds(self, params, states: list) -> bool:
         """Whether the parameters and their states are still the ones laid out here."""
-        if tuple(map(id, params)) != self.ids:
+        if tuple(map(id, params)) != self.ids or params[0]._value.dtype != self.m.dtype:
             return False
-        for state, m, v in zip(states, self.ms, self.vs):
+        for p, state, m, v in zip(params, states, self.ms, self.vs):
             if state.get("exp_avg") is not m or state["exp_avg_sq"] is not v:
                 return False
-            if state["step"] != self.step:
+            if state["step"] != self.step or p._value.shape != m.shape:
                 return False
         return True
 
