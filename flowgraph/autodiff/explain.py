@@ -6,7 +6,7 @@
 ...     y = fg.cast(fg.argmax(x, 0), fg.float32, name="y")
 ...     print(explain_gradient(y, x))  # doctest: +ELLIPSIS
 No gradient flows from 'y:0' to 'x:0': every path is blocked.
-  'ArgMax' op 'ArgMax' (created at ...) is not differentiable
+  ArgMax op 'ArgMax' (created at ...) is not differentiable
 """
 
 from __future__ import annotations

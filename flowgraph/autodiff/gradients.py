@@ -81,7 +81,7 @@ def gradients(
     ...     y = fg.cast(fg.argmax(x, 0), fg.float64, name="y")
     ...     print(fg.explain_gradient(y, x))  # doctest: +ELLIPSIS
     No gradient flows from 'y:0' to 'x:0': every path is blocked.
-      'ArgMax' op 'ArgMax' (created at ...) is not differentiable
+      ArgMax op 'ArgMax' (created at ...) is not differentiable
     """
     ys = _as_tensor_list(ys, "ys")
     xs = _as_tensor_list(xs, "xs")

@@ -128,7 +128,7 @@ def _coordinates(xp, indices, shape, what):
     rows = xp.reshape(indices, (-1, depth))
     outside = xp.any((rows < 0) | (rows >= bounds), axis=1)
     if bool(xp.any(outside)):
-        bad = rows[int(xp.argmax(outside))]
+        bad = rows[int(xp.argmax(namespace.astype(xp, outside, xp.int8))), ...]  # (numbers)
         raise InvalidArgumentError(
             message=f"{what}: index {[int(i) for i in bad]} is not inside shape {list(shape)}"
         )
