@@ -17,12 +17,7 @@ be differentiated again.
 
 from __future__ import annotations
 
-from flowgraph.autodiff.gradients import (
-    _check_rule_result,
-    _fit_to_input,
-    _gradient_rule,
-    summed,
-)
+from flowgraph.autodiff.gradients import check_rule_result, fit_to_input, gradient_rule, summed
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
 from flowgraph.dynamic.inplace import check_versions
@@ -121,17 +116,17 @@ def _backpropagate_nodes(nodes, grads: dict) -> None:
             out_grads = [
                 summed(c, t) if c else array.zeros_like(t) for c, t in zip(contributions, outputs)
             ]
-        rule = _gradient_rule(node)
+        rule = gradient_rule(node)
         if rule is None:
             continue
         in_grads = rule(node, *out_grads)
         inputs = node.inputs
         if len(in_grads) != len(inputs):
-            _check_rule_result(node, in_grads)  # raises, naming the rule
+            check_rule_result(node, in_grads)  # raises, naming the rule
         for t, g in zip(inputs, in_grads):
             if g is not None and t._requires_grad and t.dtype.is_floating:
                 if g.dtype is not t.dtype or g.shape != t.shape:  # (a Size is fully known)
-                    g = _fit_to_input(g, t)
+                    g = fit_to_input(g, t)
                 grads.setdefault(t, []).append(g)
 
 
