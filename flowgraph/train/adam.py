@@ -34,6 +34,12 @@ def _apply_adam(
     xp = ctx.xp
     m_name, v_name = slot_names
     var, m, v = stored(ctx, var_name), stored(ctx, m_name), stored(ctx, v_name)
+    if ctx.backend.supports_out:
+        # NumPy scalars, not 0-d arrays: the same float32 arithmetic (bit for bit) at a tenth
+        # of the cost per operation, which counts for small variables (~2 us per update).
+        beta1_power, beta2_power, lr, beta1, beta2, epsilon = (
+            a[()] for a in (beta1_power, beta2_power, lr, beta1, beta2, epsilon)
+        )
     lr_t = lr * xp.sqrt(1 - beta2_power) / (1 - beta1_power)
     if not ctx.backend.supports_out:  # an array-API namespace: the same update, plainly
         m *= beta1

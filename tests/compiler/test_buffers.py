@@ -12,14 +12,6 @@ from flowgraph.compiler import buffers
 KEPT = "(into a kept buffer)"
 
 
-@pytest.fixture(autouse=True)
-def keep_every_size(monkeypatch, request):
-    """Kept buffers for results of any size (by default only from 32 MiB), so that these small
-    tests exercise them; the test of the default says so by name."""
-    if "default" not in request.node.name:
-        monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 0)
-
-
 def _model():
     x = fg.placeholder(fg.float64, [None, 3], name="x")
     w = fg.Variable(np.arange(12.0).reshape(3, 4) / 10, name="w")
@@ -138,11 +130,31 @@ def test_a_failed_run_and_concurrent_runs_use_their_own_buffers():
     assert errors == []
 
 
-def test_by_default_only_large_results_keep_their_buffers():
+def _two_products():
+    x = fg.placeholder(fg.float32, [None, 2], name="x")
+    w = fg.Variable(np.ones((2, 2048), np.float32))
+    y = fg.matmul(fg.matmul(x, w), np.ones((2048, 1), np.float32))  # the first one dies
+    return x, w, y
+
+
+def test_with_no_threshold_results_of_every_size_keep_their_buffers(monkeypatch):
+    """A 64 KiB product is kept too once the threshold is 0."""
+    monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 0)
     with fg.Graph().as_default():
-        x = fg.placeholder(fg.float32, [None, 2], name="x")
-        w = fg.Variable(np.ones((2, 2048), np.float32))
-        y = fg.matmul(fg.matmul(x, w), np.ones((2048, 1), np.float32))  # the first one dies
+        x, w, y = _two_products()
+        with fg.Session() as sess:
+            sess.run(w.initializer)
+            for _ in range(2):
+                out = sess.run(y, {x: np.ones((8, 2), np.float32)})
+                np.testing.assert_array_equal(out, np.full((8, 1), 4096.0))
+            (plan,) = [p for p in sess._plans.values() if p.feeds]
+            assert KEPT in plan.source and plan.kept_bytes == 8 * 2048 * 4
+
+
+def test_by_default_smaller_results_are_made_afresh():
+    assert buffers.KEEP_FROM_BYTES == 32 * 2**20
+    with fg.Graph().as_default():
+        x, w, y = _two_products()
         with fg.Session() as sess:
             sess.run(w.initializer)
             sess.run(y, {x: np.ones((8, 2), np.float32)})  # 64 KiB: made afresh
@@ -154,8 +166,9 @@ def test_by_default_only_large_results_keep_their_buffers():
             assert plan.kept_bytes == 4096 * 2048 * 4
 
 
-def test_values_that_do_not_overlap_share_a_kept_buffer():
+def test_values_that_do_not_overlap_share_a_kept_buffer(monkeypatch):
     """A deep chain keeps two buffers (ping-pong), not one per layer."""
+    monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 0)
     with fg.Graph().as_default():
         x = fg.placeholder(fg.float64, [None, 4], name="x")
         h = x
