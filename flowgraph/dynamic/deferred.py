@@ -67,11 +67,11 @@ def _force(t: Deferred) -> None:
             stack.extend(waiting)
             continue
         stack.pop()
-        if tape._profiler is not None:
-            tape._profiler.forced += 1
+        if tape.kernel_profiler is not None:
+            tape.kernel_profiler.forced += 1
         out = _run(thunk)
         # (a NumPy reduction gives a scalar; tensors hold arrays: writable, with .shape)
-        value = tape._as_array(out) if isinstance(out, np.generic) else out
+        value = tape.as_array(out) if isinstance(out, np.generic) else out
         if value.shape != top._shape or value.dtype != _numpy_dtype(top.dtype):
             raise InternalError(
                 message=f"{thunk[0].type} op {thunk[3]!r}: its shape rule promised "
@@ -84,7 +84,7 @@ def _force(t: Deferred) -> None:
 
 def _run(thunk):
     """The kernel of a deferred op on its inputs' values: the planned CPU kernel (thunk[4])
-    when every input is a NumPy array, else as :func:`tape._run_kernel` runs it (any device)."""
+    when every input is a NumPy array, else as :func:`tape.run_kernel` runs it (any device)."""
     fn = thunk[4]
     if fn is not None:
         values = [i._value for i in thunk[1]]
@@ -98,7 +98,7 @@ def _run(thunk):
                 shapes = ", ".join(f"{t.shape} {t.dtype.name}" for t in thunk[1])
                 site = site_of(user_frame(2))
                 raise kernel_error(e, thunk[0].type, thunk[3], site, shapes) from e
-    return tape._run_kernel(*thunk[:4])
+    return tape.run_kernel(*thunk[:4])
 
 
 _ndarray = np.ndarray
@@ -141,7 +141,7 @@ def execute_deferred(op_def, inputs, attrs, name):
             raise tape.mixing_error(op_def.type, name, inputs)
     input_specs = [(t.shape, t.dtype) for t in inputs]
     plan = key = None
-    if op_def.specs_only_infer and tape._profiler is None:
+    if op_def.specs_only_infer and tape.kernel_profiler is None:
         try:
             key = (op_def.type, *input_specs, *attrs.items(), *map(type, attrs.values()))
             plan = _PLANS.get(key)
@@ -149,7 +149,7 @@ def execute_deferred(op_def, inputs, attrs, name):
             key = None
     if plan is None:
         try:
-            specs = tape._specs(op_def, inputs, attrs, name, input_specs)
+            specs = tape.output_specs(op_def, inputs, attrs, name, input_specs)
         except ShapeError:
             return tape.execute(op_def, inputs, attrs, name)  # raises it, described
         out = _OUTPUT.get(id(specs))
@@ -160,8 +160,8 @@ def execute_deferred(op_def, inputs, attrs, name):
         plan = (out[1], out[2], None)
         if key is not None:
             plan = _plan(op_def, attrs, key, plan)
-    if tape._profiler is not None:
-        tape._profiler.deferred += 1
+    if tape.kernel_profiler is not None:
+        tape.kernel_profiler.deferred += 1
     info = OpInfo(op_def.type, name, attrs, input_specs)
     t = new_tensor(Deferred, None, plan[0], info, 0, False)
     t._shape = plan[1]

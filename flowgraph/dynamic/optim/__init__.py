@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from flowgraph.dynamic import devices
-from flowgraph.dynamic.tape import _ids as _tape_clock
+from flowgraph.dynamic.tape import node_ids as _tape_clock
 from flowgraph.dynamic.torch_functions import enable_grad, no_grad
 from flowgraph.runtime.fpenv import flushing
 
