@@ -198,10 +198,6 @@ def test_downward_and_same_layer_imports_pass(tmp_path):
 
 # ---- 2. private names ------------------------------------------------------------------------
 
-# The eager kernel-execution seam (dynamic/tape.py and its close users) is being rewritten on
-# another branch (issue 16 part 1), which gives its helpers their public home; until then:
-SEAM = {"flowgraph.dynamic.tape", "flowgraph.dynamic.tensor", "flowgraph.dynamic.deferred"}
-
 
 def private_uses(path: Path, root: Path):
     """(line, module, name) for each use of another flowgraph module's private name."""
@@ -240,7 +236,7 @@ def private_violations(root: Path) -> list[str]:
     for path in sorted((root / "flowgraph").rglob("*.py")):
         me = module_name(path, root)
         for line, module, name in private_uses(path, root):
-            if module != me and not {me, module} & SEAM:
+            if module != me:
                 out.append(f"{me}:{line} uses {module}.{name}")
     return out
 

@@ -236,6 +236,7 @@ def _gradient_rule(op):
 
 
 def _check_rule_result(op, in_grads) -> None:
+    """Raise when a gradient rule returned a gradient count other than ``op``'s inputs'."""
     if len(in_grads) != len(op.inputs):
         raise ValueError(
             f"The gradient rule for {op.type} returned {len(in_grads)} gradients for "
@@ -268,3 +269,9 @@ def _result_for(x, grads, unconnected):
     if g is None and unconnected == "zero":
         return array.zeros_like(x)
     return g
+
+
+# What flowgraph.dynamic's loop over tape nodes (dynamic/autograd.py) shares with backpropagate.
+gradient_rule = _gradient_rule
+check_rule_result = _check_rule_result
+fit_to_input = _fit_to_input

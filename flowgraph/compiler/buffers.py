@@ -2,10 +2,9 @@
 
 A plan runs many times with arrays of the same shapes. A kernel that can compute into a given
 array (``OpDef.out_shape``: matmul) then gets the array its value used in the previous run,
-instead of allocating a new one each time, as a NumPy expert preallocates buffers. Results of
-every size are kept (:data:`KEEP_FROM_BYTES`): large ones to spare the page faults of a fresh
-mmap, small ones because a buffer the step wrote last time is still in the caches. A kept
-buffer is memory held between runs, at most the run's live set of such values (slots are
+instead of allocating a new one each time, as a NumPy expert preallocates buffers. Results
+from :data:`KEEP_FROM_BYTES` (32 MiB) on are kept, to spare the page faults of a fresh mmap. A
+kept buffer is memory held between runs, at most the run's live set of such values (slots are
 shared). The generated code takes one set of buffers at the start of a run and gives it back
 at the end::
 
@@ -48,14 +47,14 @@ import numpy as np
 
 from flowgraph.ops.namespace import aligned_empty
 
-# Results from this size on are kept: all of them. From 32 MiB (glibc malloc's largest mmap
-# threshold) every fresh allocation is a new mmap whose pages the kernel faults in and zeroes
-# on each run (a 39 MiB result: ~290 page faults and ~1.5 ms, 10-15% of the matmul). Below it
-# malloc recycles the freed block, but not always the same one: the seed training step (batch
-# 100; products of 4 KB to 800 KB) ran 0.7-5% faster with every product kept (same-process A/B,
-# alternating, 6 of 6 runs), like the expert's preallocated step, and inference at batch 10,000
-# the same either way. Tests set it higher to check that small results are then made afresh.
-KEEP_FROM_BYTES = 0
+# Results from this size on are kept. From 32 MiB (glibc malloc's largest mmap threshold)
+# every fresh allocation is a new mmap whose pages the kernel faults in and zeroes on each run
+# (a 39 MiB result: ~290 page faults and ~1.5 ms, 10-15% of the matmul). Below it malloc
+# recycles the freed block. Keeping every size made the seed training step (batch 100, products
+# of 4 KB to 800 KB) 0.7-5% faster (same-process A/B, 6 of 6 runs) but raised the peak memory of
+# a deep MLP's run from 1.00x to 1.51x its live set (benchmarks/memory.py: a kept buffer stays
+# held while the value it served is dead): the memory target wins. Tests lower it to 0.
+KEEP_FROM_BYTES = 32 * 2**20
 
 
 class BufferPool:
@@ -89,16 +88,19 @@ def reusing(kernel, out_shape, dtype, slot: int, xp):
     ``out_shape`` is None allocates as usual.
 
     >>> import numpy as np
+    >>> import flowgraph.compiler.buffers as this_module
+    >>> this_module.KEEP_FROM_BYTES = 0  # keep results of every size, for this example
     >>> matmul = reusing(np.matmul, lambda a, b: (a.shape[0], b.shape[1]), np.float32, 0, np)
     >>> buffers, a = [None], np.ones((64, 2), np.float32)
     >>> first = matmul(buffers, a, np.ones((2, 16), np.float32))
     >>> second = matmul(buffers, a, np.full((2, 16), 2.0, np.float32))
     >>> second is first, float(second[0, 0]), first.ctypes.data % 64
     (True, 4.0, 0)
+    >>> this_module.KEEP_FROM_BYTES = 32 * 2**20  # the default
     >>> small = [None]
     >>> _ = matmul(small, a[:2], np.ones((2, 3), np.float32))
-    >>> small[0].shape  # small results are kept too (KEEP_FROM_BYTES)
-    (2, 3)
+    >>> small[0] is None  # below KEEP_FROM_BYTES: made afresh each run
+    True
     """
 
     itemsize = np.dtype(dtype).itemsize
@@ -110,7 +112,7 @@ def reusing(kernel, out_shape, dtype, slot: int, xp):
         out = buffers[slot]
         if out is None or out.shape != shape:
             if prod(shape) * itemsize < KEEP_FROM_BYTES:
-                return kernel(*args)  # below the size kept (none by default)
+                return kernel(*args)  # below the size kept
             out = buffers[slot] = aligned_empty(xp, shape, dtype)
         return kernel(*args, out=out)
 

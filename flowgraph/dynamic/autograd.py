@@ -17,12 +17,13 @@ be differentiated again.
 
 from __future__ import annotations
 
-from flowgraph.autodiff.gradients import backpropagate, summed
+from flowgraph.autodiff.gradients import check_rule_result, fit_to_input, gradient_rule, summed
 from flowgraph.dynamic import tape
 from flowgraph.dynamic.deferred import call_deferred
 from flowgraph.dynamic.inplace import check_versions
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.ops import array
+from flowgraph.ops.registry import get_op_def
 from flowgraph.runtime.fpenv import flushing
 
 
@@ -41,7 +42,8 @@ def _backward(root, gradient, retain_graph, create_graph) -> None:
     with tape.grad_mode_set(create_graph):
         for t, contributions in grads.items():
             if t._requires_grad and (t._retains_grad or t.grad_fn is None):
-                _accumulate(t, run(summed, contributions, t), create_graph, adopted)
+                g = contributions[0] if len(contributions) == 1 else run(summed, contributions, t)
+                _accumulate(t, g, create_graph, adopted)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -88,15 +90,48 @@ def _differentiate(roots, seeds, retain_graph, create_graph, inputs=()):
     # Without create_graph, gradient ops run deferred: the ones nobody reads never run.
     run = tape.call if create_graph else call_deferred
     with tape.grad_mode_set(create_graph):
-        run(backpropagate, nodes, grads, frozenset(), _requires_grad)
+        run(_backpropagate_nodes, nodes, grads)
     if not retain_graph:
         for node in nodes:
             node.free()
     return grads, nodes
 
 
-def _requires_grad(t) -> bool:
-    return t._requires_grad
+def _backpropagate_nodes(nodes, grads: dict) -> None:
+    """``flowgraph.autodiff.gradients.backpropagate`` for tape nodes: the same rules, summing
+    and fitting of gradients, in the same order, without what only graph ops need (name
+    scopes, gradient sites, colocation, stopped tensors). Inputs that do not require grad
+    get no gradient."""
+    for node in sorted(nodes, key=_node_id, reverse=True):
+        outputs = node.outputs
+        if len(outputs) == 1:  # most ops: no list of contributions to build
+            contributions = grads.get(outputs[0])
+            if not contributions:
+                continue
+            out_grads = (summed(contributions, outputs[0]),)
+        else:
+            contributions = [grads.get(t) for t in outputs]
+            if not any(contributions):
+                continue
+            out_grads = [
+                summed(c, t) if c else array.zeros_like(t) for c, t in zip(contributions, outputs)
+            ]
+        rule = gradient_rule(node)
+        if rule is None:
+            continue
+        in_grads = rule(node, *out_grads)
+        inputs = node.inputs
+        if len(in_grads) != len(inputs):
+            check_rule_result(node, in_grads)  # raises, naming the rule
+        for t, g in zip(inputs, in_grads):
+            if g is not None and t._requires_grad and t.dtype.is_floating:
+                if g.dtype is not t.dtype or g.shape != t.shape:  # (a Size is fully known)
+                    g = fit_to_input(g, t)
+                grads.setdefault(t, []).append(g)
+
+
+def _node_id(node) -> int:
+    return node._id
 
 
 def _seed(root, seed):
@@ -110,7 +145,8 @@ def _seed(root, seed):
                 "grad can be implicitly created only for scalar outputs (this tensor has shape "
                 f"{root.shape}); pass gradient= (a tensor of that shape) to backward()"
             )
-        return array.ones_like(root)
+        # array.ones_like(root), running its op directly
+        return tape.execute(_ONES_LIKE, [root], {"dtype": root.dtype}, "ones_like")
     if not isinstance(seed, EagerTensor):
         seed = EagerTensor(seed, dtype=root.dtype)
     if seed.shape != root.shape:
@@ -124,6 +160,9 @@ def _seed(root, seed):
         )
     # The caller's tensor may reach a leaf unchanged (Identity, Add): never adopt its array.
     return new_tensor(EagerTensor, seed._value.copy(), seed.dtype, seed._op, 0, seed._requires_grad)
+
+
+_ONES_LIKE = get_op_def("OnesLike")
 
 
 def reachable(roots) -> list:

@@ -27,7 +27,7 @@ from flowgraph.dynamic.records import OpInfo
 from flowgraph.dynamic.size import Size
 from flowgraph.dynamic.tensor import EagerTensor, new_tensor
 from flowgraph.errors import InternalError, ShapeError
-from flowgraph.ops.execution import call_with, executing_with
+from flowgraph.ops.execution import call_with, executing_with, kernel_error, site_of, user_frame
 
 _value_slot = EagerTensor.__dict__["_value"]  # the storage EagerTensor's ``_value`` names
 
@@ -67,11 +67,11 @@ def _force(t: Deferred) -> None:
             stack.extend(waiting)
             continue
         stack.pop()
-        if tape._profiler is not None:
-            tape._profiler.forced += 1
-        out = tape._run_kernel(*thunk)
+        if tape.kernel_profiler is not None:
+            tape.kernel_profiler.forced += 1
+        out = _run(thunk)
         # (a NumPy reduction gives a scalar; tensors hold arrays: writable, with .shape)
-        value = tape._as_array(out) if isinstance(out, np.generic) else out
+        value = tape.as_array(out) if isinstance(out, np.generic) else out
         if value.shape != top._shape or value.dtype != _numpy_dtype(top.dtype):
             raise InternalError(
                 message=f"{thunk[0].type} op {thunk[3]!r}: its shape rule promised "
@@ -82,6 +82,26 @@ def _force(t: Deferred) -> None:
         top._thunk = None
 
 
+def _run(thunk):
+    """The kernel of a deferred op on its inputs' values: the planned CPU kernel (thunk[4])
+    when every input is a NumPy array, else as :func:`tape.run_kernel` runs it (any device)."""
+    fn = thunk[4]
+    if fn is not None:
+        values = [i._value for i in thunk[1]]
+        for v in values:
+            if v.__class__ is not _ndarray:
+                break
+        else:
+            try:
+                return fn(*values)
+            except Exception as e:  # noqa: BLE001 - every failure is re-raised, naming the op
+                shapes = ", ".join(f"{t.shape} {t.dtype.name}" for t in thunk[1])
+                site = site_of(user_frame(2))
+                raise kernel_error(e, thunk[0].type, thunk[3], site, shapes) from e
+    return tape.run_kernel(*thunk[:4])
+
+
+_ndarray = np.ndarray
 _NUMPY_DTYPES: dict = {}
 
 
@@ -120,22 +140,49 @@ def execute_deferred(op_def, inputs, attrs, name):
         if not isinstance(t, EagerTensor):
             raise tape.mixing_error(op_def.type, name, inputs)
     input_specs = [(t.shape, t.dtype) for t in inputs]
-    try:
-        specs = tape._specs(op_def, inputs, attrs, name, input_specs)
-    except ShapeError:
-        return tape.execute(op_def, inputs, attrs, name)  # raises it, described
-    out = _OUTPUT.get(id(specs))
-    if out is None or out[0] is not specs:
-        out = _output(specs)
-    if out[1] is None:  # several outputs, or a shape the rule cannot tell: run it now
-        return tape.execute(op_def, inputs, attrs, name)
-    if tape._profiler is not None:
-        tape._profiler.deferred += 1
+    plan = key = None
+    if op_def.specs_only_infer and tape.kernel_profiler is None:
+        try:
+            key = (op_def.type, *input_specs, *attrs.items(), *map(type, attrs.values()))
+            plan = _PLANS.get(key)
+        except TypeError:  # an unhashable attribute value: nothing is remembered
+            key = None
+    if plan is None:
+        try:
+            specs = tape.output_specs(op_def, inputs, attrs, name, input_specs)
+        except ShapeError:
+            return tape.execute(op_def, inputs, attrs, name)  # raises it, described
+        out = _OUTPUT.get(id(specs))
+        if out is None or out[0] is not specs:
+            out = _output(specs)
+        if out[1] is None:  # several outputs, or a shape the rule cannot tell: run it now
+            return tape.execute(op_def, inputs, attrs, name)
+        plan = (out[1], out[2], None)
+        if key is not None:
+            plan = _plan(op_def, attrs, key, plan)
+    if tape.kernel_profiler is not None:
+        tape.kernel_profiler.deferred += 1
     info = OpInfo(op_def.type, name, attrs, input_specs)
-    t = new_tensor(Deferred, None, out[1], info, 0, False)
-    t._shape = out[2]
-    t._thunk = (op_def, tuple(inputs), attrs, name)
+    t = new_tensor(Deferred, None, plan[0], info, 0, False)
+    t._shape = plan[1]
+    t._thunk = (op_def, tuple(inputs), attrs, name, plan[2])
     return t
+
+
+_PLANS: dict = {}  # (op type, input (shape, dtype)s, attrs) -> (dtype, Size, CPU kernel)
+
+
+def _plan(op_def, attrs, key, plan) -> tuple:
+    """Remember a deferred op's output dtype and Size with its kernel bound for NumPy, so
+    that the next step's same gradient op skips the shape rule, and its forcing the kernel
+    lookup (what :func:`tape.execute` remembers for eager ops)."""
+    if len(_PLANS) >= 4096:
+        _PLANS.clear()
+    plan = _PLANS[key] = (plan[0], plan[1], tape.cpu_kernel(op_def, attrs))
+    return plan
+
+
+tape.forget_with_prepared(_PLANS)
 
 
 def call_deferred(fn, *args, **kwargs):

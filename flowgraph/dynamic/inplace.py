@@ -67,7 +67,7 @@ def guard(self: EagerTensor, what: str) -> int:
     value."""
     if tape.grad_mode.enabled and self._requires_grad and self._op.__class__ is not tape.Node:
         raise RuntimeError(f"{LEAF_ERROR} ({what} on a tensor of shape {self.shape})")
-    return next(tape._ids)
+    return next(tape.node_ids)
 
 
 def _checked(self: EagerTensor, result: EagerTensor, what: str) -> EagerTensor:

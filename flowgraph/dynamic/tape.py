@@ -82,7 +82,7 @@ cpu_run_context = CPU_PLACE.context
 
 # ---- the tape ----------------------------------------------------------------------------------
 
-_ids = itertools.count(1)
+node_ids = itertools.count(1)  #: creation numbers of tape nodes (the backward pass orders by them)
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
     "after they have already been freed). Saved intermediate values of the graph are freed "
@@ -121,7 +121,7 @@ class Node:
         self._values = values
         self._dtypes = dtypes
         self._refs = None
-        self._id = next(_ids)
+        self._id = next(node_ids)
         self._site = site
 
     @property
@@ -327,12 +327,12 @@ def _prepare(op_def, inputs, attrs, name, place, key) -> Prepared:
         raise TypeError(
             f"{op_def.type} op {name!r} is not supported in flowgraph.dynamic: {reason}"
         )
-    specs = _specs(op_def, inputs, attrs, name, [(t.shape, t.dtype) for t in inputs])
+    specs = output_specs(op_def, inputs, attrs, name, [(t.shape, t.dtype) for t in inputs])
     fn = bind(op_def, place.xp, attrs)
     if op_def.needs_context:
         fn = functools.partial(fn, place.context)
-    if _profiler is not None:
-        fn = _profiler.wrap(op_def.type, fn)
+    if kernel_profiler is not None:
+        fn = kernel_profiler.wrap(op_def.type, fn)
     recorded = op_def.differentiable and any(spec[0].is_floating for spec in specs)
     prepared = Prepared(specs, fn, recorded)
     if key is not None and op_def.specs_only_infer:
@@ -346,12 +346,27 @@ def clear_prepared() -> None:
     """Forget every remembered shape-rule result and bound kernel (after a kernel changed)."""
     _PREPARED.clear()
     _SPECS.clear()
+    for cache in _OTHER_CACHES:
+        cache.clear()
+
+
+_OTHER_CACHES: list = []  # what other modules remember that clear_prepared() forgets too
+
+
+def forget_with_prepared(cache: dict) -> None:
+    """``clear_prepared()`` clears ``cache`` too (a module's own remembered kernels)."""
+    _OTHER_CACHES.append(cache)
+
+
+def cpu_kernel(op_def, attrs):
+    """``op_def``'s kernel bound to NumPy and ``attrs`` (ops without a context only)."""
+    return bind(op_def, CPU_PLACE.xp, attrs)
 
 
 _SPECS: dict = {}  # (op type, input shapes and dtypes, attrs) -> the shape rule's result
 
 
-def _specs(op_def, inputs, attrs, name, input_specs):
+def output_specs(op_def, inputs, attrs, name, input_specs):
     """The op's shape rule on ``inputs``, remembered (for ops whose rule reads only shapes,
     dtypes and attrs) without the device: deferred gradient ops know their inputs' shapes
     before their values. Failures are never cached, so errors read the same."""
@@ -378,7 +393,7 @@ def _specs(op_def, inputs, attrs, name, input_specs):
 
 
 _ndarray = np.ndarray
-_profiler = None  # see profiling_kernels
+kernel_profiler = None  #: the KernelProfiler profiling_kernels installs (None: off)
 
 
 @contextmanager
@@ -389,16 +404,16 @@ def profiling_kernels(profiler):
     bound kernels made inside are remembered apart and forgotten at its end. Deferred ops
     (``backward()``'s) add 1 to ``profiler.deferred`` when made and ``profiler.forced`` when
     computed."""
-    global _PREPARED, _profiler
-    saved = _PREPARED, _profiler
-    _PREPARED, _profiler = {}, profiler
+    global _PREPARED, kernel_profiler
+    saved = _PREPARED, kernel_profiler
+    _PREPARED, kernel_profiler = {}, profiler
     try:
         yield profiler
     finally:
-        _PREPARED, _profiler = saved
+        _PREPARED, kernel_profiler = saved
 
 
-def _run_kernel(op_def, inputs, attrs, name):
+def run_kernel(op_def, inputs, attrs, name):
     """Run ``op_def``'s kernel on ``inputs`` with their device's ``xp`` (what a deferred
     tensor does when it is read), the bound kernel remembered as :func:`execute` does."""
     place, values = CPU_PLACE, [t._value for t in inputs]
@@ -421,8 +436,9 @@ def _run_kernel(op_def, inputs, attrs, name):
         raise kernel_error(e, op_def.type, name, site_of(user_frame(2)), shapes) from e
 
 
-def _as_array(value):
-    # NumPy reductions return NumPy scalars; tensors hold arrays (writable, with .shape).
+def as_array(value):
+    """``value`` as a CPU array: NumPy reductions return NumPy scalars, while tensors hold
+    arrays (writable, with ``.shape``)."""
     return CPU_PLACE.as_array(value)
 
 

@@ -46,7 +46,7 @@ class EagerTensor(Tensor):
         if sizes or (isinstance(value, int) and not isinstance(value, bool)):
             value = np.zeros((value, *sizes)).tolist()  # torch.Tensor(2, 3): zeros of that size
         if dtype is None and not isinstance(value, (EagerTensor, np.ndarray, np.generic)):
-            dtype = _KIND_DEFAULTS["f"]  # torch.Tensor([1, 2]) is a float tensor, as in PyTorch
+            dtype = KIND_DEFAULTS["f"]  # torch.Tensor([1, 2]) is a float tensor, as in PyTorch
         array = as_array(value._value if isinstance(value, EagerTensor) else value, dtype)
         init(self, array, as_dtype(array.dtype), None, 0)
         if requires_grad:
@@ -309,7 +309,7 @@ class Parameter(EagerTensor):
 
 
 # PyTorch's defaults for Python values: floats float32, ints int64.
-_KIND_DEFAULTS = {"f": "float32", "i": "int64", "u": "int64", "b": "bool"}
+KIND_DEFAULTS = {"f": "float32", "i": "int64", "u": "int64", "b": "bool"}  #: default dtype by kind
 
 
 def as_array(data, dtype=None, copy: bool = False) -> np.ndarray:
@@ -322,7 +322,7 @@ def as_array(data, dtype=None, copy: bool = False) -> np.ndarray:
         as_dtype(array.dtype)  # refuses the dtypes flowgraph lacks
         return array
     array = np.asarray(data)
-    default = _KIND_DEFAULTS.get(array.dtype.kind)
+    default = KIND_DEFAULTS.get(array.dtype.kind)
     if default is None:
         raise TypeError(f"Cannot make a tensor of {data!r}: unsupported element type")
     return array.astype(default, copy=False)

@@ -122,7 +122,7 @@ def set_default_dtype(d) -> None:
             f"only floating-point types are supported as the default type, not {d.name}"
         )
     _KIND_DEFAULTS["f"] = d
-    tensor_module._KIND_DEFAULTS["f"] = d.name
+    tensor_module.KIND_DEFAULTS["f"] = d.name
 
 
 def get_default_dtype():

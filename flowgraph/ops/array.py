@@ -211,7 +211,13 @@ def _expand_dims(xp, x, *, axis):
     return x.reshape(x.shape[:at] + (1,) + x.shape[at:])
 
 
-define_op("ExpandDims", _expand_dims_infer, kernel=_expand_dims, attrs={"axis": REQUIRED})
+define_op(
+    "ExpandDims",
+    _expand_dims_infer,
+    kernel=_expand_dims,
+    attrs={"axis": REQUIRED},
+    specs_only_infer=True,
+)
 
 
 def expand_dims(input, axis=None, name=None, dim=None):

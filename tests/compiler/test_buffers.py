@@ -137,8 +137,9 @@ def _two_products():
     return x, w, y
 
 
-def test_by_default_results_of_every_size_keep_their_buffers():
-    """A 64 KiB product is kept too: the seed step (batch 100) runs faster that way."""
+def test_with_no_threshold_results_of_every_size_keep_their_buffers(monkeypatch):
+    """A 64 KiB product is kept too once the threshold is 0."""
+    monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 0)
     with fg.Graph().as_default():
         x, w, y = _two_products()
         with fg.Session() as sess:
@@ -150,8 +151,8 @@ def test_by_default_results_of_every_size_keep_their_buffers():
             assert KEPT in plan.source and plan.kept_bytes == 8 * 2048 * 4
 
 
-def test_a_size_threshold_makes_smaller_results_afresh(monkeypatch):
-    monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 32 * 2**20)
+def test_by_default_smaller_results_are_made_afresh():
+    assert buffers.KEEP_FROM_BYTES == 32 * 2**20
     with fg.Graph().as_default():
         x, w, y = _two_products()
         with fg.Session() as sess:
@@ -165,8 +166,9 @@ def test_a_size_threshold_makes_smaller_results_afresh(monkeypatch):
             assert plan.kept_bytes == 4096 * 2048 * 4
 
 
-def test_values_that_do_not_overlap_share_a_kept_buffer():
+def test_values_that_do_not_overlap_share_a_kept_buffer(monkeypatch):
     """A deep chain keeps two buffers (ping-pong), not one per layer."""
+    monkeypatch.setattr(buffers, "KEEP_FROM_BYTES", 0)
     with fg.Graph().as_default():
         x = fg.placeholder(fg.float64, [None, 4], name="x")
         h = x

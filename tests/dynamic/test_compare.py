@@ -89,7 +89,7 @@ def test_counting_kernels_counts_and_restores():
     assert forward[:2] == (3, 3)  # Mul, Relu, Sum: built and run
     assert counter.kernels > forward[1] and counter.kernel_ns > 0
     assert counter.by_type["Relu"] == 1
-    assert tape._profiler is None and tape._PREPARED is prepared  # the hook is off again
+    assert tape.kernel_profiler is None and tape._PREPARED is prepared  # the hook is off again
     with counting_kernels() as again:
         fd.relu(x * 3.0)
     assert again.kernels == 2  # kernels bound while profiling are not reused unprofiled

@@ -57,3 +57,58 @@ def test_equal_attrs_of_other_types_are_remembered_apart():
     assert len([k for k in tape._PREPARED if k[0] == "Mean"]) == 2
     with pytest.raises(InvalidArgumentError, match="integer argument expected"):
         tape.execute(mean, [x], {"axis": None, "keepdims": 1.0}, "Mean")  # NumPy's own refusal
+
+
+def _mlp_step():
+    """One PyTorch-style step of a small MLP: forward, backward (its gradient ops deferred)."""
+    rng = np.random.default_rng(0)
+    fc1, fc2 = torch.nn.Linear(6, 5), torch.nn.Linear(5, 3)
+    x = torch.tensor(rng.random((4, 6), dtype=np.float32))
+    target = torch.tensor(np.array([0, 2, 1, 2]))
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(fc2(torch.relu(fc1(x))), target)
+        loss.backward()
+        return fc1.weight.grad.value.copy()
+
+    return step
+
+
+def test_a_training_step_runs_no_shape_rule_after_the_first(monkeypatch):
+    # Forward ops and backward()'s deferred gradient ops alike: after the first step the
+    # shape rules' results are remembered (the loss gradient's ExpandDims and MeanGrad too).
+    from flowgraph.ops import registry
+
+    calls = []
+    for op_def in registry._OP_DEFS.values():
+        monkeypatch.setattr(
+            op_def,
+            "infer",
+            lambda i, a, rule=op_def.infer, t=op_def.type: calls.append(t) or rule(i, a),
+        )
+    tape.clear_prepared()
+    step = _mlp_step()
+    first = step()
+    assert {"MatMul", "ExpandDims", "MeanGrad", "ReluGrad"} <= set(calls)
+    calls.clear()
+    assert np.allclose(step(), 2 * first)  # gradients accumulate
+    assert calls == []
+
+
+def test_forgetting_kernels_reaches_backward_and_a_failing_gradient_kernel_is_named(monkeypatch):
+    # backward() remembers its gradient ops' NumPy kernels; clear_prepared() forgets them, so a
+    # replaced kernel runs -- and when it fails, the error names the gradient op.
+    from flowgraph.ops.registry import get_op_def
+
+    step = _mlp_step()
+    step()
+    step()
+
+    def broken(xp, *values, **attrs):
+        raise ValueError("broken on purpose")
+
+    monkeypatch.setattr(get_op_def("ReluGrad"), "kernel", broken)
+    tape.clear_prepared()
+    with pytest.raises(InvalidArgumentError, match=r"(?s)ReluGrad.*broken on purpose"):
+        step()
+    tape.clear_prepared()

@@ -179,3 +179,75 @@ def test_adam_in_place_matches_the_plain_formula_bit_for_bit_with_shared_scratch
     for p, ref, book in zip(params, refs, textbook):
         np.testing.assert_array_equal(p.value, ref)
         np.testing.assert_allclose(p.value, book, rtol=2e-6, atol=1e-7)
+
+
+def _two_params(rng):
+    return [
+        torch.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True),
+        torch.tensor(rng.standard_normal(4).astype(np.float32), requires_grad=True),
+    ]
+
+
+def test_adam_keeps_a_group_s_moments_in_flat_buffers_with_the_per_parameter_result():
+    # One group of two parameters takes the grouped (foreach) path; one group per parameter
+    # takes the per-parameter one: the same values, bit for bit, step after step.
+    rng = np.random.default_rng(3)
+    grouped, single = _two_params(rng), None
+    single = [torch.tensor(p.value.copy(), requires_grad=True) for p in grouped]
+    opt = optim.Adam(grouped, lr=0.01)
+    reference = optim.Adam([{"params": [p]} for p in single], lr=0.01)
+    for _ in range(6):
+        for a, b in zip(grouped, single):
+            g = rng.standard_normal(a.shape).astype(np.float32)
+            a.grad, b.grad = torch.tensor(g), torch.tensor(g.copy())
+        opt.step()
+        reference.step()
+    for a, b in zip(grouped, single):
+        np.testing.assert_array_equal(a.value, b.value)
+        for key in ("exp_avg", "exp_avg_sq"):
+            np.testing.assert_array_equal(opt.state[id(a)][key], reference.state[id(b)][key])
+    moments = [opt.state[id(p)]["exp_avg"] for p in grouped]
+    assert moments[0].shape == (3, 4)
+    assert moments[0].base is not None and moments[0].base is moments[1].base  # one buffer
+    assert [opt.state[id(p)]["step"] for p in grouped] == [6, 6]
+
+
+def test_grouped_adam_follows_skipped_gradients_and_loaded_state():
+    # A parameter without a gradient is skipped (its step count falls behind: per parameter
+    # from then on); a loaded state_dict replaces the moments: the next step uses those.
+    rng = np.random.default_rng(4)
+    grouped = _two_params(rng)
+    single = [torch.tensor(p.value.copy(), requires_grad=True) for p in grouped]
+    opt = optim.Adam(grouped, lr=0.01)
+    reference = optim.Adam([{"params": [p]} for p in single], lr=0.01)
+    for step in range(5):
+        for a, b in zip(grouped, single):
+            g = rng.standard_normal(a.shape).astype(np.float32)
+            a.grad, b.grad = torch.tensor(g), torch.tensor(g.copy())
+        if step == 2:
+            grouped[1].grad = single[1].grad = None
+        opt.step()
+        reference.step()
+    for a, b in zip(grouped, single):
+        np.testing.assert_array_equal(a.value, b.value)
+    assert [opt.state[id(p)]["step"] for p in grouped] == [5, 4]
+
+    fresh = [_two_params(rng), _two_params(rng)]
+    for params in fresh:  # both start at the same values
+        for p, q in zip(params, fresh[0]):
+            p.value[...] = q.value
+    first, second = optim.Adam(fresh[0], lr=0.01), optim.Adam(fresh[1], lr=0.01)
+    for params, o in zip(fresh, (first, second)):
+        for p in params:
+            p.grad = torch.tensor(np.full(p.shape, 0.5, np.float32))
+        o.step()
+    saved = first.state_dict()
+    saved["state"][0]["exp_avg"] = saved["state"][0]["exp_avg"] * 0 + 1.0  # changed moments
+    second.load_state_dict(saved)
+    first.state[id(fresh[0][0])]["exp_avg"][...] = 1.0
+    for params, o in zip(fresh, (first, second)):
+        for p in params:
+            p.grad = torch.tensor(np.full(p.shape, -0.25, np.float32))
+        o.step()
+    for p, q in zip(*fresh):
+        np.testing.assert_array_equal(p.value, q.value)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from flowgraph.dynamic import devices
-from flowgraph.dynamic.tape import _ids as _tape_clock
+from flowgraph.dynamic.tape import node_ids as _tape_clock
 from flowgraph.dynamic.torch_functions import enable_grad, no_grad
 from flowgraph.runtime.fpenv import flushing
 
@@ -87,13 +87,17 @@ class Optimizer:
                 loss = closure()
         with no_grad(), flushing():
             for group in self.param_groups:
-                for param in group["params"]:
-                    if param.grad is None:
-                        continue
-                    state = self.state.setdefault(id(param), {})
-                    self._update(param.value, param.grad.value, state, group)
-                    param._written = next(_tape_clock)  # backward() through older ops refuses
+                self._step_group(group)
         return loss
+
+    def _step_group(self, group: dict) -> None:
+        """Update the group's parameters that have a gradient, one at a time."""
+        for param in group["params"]:
+            if param.grad is None:
+                continue
+            state = self.state.setdefault(id(param), {})
+            self._update(param.value, param.grad.value, state, group)
+            param._written = next(_tape_clock)  # backward() through older ops refuses
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
@@ -236,6 +240,26 @@ class Adam(Optimizer):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
         super().__init__(params, dict(defaults, amsgrad=amsgrad))
 
+    def _step_group(self, group: dict) -> None:
+        """All of the group's parameters at once where :mod:`.grouped` applies (moments in
+        flat buffers: PyTorch's foreach Adam), else one at a time."""
+        params = group["params"]
+        if type(self)._update is not Adam._update or not grouped.groupable(params, group):
+            return super()._step_group(group)
+        states = [self.state.setdefault(id(p), {}) for p in params]
+        flats = self.__dict__.setdefault("_flat", {})
+        flat = flats.get(id(group))
+        if flat is None or not flat.holds(params, states):
+            if len({state.get("step", 0) for state in states}) != 1 or any(
+                state and state["exp_avg"].shape != p.value.shape
+                for p, state in zip(params, states)
+            ):  # step counts differ, or a parameter changed shape: per parameter
+                return super()._step_group(group)
+            flat = flats[id(group)] = grouped.FlatMoments(params, states)
+        grouped.adam_step(flat, params, states, group)
+        for param in params:
+            param._written = next(_tape_clock)
+
     def _update(self, param, grad, state, group):
         if not state:
             state["step"] = 0
@@ -281,5 +305,5 @@ class Adam(Optimizer):
         return buffer
 
 
-from flowgraph.dynamic.optim import lr_scheduler  # noqa: E402
+from flowgraph.dynamic.optim import grouped, lr_scheduler  # noqa: E402
 from flowgraph.dynamic.optim.more import Adadelta, Adagrad, AdamW, RMSprop  # noqa: E402
