@@ -346,7 +346,8 @@ def init(t: EagerTensor, value, dtype, op, index: int, requires_grad: bool = Fal
 
 def new_tensor(cls, value, dtype, op, index: int, requires_grad: bool) -> EagerTensor:
     """An eager tensor around ``value`` without going through ``__init__`` (the executor's
-    fast path: one per op output)."""
+    fast path: one per op output). :func:`init`'s lines are repeated here on purpose: calling
+    it costs ~0.1 us per op, 5% of the 1,000-op chain's per-op time."""
     t = _object_new(cls)
     t._value = value
     t.dtype = dtype

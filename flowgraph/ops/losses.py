@@ -44,7 +44,8 @@ def _is_zeros(t: Tensor) -> bool:
 # ---- cross-entropy losses ---------------------------------------------------------------
 
 
-def _xent_infer(inputs, attrs):
+def _matching_logits_and_labels(inputs):
+    """The shape logits and labels of one dtype and compatible shapes agree on."""
     logits, labels = inputs
     rules.require_kind(logits, "float", "logits")
     rules.same_dtypes(inputs, ("logits", "labels"))
@@ -53,7 +54,12 @@ def _xent_infer(inputs, attrs):
             f"logits and labels must have the same shape, but logits has shape {logits.shape} "
             f"and labels has shape {labels.shape}"
         )
-    shape = logits.shape.merge_with(labels.shape)
+    return logits.shape.merge_with(labels.shape)
+
+
+def _xent_infer(inputs, attrs):
+    logits = inputs[0]
+    shape = _matching_logits_and_labels(inputs)
     if shape.rank == 0:
         raise ShapeError("logits and labels must have rank at least 1, but are scalars")
     if shape.rank is None:
@@ -258,15 +264,7 @@ def sparse_softmax_cross_entropy_with_logits(*, labels, logits, name=None):
 
 
 def _sigmoid_xent_infer(inputs, attrs):
-    logits, labels = inputs
-    rules.require_kind(logits, "float", "logits")
-    rules.same_dtypes(inputs, ("logits", "labels"))
-    if not logits.shape.is_compatible_with(labels.shape):
-        raise ShapeError(
-            f"logits and labels must have the same shape, but logits has shape {logits.shape} "
-            f"and labels has shape {labels.shape}"
-        )
-    return [(logits.dtype, logits.shape.merge_with(labels.shape))]
+    return [(inputs[0].dtype, _matching_logits_and_labels(inputs))]
 
 
 def _sigmoid_xent_kernel(xp, x, z):
