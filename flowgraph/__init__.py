@@ -76,6 +76,7 @@ from flowgraph.ops.registry import RegisterGradient, no_gradient
 from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
 from flowgraph.ops.search import count_nonzero, in_top_k, sequence_mask, unique
 from flowgraph.ops.selection import boolean_mask, embedding_lookup
+from flowgraph.ops.special import erf
 from flowgraph.ops.state import (
     Variable,
     assign,

@@ -211,6 +211,7 @@ from flowgraph.ops.registry import no_gradient as NotDifferentiable
 from flowgraph.ops.rounding import ceil, floor, is_finite, is_inf, is_nan, round
 from flowgraph.ops.search import count_nonzero, div, in_top_k, sequence_mask, unique
 from flowgraph.ops.selection import boolean_mask, embedding_lookup
+from flowgraph.ops.special import erf
 from flowgraph.ops.statistics import (
     logical_xor,
     reduce_std,
@@ -359,6 +360,7 @@ math = _namespace(
     less_equal=less_equal,
     log=log,
     log1p=log1p,
+    erf=erf,
     logical_and=logical_and,
     logical_not=logical_not,
     logical_or=logical_or,

@@ -24,11 +24,11 @@ from flowgraph.dynamic.promotion import promoted
 from flowgraph.dynamic.tape import call
 from flowgraph.dynamic.tensor import EagerTensor
 from flowgraph.dynamic.torch_functions import ReturnTypes
-from flowgraph.ops import array, derived, math, nd_indexing, reduce
+from flowgraph.ops import array, derived, math, nd_indexing, reduce, special
 
 __all__ = [
     "add", "addmm", "all", "allclose", "any", "argsort", "bmm", "ceil", "chunk", "concat",
-    "concatenate", "cos", "cumsum", "div", "dot", "equal", "exp2", "expm1", "flip", "floor",
+    "concatenate", "cos", "cumsum", "div", "dot", "equal", "erf", "exp2", "expm1", "flip", "floor",
     "gather", "hstack", "index_select", "is_tensor", "isclose", "log10", "log1p", "log2",
     "logsumexp", "masked_fill", "mul", "multiply", "norm", "numel", "outer", "prod", "reciprocal",
     "round", "rsqrt", "scatter", "scatter_add", "sigmoid_", "sign", "sin", "sort", "split",
@@ -76,6 +76,16 @@ def log2(input):  # noqa: A002
 def log10(input):  # noqa: A002
     """Base-10 logarithm, elementwise."""
     return torch_fns.log(_float(input)) / _LN10
+
+
+def erf(input):  # noqa: A002
+    """The Gauss error function, elementwise (the registry's ``Erf`` op).
+
+    >>> import flowgraph.dynamic as torch
+    >>> torch.erf(torch.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.8427])
+    """
+    return call(special.erf, input)
 
 
 def log1p(input):  # noqa: A002

@@ -220,7 +220,7 @@ _METHODS = {
     "masked_select": lambda self, mask: _getitem(self, mask),
 }
 for _name in (
-    "sin", "cos", "tan", "exp2", "expm1", "log2", "log10", "log1p", "sign", "rsqrt",
+    "sin", "cos", "tan", "erf", "exp2", "expm1", "log2", "log10", "log1p", "sign", "rsqrt",
     "reciprocal", "floor", "ceil", "prod", "var", "std", "norm", "logsumexp", "all", "any",
     "cumsum", "topk", "sort", "argsort", "gather", "scatter", "scatter_add", "index_select",
     "masked_fill", "flip", "split", "chunk", "dot", "outer", "bmm", "isclose", "allclose",

@@ -76,7 +76,7 @@ _SAME = {
     "LessEqual": "LessOrEqual", "LogicalAnd": "And", "LogicalOr": "Or", "LogicalNot": "Not",
     "Neg": "Neg", "Abs": "Abs", "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Sin": "Sin",
     "Cos": "Cos", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Relu": "Relu", "Elu": "Elu",
-    "Selu": "Selu", "Softplus": "Softplus", "Sign": "Sign", "Identity": "Identity",
+    "Selu": "Selu", "Softplus": "Softplus", "Sign": "Sign", "Identity": "Identity", "Erf": "Erf",
     "StopGradient": "Identity", "Select": "Where", "AddN": "Sum",
 }  # fmt: skip
 

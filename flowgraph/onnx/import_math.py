@@ -21,7 +21,7 @@ _UNARY = {
     "Neg": fg.negative, "Abs": fg.abs, "Exp": fg.exp, "Log": fg.log, "Sqrt": fg.sqrt,
     "Sin": fg.sin, "Cos": fg.cos, "Tanh": fg.tanh, "Sigmoid": fg.sigmoid, "Relu": fg.nn.relu,
     "Softplus": fg.nn.softplus, "Sign": fg.sign, "Identity": fg.identity, "Not": fg.logical_not,
-    "Reciprocal": fg.reciprocal,
+    "Reciprocal": fg.reciprocal, "Erf": fg.erf,
 }  # fmt: skip
 _BINARY = {
     "Add": fg.add, "Sub": fg.subtract, "Mul": fg.multiply, "Equal": fg.equal,

@@ -29,6 +29,7 @@ from flowgraph.ops import (  # noqa: F401 - importing a family registers its ops
     search,
     selection,
     slicing,
+    special,
     splitting,
     state,
     statistics,

@@ -20,7 +20,7 @@ import pytest
 
 import flowgraph as fg
 from flowgraph.autodiff.gradients import gradients
-from flowgraph.ops import broadcast, gradient_ops, linalg, math, numerics, ordering, reduce
+from flowgraph.ops import broadcast, gradient_ops, linalg, math, numerics, ordering, reduce, special
 from flowgraph.ops.registry import get_op_def, registered_op_types
 from flowgraph.testing import check_gradients
 
@@ -174,6 +174,7 @@ GRADIENT_CASES: dict[str, list[GradCase]] = {
     "Exp": _unary_cases(math.exp),
     "Log": _unary_cases(math.log, "positive"),
     "Log1p": _unary_cases(math.log1p, "above_minus_one"),
+    "Erf": _unary_cases(special.erf),
     "Sin": _unary_cases(math.sin),
     "Cos": _unary_cases(math.cos),
     "Tanh": _unary_cases(math.tanh),
@@ -634,6 +635,7 @@ SECOND_ORDER = [
     ("Mul", 1), ("RealDiv", 1), ("Pow", 0), ("Maximum", 1), ("SquaredDifference", 3),
     ("Abs", 0), ("Square", 0), ("Sqrt", 0), ("Rsqrt", 2), ("Exp", 0), ("Log", 0),
     ("Log1p", 0), ("Sin", 0), ("Cos", 0), ("Tanh", 0), ("Sigmoid", 2), ("Relu", 0), ("ReluGrad", 0),
+    ("Erf", 0),
     ("ClipByValue", 1), ("Select", 1), ("MatMul", 3), ("MatMul", 8), ("Sum", 2),
     ("Mean", 4), ("Max", 1), ("Min", 2), ("Prod", 1), ("Prod", 4), ("AddN", 1),
     ("FloorMod", 1), ("StridedSlice", 1), ("GatherV2", 0), ("Tile", 1), ("Pad", 1),

@@ -1,6 +1,7 @@
 """Elementwise math (flowgraph/ops/math.py) and Tensor operators against NumPy, table-driven."""
 
 import inspect
+import math as _math
 import operator
 
 import numpy as np
@@ -95,6 +96,7 @@ UNARY = [
     (fg.exp, "Exp", np.exp, FLOATS, "any"),
     (fg.log, "Log", np.log, FLOATS, "positive"),
     (fg.log1p, "Log1p", np.log1p, FLOATS, "above_minus_one"),
+    (fg.erf, "Erf", np.vectorize(_math.erf, otypes=[float]), FLOATS, "wide"),
     (fg.sin, "Sin", np.sin, FLOATS, "any"),
     (fg.cos, "Cos", np.cos, FLOATS, "any"),
     (fg.tanh, "Tanh", np.tanh, FLOATS, "wide"),

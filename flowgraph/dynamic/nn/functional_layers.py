@@ -20,12 +20,12 @@ from flowgraph.dynamic import torch_functions as fn
 from flowgraph.dynamic.nn.functional import apply_reduction, eagerly
 from flowgraph.dynamic.tape import call
 from flowgraph.dynamic.torch_functions import as_tensor
-from flowgraph.ops import activations, array, creation, losses, math, reduce
+from flowgraph.ops import activations, array, creation, losses, math, reduce, special
 
 __all__ = [
     "adaptive_avg_pool2d", "batch_norm", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "dropout2d", "elu", "embedding", "l1_loss",
-    "leaky_relu", "one_hot", "smooth_l1_loss", "softplus", "huber_loss", "silu",
+    "leaky_relu", "one_hot", "smooth_l1_loss", "softplus", "huber_loss", "silu", "gelu",
 ]  # fmt: skip
 
 
@@ -48,6 +48,29 @@ def silu(input, inplace: bool = False):  # noqa: A002
     """``x * sigmoid(x)`` (also called swish)."""
     x = as_tensor(input)
     return x * math.sigmoid(x)
+
+
+_SQRT_HALF = 0.5**0.5
+_SQRT_TWO_OVER_PI = (2 / np.pi) ** 0.5
+
+
+@eagerly
+def gelu(input, approximate: str = "none"):  # noqa: A002
+    """``x * Phi(x)`` with ``Phi`` the standard normal CDF, ``0.5 * (1 + erf(x / sqrt(2)))``;
+    ``approximate="tanh"`` uses ``0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x**3)))``, as
+    PyTorch does.
+
+    >>> import flowgraph.dynamic as torch
+    >>> import flowgraph.dynamic.nn.functional as F
+    >>> F.gelu(torch.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1587,  0.0000,  0.8413])
+    """
+    x = as_tensor(input)
+    if approximate == "none":
+        return 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        return 0.5 * x * (1 + math.tanh(_SQRT_TWO_OVER_PI * (x + 0.044715 * x * x * x)))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 @eagerly

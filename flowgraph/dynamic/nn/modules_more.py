@@ -25,7 +25,7 @@ from flowgraph.dynamic.tensor import Parameter
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d",
     "BatchNorm2d", "Dropout2d", "ELU", "Embedding", "HuberLoss", "L1Loss", "LeakyReLU",
-    "ModuleDict", "ModuleList", "SiLU", "SmoothL1Loss", "Softplus",
+    "GELU", "ModuleDict", "ModuleList", "SiLU", "SmoothL1Loss", "Softplus",
 ]  # fmt: skip
 
 
@@ -161,6 +161,20 @@ class SiLU(Module):
 
     def forward(self, input):  # noqa: A002
         return F.silu(input)
+
+
+class GELU(Module):
+    """``x * Phi(x)`` (``approximate="tanh"`` for the tanh form), as ``F.gelu``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):  # noqa: A002
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Softplus(Module):
