@@ -17,6 +17,8 @@ ERF = np.vectorize(math.erf, otypes=[float])
 
 def test_erf_matches_math_erf_in_float64_and_float32():
     np.testing.assert_allclose(torch.erf(t64(X)).numpy(), ERF(X), rtol=1e-14, atol=1e-15)
+    grid = np.linspace(-8, 8, 4001)
+    np.testing.assert_allclose(torch.erf(t64(grid)).numpy(), ERF(grid), rtol=3e-15, atol=3e-15)
     x32 = torch.tensor(X.astype(np.float32))
     assert x32.erf().dtype == torch.float32
     np.testing.assert_allclose(x32.erf().numpy(), ERF(X), atol=1e-7)
