@@ -95,7 +95,7 @@ def gradients(
     with collector_paused(), shared_constants(), graph.as_default(), graph.name_scope(name):
         seeds = _seed_gradients(ys, grad_ys)
         between = ops_between(ys, xs, stopped)
-        grads = backpropagate(between, seeds, stopped, None, colocate_gradients_with_ops)
+        grads = backpropagate(between, seeds, stopped, colocate_gradients_with_ops)
         return [_result_for(x, grads, unconnected_gradients) for x in xs]
 
 
@@ -145,27 +145,30 @@ def ops_between(ys, xs, stopped=frozenset()) -> set:
     return reachable
 
 
-def backpropagate(between, grads: dict, stopped: set, wanted=None, colocate: bool = False) -> dict:
-    """Run the gradient rules of the ops in ``between`` (graph ops, or the tape nodes of
-    flowgraph.dynamic) from the last to the first, adding each input's contributions to
-    ``grads`` (tensor -> list of gradients). ``wanted(t)``, when given, skips the inputs whose
-    gradient nobody needs (dynamic mode: tensors that do not require grad).
+def backpropagate(between, grads: dict, stopped: set, colocate: bool = False) -> dict:
+    """Run the gradient rules of the graph ops in ``between`` from the last to the first,
+    adding each input's contributions to ``grads`` (tensor -> list of gradients).
+
+    flowgraph.dynamic walks its tape nodes with a loop of its own (dynamic/autograd.py) that
+    calls the same pieces — :func:`gradient_rule`, :func:`summed`, :func:`fit_to_input`,
+    :func:`check_rule_result` — without what only graph ops need (name scopes, sites,
+    colocation, stopped tensors).
 
     Graph ops made for a forward op record it: their site is a GradientSite naming the user's
     ``gradients`` line and the forward op (found once here, not per op)."""
     call_site = user_site()
     for op in sorted(between, key=_creation_order, reverse=True):
-        _backpropagate_op(op, grads, stopped, wanted, colocate, call_site)
+        _backpropagate_op(op, grads, stopped, colocate, call_site)
     return grads
 
 
-def _backpropagate_op(op, grads, stopped, wanted, colocate, call_site) -> None:
+def _backpropagate_op(op, grads, stopped, colocate, call_site) -> None:
     """Add the contributions of ``op``'s gradient rule to ``grads``."""
     outputs = op.outputs
     contributions = [grads.get(t) for t in outputs]
     if not any(contributions) or (stopped and any(t in stopped for t in outputs)):
         return
-    rule = _gradient_rule(op)
+    rule = gradient_rule(op)
     if rule is None:
         return
     with _recorded(op, rule, call_site):
@@ -174,11 +177,11 @@ def _backpropagate_op(op, grads, stopped, wanted, colocate, call_site) -> None:
         ]
         with _gradient_scope(op, colocate):
             in_grads = rule(op, *out_grads)
-            _check_rule_result(op, in_grads)
+            check_rule_result(op, in_grads)
             for t, g in zip(op.inputs, in_grads):
-                if g is None or not t.dtype.is_floating or (wanted is not None and not wanted(t)):
+                if g is None or not t.dtype.is_floating:
                     continue
-                grads.setdefault(t, []).append(_fit_to_input(g, t))
+                grads.setdefault(t, []).append(fit_to_input(g, t))
 
 
 _BUILT_IN: dict = {}  # gradient rule -> whether flowgraph defines it
@@ -219,7 +222,7 @@ def _colocated_scope(graph, op):
         yield
 
 
-def _gradient_rule(op):
+def gradient_rule(op):
     """The op's gradient rule, None if it is not differentiable; LookupError if missing."""
     override = op.attrs.get("_gradient_op_type")
     if override is None and not get_op_def(op.type).differentiable:
@@ -235,7 +238,7 @@ def _gradient_rule(op):
         ) from None
 
 
-def _check_rule_result(op, in_grads) -> None:
+def check_rule_result(op, in_grads) -> None:
     """Raise when a gradient rule returned a gradient count other than ``op``'s inputs'."""
     if len(in_grads) != len(op.inputs):
         raise ValueError(
@@ -244,7 +247,7 @@ def _check_rule_result(op, in_grads) -> None:
         )
 
 
-def _fit_to_input(g: Tensor, x: Tensor) -> Tensor:
+def fit_to_input(g: Tensor, x: Tensor) -> Tensor:
     """Reduce ``g`` to ``x``'s shape if broadcasting may have widened it (decided statically
     when both shapes are fully known, else by the op at run time)."""
     if g.dtype is not x.dtype:
@@ -270,8 +273,3 @@ def _result_for(x, grads, unconnected):
         return array.zeros_like(x)
     return g
 
-
-# What flowgraph.dynamic's loop over tape nodes (dynamic/autograd.py) shares with backpropagate.
-gradient_rule = _gradient_rule
-check_rule_result = _check_rule_result
-fit_to_input = _fit_to_input

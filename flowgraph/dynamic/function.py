@@ -81,7 +81,13 @@ class Function:
             if not isinstance(o, EagerTensor):
                 raise TypeError(f"{cls.__name__}.forward must return tensors, got {type(o)}")
         positions = [i for i, a in enumerate(args) if isinstance(a, EagerTensor)]
-        attrs = {"_gradient_op_type": _RULE, "function": cls, "ctx": ctx, "positions": positions}
+        attrs = {
+            "_gradient_op_type": _RULE,
+            "function": cls,
+            "ctx": ctx,
+            "positions": positions,
+            "arguments": len(args),
+        }
         values = tuple(o._value for o in outs)
         dtypes = tuple(o.dtype for o in outs)
         node = tape.Node("Identity", cls.__name__, attrs, inputs, values, dtypes, user_frame())
@@ -100,7 +106,13 @@ def _function_gradient(op, *grads):
     with tape.grad_mode_set(False):
         out = tape.call(attrs["function"].backward, attrs["ctx"], *grads)
     out = out if isinstance(out, tuple) else (out,)
-    return [out[i] if i < len(out) else None for i in attrs["positions"]]
+    expected = attrs["arguments"]
+    if len(out) < expected or any(g is not None for g in out[expected:]):
+        raise RuntimeError(  # PyTorch's check and wording
+            f"function {op.name}Backward returned an incorrect number of gradients "
+            f"(expected {expected}, got {len(out)})"
+        )
+    return [out[i] for i in attrs["positions"]]
 
 
 def Variable(tensor, requires_grad: bool = False):  # noqa: N802 - the old PyTorch name

@@ -129,6 +129,11 @@ class Node:
         """Where the user's code called the op (``model.py:12 in forward``)."""
         return site_of(self._site)
 
+    def describe(self) -> str:
+        """``Mul op 'mul' (created at train.py:9 in step)``, as ``Operation.describe()``
+        names a graph op in errors."""
+        return f"{self.type} op {self.name!r} (created at {self.site})"
+
     @property
     def inputs(self) -> tuple:
         inputs = self._inputs

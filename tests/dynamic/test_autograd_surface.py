@@ -85,3 +85,34 @@ def test_deepcopy_of_leaves_and_modules():
     )
     with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
         copy.deepcopy(w * 2)
+
+
+class _Product(torch.autograd.Function):
+    grads = ()  # what backward returns, set by each test
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        return _Product.grads
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_custom_backward_with_the_wrong_gradient_count_is_refused_as_pytorch_does(count):
+    x = torch.tensor([2.0], requires_grad=True)
+    _Product.grads = tuple(torch.ones(1) for _ in range(count))
+    with pytest.raises(
+        RuntimeError,
+        match=f"_ProductBackward returned an incorrect number of "
+        f"gradients \\(expected 2, got {count}\\)",
+    ):
+        _Product.apply(x, x).sum().backward()
+
+
+def test_a_custom_backward_may_end_with_extra_nones():
+    x, y = torch.tensor([2.0], requires_grad=True), torch.tensor([5.0], requires_grad=True)
+    _Product.grads = (torch.tensor([7.0]), torch.tensor([1.0]), None)
+    _Product.apply(x, y).sum().backward()
+    assert x.grad.tolist() == [7.0] and y.grad.tolist() == [1.0]
