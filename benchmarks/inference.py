@@ -27,6 +27,16 @@ D_IN, D_HID, D_OUT = 784, 256, 10
 TARGET = 0.97  # TF1 2.21 compat.v1's figure on the reference machine
 
 
+def mlp_params(rng) -> list:
+    """The 784-256-10 MLP's weights and biases, float32 (the same for every benchmark)."""
+    return [
+        rng.standard_normal((D_IN, D_HID), dtype=np.float32) * np.float32(0.05),
+        rng.standard_normal(D_HID, dtype=np.float32) * np.float32(0.1),
+        rng.standard_normal((D_HID, D_OUT), dtype=np.float32) * np.float32(0.1),
+        rng.standard_normal(D_OUT, dtype=np.float32) * np.float32(0.1),
+    ]
+
+
 def build_flowgraph(params):
     """The seed model as a graph holding ``params``: returns (session, x, logits)."""
     w1, b1, w2, b2 = params
@@ -63,12 +73,7 @@ def main(argv=None) -> None:
 
     with blas_threads(args.threads):
         rng = np.random.default_rng(0)
-        params = [
-            rng.standard_normal((D_IN, D_HID), dtype=np.float32) * np.float32(0.05),
-            rng.standard_normal(D_HID, dtype=np.float32) * np.float32(0.1),
-            rng.standard_normal((D_HID, D_OUT), dtype=np.float32) * np.float32(0.1),
-            rng.standard_normal(D_OUT, dtype=np.float32) * np.float32(0.1),
-        ]
+        params = mlp_params(rng)
         batch = rng.random((args.batch, D_IN), dtype=np.float32)
         sess, x, logits = build_flowgraph(params)
         feed = {x: batch}

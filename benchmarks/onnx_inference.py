@@ -18,7 +18,7 @@ import argparse
 
 import numpy as np
 from common import blas_threads, median_seconds
-from inference import D_HID, D_IN, D_OUT, build_flowgraph
+from inference import D_HID, D_IN, D_OUT, build_flowgraph, mlp_params
 
 import flowgraph.onnx
 
@@ -48,12 +48,7 @@ def main(argv=None) -> None:
     with blas_threads(1):
         print(f"onnxruntime {ort.__version__}, 1 intra-op and 1 inter-op thread, sequential")
         rng = np.random.default_rng(0)
-        params = [
-            rng.standard_normal((D_IN, D_HID), dtype=np.float32) * np.float32(0.05),
-            rng.standard_normal(D_HID, dtype=np.float32) * np.float32(0.1),
-            rng.standard_normal((D_HID, D_OUT), dtype=np.float32) * np.float32(0.1),
-            rng.standard_normal(D_OUT, dtype=np.float32) * np.float32(0.1),
-        ]
+        params = mlp_params(rng)
         batch = rng.random((args.batch, D_IN), dtype=np.float32)
         sess, x, logits = build_flowgraph(params)
         model = flowgraph.onnx.export(logits, x, session=sess)
