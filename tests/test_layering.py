@@ -282,9 +282,16 @@ def _strings(node) -> list[str]:
     return []
 
 
+def _names_a_type(node) -> bool:
+    """``op.type``, or a local holding one (``op_type``, ``node_type``)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "type"
+    return isinstance(node, ast.Name) and node.id.endswith("_type")
+
+
 def op_type_comparisons(root: Path, op_types) -> list[str]:
-    """``file:line`` of each comparison of a ``.type`` with registered op type names, outside
-    ops/ and the places above."""
+    """``file:line`` of each comparison of a ``.type`` (or an ``..._type`` local) with
+    registered op type names, outside ops/ and the places above."""
     out = []
     for path in sorted((root / "flowgraph").rglob("*.py")):
         rel = path.relative_to(root).as_posix()
@@ -295,7 +302,7 @@ def op_type_comparisons(root: Path, op_types) -> list[str]:
                 continue
             sides = [node.left, *node.comparators]
             named = [n for side in sides for n in _strings(side) if n in op_types]
-            if named and any(isinstance(s, ast.Attribute) and s.attr == "type" for s in sides):
+            if named and any(_names_a_type(s) for s in sides):
                 out.append(f"{rel}:{node.lineno} compares a type with {named}")
     return out
 
@@ -314,6 +321,7 @@ def test_no_op_type_is_compared_as_a_string_outside_ops():
         ('ok = node.type not in ("Const", "Feed")\n', ["['Const']"]),
         ('if device.type == "cuda": pass\n', []),  # not an op type
         ('if kind == "Const": pass\n', []),  # not an op's type
+        ('if op_type == "Const": pass\n', ["['Const']"]),  # a local holding an op's type
     ],
 )
 def test_the_scan_finds_an_op_type_compared_as_a_string(tmp_path, code, found):

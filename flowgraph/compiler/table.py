@@ -225,11 +225,10 @@ def _build(ir):
 
     for k, node in enumerate(ir.nodes):
         op_def = node.op_def
-        node_type = node.type
-        if node_type == "NoOp":
+        if op_def.is_no_op:
             continue
         backend = node.backend or _DEFAULT
-        if node_type == "Const":
+        if op_def.is_constant:
             slot_of[(node, 0)] = len(template)
             template.append(backend.from_host(node.attrs["value"]))
             continue

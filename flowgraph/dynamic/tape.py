@@ -234,7 +234,7 @@ def execute(op_def, inputs, attrs, name):
     the kernel and the output tensor.
     """
     op_type = op_def.type
-    if op_type == "Const":  # a Python value entering an op: no kernel needed
+    if op_def.is_constant:  # a Python value entering an op: no kernel needed
         value = attrs["value"]
         return new_tensor(EagerTensor, value, op_def.infer(inputs, attrs)[0][0], None, 0, False)
     requires_grad = False
